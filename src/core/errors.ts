@@ -1,0 +1,127 @@
+/**
+ * Every error tabwarden raises, in one place. Each carries a stable `code` so callers can
+ * `switch (err.code)` without parsing messages; `name` comes from the class and `cause` is kept.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.setIdentityToken(token);
+ * } catch (err) {
+ *   if (isTabwardenError(err) && err.code === 'ERR_TOKEN_EXPIRED') await refreshLogin();
+ *   else throw err;
+ * }
+ * ```
+ */
+
+/** Codes for an identity token that was refused. A refused token changes nothing. */
+export type TokenErrorCode =
+  | 'ERR_TOKEN_TYPE'
+  | 'ERR_TOKEN_TOO_LARGE'
+  | 'ERR_TOKEN_MALFORMED'
+  | 'ERR_TOKEN_ALGORITHM'
+  | 'ERR_TOKEN_HEADER'
+  | 'ERR_TOKEN_SIGNATURE'
+  | 'ERR_TOKEN_KEY_UNKNOWN'
+  | 'ERR_TOKEN_EXPIRED'
+  | 'ERR_TOKEN_NOT_YET_VALID'
+  | 'ERR_TOKEN_CLAIM';
+
+/** Every code tabwarden uses. */
+export type ErrorCode =
+  | TokenErrorCode
+  /** The keys to verify with could not be fetched; the token itself may be fine. */
+  | 'ERR_KEYS_UNAVAILABLE'
+  /** The page API was called before `onEmbeddedMessagingReady`. */
+  | 'ERR_NOT_READY'
+  /** The calling tab has not presented a valid identity token since it loaded (R3). */
+  | 'ERR_NOT_VERIFIED'
+  /** The request needs a session and none was started. */
+  | 'ERR_NO_SESSION'
+  /** The session was cleared while the request waited. */
+  | 'ERR_SESSION_CLEARED'
+  /** The server refused the identity or authorization token (HTTP 401/403). */
+  | 'ERR_AUTHORIZATION_FAILED'
+  /** The network failed: not an auth failure, so the session is kept (R12). */
+  | 'ERR_NETWORK'
+  /** The server answered with an error that is neither auth nor network. */
+  | 'ERR_SERVER'
+  /** A call did not finish within its time limit. */
+  | 'ERR_TIMEOUT'
+  /** Arguments or a message had the wrong shape. */
+  | 'ERR_INVALID_ARGUMENT';
+
+/** Base class of every tabwarden error. */
+export class TabwardenError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** An identity token was refused; `code` says why (R2). */
+export class IdentityTokenError extends TabwardenError {
+  declare readonly code: TokenErrorCode | 'ERR_KEYS_UNAVAILABLE';
+
+  constructor(code: TokenErrorCode | 'ERR_KEYS_UNAVAILABLE', message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** True for any error raised by tabwarden, also one rebuilt from the wire. */
+export function isTabwardenError(value: unknown): value is TabwardenError {
+  return value instanceof TabwardenError;
+}
+
+/** An error as it crosses the page/worker boundary: plain data, no stack. */
+export interface SerializedError {
+  code: ErrorCode;
+  message: string;
+}
+
+const knownCodes = new Set<string>([
+  'ERR_TOKEN_TYPE',
+  'ERR_TOKEN_TOO_LARGE',
+  'ERR_TOKEN_MALFORMED',
+  'ERR_TOKEN_ALGORITHM',
+  'ERR_TOKEN_HEADER',
+  'ERR_TOKEN_SIGNATURE',
+  'ERR_TOKEN_KEY_UNKNOWN',
+  'ERR_TOKEN_EXPIRED',
+  'ERR_TOKEN_NOT_YET_VALID',
+  'ERR_TOKEN_CLAIM',
+  'ERR_KEYS_UNAVAILABLE',
+  'ERR_NOT_READY',
+  'ERR_NOT_VERIFIED',
+  'ERR_NO_SESSION',
+  'ERR_SESSION_CLEARED',
+  'ERR_AUTHORIZATION_FAILED',
+  'ERR_NETWORK',
+  'ERR_SERVER',
+  'ERR_TIMEOUT',
+  'ERR_INVALID_ARGUMENT',
+] satisfies ErrorCode[]);
+
+/** True when `code` is one of tabwarden's codes. */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && knownCodes.has(code);
+}
+
+/**
+ * Plain data for the wire. Anything that is not a tabwarden error becomes `ERR_SERVER` with a
+ * generic message: internals (and anything a foreign error might carry) never cross over.
+ */
+export function serializeError(error: unknown): SerializedError {
+  if (isTabwardenError(error)) return { code: error.code, message: error.message };
+  return { code: 'ERR_SERVER', message: 'Unexpected internal error' };
+}
+
+/** Rebuilds a typed error from the wire, keeping its code. */
+export function deserializeError(data: SerializedError): TabwardenError {
+  if (data.code.startsWith('ERR_TOKEN_') || data.code === 'ERR_KEYS_UNAVAILABLE') {
+    return new IdentityTokenError(data.code as TokenErrorCode, data.message);
+  }
+  return new TabwardenError(data.code, data.message);
+}

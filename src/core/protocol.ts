@@ -1,0 +1,122 @@
+/**
+ * The page <-> worker protocol: every message that crosses between a tab and the shared worker,
+ * as types. Versioned so a page and a worker of different releases notice each other (R13).
+ * Runtime checks of what arrives live in `validate-message.ts`.
+ */
+import type { SerializedError } from './errors.ts';
+
+/** Bumped on any incompatible change to the messages below. */
+export const PROTOCOL_VERSION = 1;
+
+/** The subject a session belongs to: the identity token's `iss` and `sub`. */
+export interface Subject {
+  iss: string;
+  sub: string;
+}
+
+/** Why a session was cleared. */
+export type ClearReason =
+  /** `clearSession()` was called in some tab. */
+  | 'logout'
+  /** No valid identity token arrived within the grace window (R6). */
+  | 'identity-token-timeout'
+  /** A valid token for another subject arrived (R8). */
+  | 'user-switch'
+  /** The server refused the session for good. */
+  | 'authorization-revoked';
+
+/** What the worker tells tabs. Each carries the session version so a tab drops stale news. */
+export type WorkerEvent =
+  /** Both tokens expired and a request waits: send a new identity token before `deadline` (R6). */
+  | { type: 'identity-token-expired'; sessionVersion: number; deadline: number }
+  /** A newer identity token for the session's subject arrived in some tab; keep it in memory (R9). */
+  | {
+      type: 'identity-token-refreshed';
+      sessionVersion: number;
+      identityToken: string;
+      claims: { sub: string; iss: string; exp: number };
+    }
+  /** The session was started (or resumed) with an authorization token (R4). */
+  | { type: 'session-started'; sessionVersion: number; conversationId: string; subject: Subject }
+  /** Everything was wiped; drop the identity token and UI, then announce ready again (R7). */
+  | { type: 'session-cleared'; sessionVersion: number; reason: ClearReason };
+
+/** The type of every {@link WorkerEvent}. */
+export type WorkerEventType = WorkerEvent['type'];
+
+/** A call's outcome as plain data, so error codes survive structured cloning. */
+export type RpcResult<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
+
+/** The verified claims a tab gets back from `setIdentityToken`. */
+export interface IdentityClaims {
+  sub: string;
+  iss: string;
+  exp: number;
+}
+
+/** A started (or resumed) session, as a tab sees it. */
+export interface ConversationInfo {
+  conversationId: string;
+  subject: Subject;
+  sessionVersion: number;
+}
+
+/** One entry of a conversation. */
+export interface ConversationEntry {
+  conversationId: string;
+  /** Position in the conversation, assigned by the server, starting at 1. */
+  seq: number;
+  role: 'user' | 'agent' | 'system';
+  text: string;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  /** The sender's idempotency key, for the user's own messages. */
+  clientMessageId?: string;
+}
+
+/** A tab's view of the shared state. */
+export interface TabState {
+  sessionVersion: number;
+  verified: boolean;
+  subject?: Subject;
+  conversationId?: string;
+  /** Set while a grace window is open (R6). */
+  graceDeadline?: number;
+}
+
+/** Receives worker events in a tab. Resolving acknowledges (R7 waits for every live tab). */
+export type TabListener = (event: WorkerEvent) => void | Promise<void>;
+
+/**
+ * What one tab may call on the worker. The worker builds one per connected tab, so the tab's
+ * identity is the connection, never an argument a page could forge.
+ */
+export interface TabApi {
+  /** Handshake: the protocol version the worker speaks. */
+  hello(): Promise<{ protocol: number; state: TabState }>;
+  /** Verifies the token and marks this tab verified (R2, R3, R8, R9). */
+  setIdentityToken(token: string): Promise<RpcResult<IdentityClaims>>;
+  /** After a worker restart: re-presents the tab's in-memory token, which may have expired (R10). */
+  restoreIdentityToken(token: string): Promise<RpcResult<IdentityClaims>>;
+  /** Starts or resumes the session: one exchange however many tabs ask (R4). */
+  startConversation(): Promise<RpcResult<ConversationInfo>>;
+  /** Posts a message; idempotent by `clientMessageId` (R12). */
+  sendMessage(text: string, clientMessageId: string): Promise<RpcResult<ConversationEntry>>;
+  /** Entries after `afterSeq`, from the server, cached for offline reading (R12). */
+  listEntries(afterSeq: number): Promise<RpcResult<ConversationEntry[]>>;
+  /** Clears the session everywhere (R7). */
+  clearSession(shouldEndSession: boolean): Promise<RpcResult<{ sessionVersion: number }>>;
+  /** Current state as this tab sees it. */
+  getState(): Promise<TabState>;
+  /** Registers the tab's listener; replaces an earlier one. */
+  subscribe(listener: TabListener): Promise<void>;
+  /** The tab is going away (pagehide). */
+  disconnect(): Promise<void>;
+}
+
+/** The first message a tab sends to a worker, carrying the port for {@link TabApi} calls. */
+export interface ConnectMessage {
+  type: 'tabwarden:connect';
+  protocol: number;
+  tabId: string;
+}

@@ -1,0 +1,64 @@
+import { TabwardenError, isErrorCode } from './errors.ts';
+
+/** The `fetch` tabwarden's clients call; the runtime's own by default, injectable for tests. */
+export type Fetch = typeof fetch;
+
+/** Options every HTTP client of core takes. */
+export interface HttpClientOptions {
+  /** The server's base URL, e.g. `https://chat.example.com`. */
+  baseUrl: string;
+  /** Time limit of one request. Default 10 s. */
+  timeoutMs?: number;
+  fetch?: Fetch;
+}
+
+/** One JSON request. */
+export interface JsonRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  body?: unknown;
+  accessToken?: string;
+}
+
+/**
+ * Sends one JSON request with a time limit and turns every failure into a coded error:
+ * 401/403 -> ERR_AUTHORIZATION_FAILED, no answer -> ERR_NETWORK, too slow -> ERR_TIMEOUT,
+ * anything else -> ERR_SERVER. The server's own code, when it sent one, is in the message.
+ */
+export async function requestJson<T>(options: HttpClientOptions, request: JsonRequest): Promise<T> {
+  const doFetch = options.fetch ?? fetch;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, timeoutMs);
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (request.body !== undefined) headers['content-type'] = 'application/json';
+  if (request.accessToken) headers.authorization = `Bearer ${request.accessToken}`;
+  try {
+    let response;
+    try {
+      response = await doFetch(new URL(request.path, options.baseUrl).href, {
+        method: request.method,
+        headers,
+        signal: controller.signal,
+        ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+      });
+    } catch (cause) {
+      if (timedOut) throw new TabwardenError('ERR_TIMEOUT', `No answer within ${timeoutMs} ms`, { cause });
+      throw new TabwardenError('ERR_NETWORK', 'The server could not be reached', { cause });
+    }
+    const body: unknown = await response.json().catch(() => undefined);
+    if (response.ok) return body as T;
+    const serverCode = typeof body === 'object' && body && 'code' in body ? body.code : undefined;
+    const detail = isErrorCode(serverCode) || typeof serverCode === 'string' ? ` (${serverCode})` : '';
+    if (response.status === 401 || response.status === 403) {
+      throw new TabwardenError('ERR_AUTHORIZATION_FAILED', `The server refused the request${detail}`);
+    }
+    throw new TabwardenError('ERR_SERVER', `The server answered ${response.status}${detail}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}

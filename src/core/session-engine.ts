@@ -1,0 +1,482 @@
+import type { AuthorizationClient } from './authorization-client.ts';
+import { systemClock, withTimeout, type Clock } from './clock.ts';
+import type { ConversationClient } from './conversation-client.ts';
+import { TabwardenError } from './errors.ts';
+import type {
+  ClearReason,
+  ConversationEntry,
+  ConversationInfo,
+  IdentityClaims,
+  Subject,
+  TabListener,
+  TabState,
+  WorkerEvent,
+} from './protocol.ts';
+import type { SessionRecord, SessionStore } from './store.ts';
+import type { IdentityTokenVerifier, VerifiedIdentity } from './verify-identity-token.ts';
+
+/** What the engine is built from. Everything with a side effect is injected. */
+export interface SessionEngineOptions {
+  verifier: IdentityTokenVerifier;
+  authorization: AuthorizationClient;
+  conversations: ConversationClient;
+  store: SessionStore;
+  clock?: Clock;
+  /** How long a new identity token may take after the expiry event (R6). Default 30 s. */
+  graceMs?: number;
+  /** How long a clear waits for each tab's confirmation (R7). Default 2 s. */
+  ackTimeoutMs?: number;
+  /** Longest accepted message text, in characters. Default 4,000. */
+  maxMessageLength?: number;
+}
+
+interface TabRecord {
+  /** Set once the tab itself presented a valid token since it connected (R3). */
+  verifiedAs?: Subject;
+  listener?: TabListener;
+}
+
+interface Waiter {
+  resolve(accessToken: string): void;
+  reject(error: unknown): void;
+}
+
+function sameSubject(a: Subject, b: Subject): boolean {
+  return a.iss === b.iss && a.sub === b.sub;
+}
+
+function subjectOf(claims: VerifiedIdentity): Subject {
+  return { iss: claims.iss, sub: claims.sub };
+}
+
+/**
+ * The verified-session state machine every tab shares (R3–R9). It knows nothing of transports:
+ * a host (service worker, SharedWorker, in-page leader, or a test) connects tabs with
+ * {@link SessionEngine.connectTab} and relays calls and events.
+ *
+ * @example
+ * ```ts
+ * const engine = await SessionEngine.create({ verifier, authorization, conversations, store });
+ * engine.connectTab('tab-1');
+ * await engine.setIdentityToken('tab-1', identityToken);
+ * const { conversationId } = await engine.startConversation('tab-1');
+ * ```
+ */
+export class SessionEngine {
+  readonly #options: SessionEngineOptions;
+  readonly #clock: Clock;
+  readonly #graceMs: number;
+  readonly #tabs = new Map<string, TabRecord>();
+  readonly #background = new Set<Promise<unknown>>();
+  #sessionVersion = 0;
+  #session: SessionRecord | undefined;
+  /** The newest identity token for the current subject, in memory only (R3). */
+  #identity: { token: string; claims: VerifiedIdentity } | undefined;
+  #exchange: Promise<SessionRecord> | undefined;
+  #clearing: Promise<number> | undefined;
+  #waiters: Waiter[] = [];
+  #graceDeadline: number | undefined;
+  #cancelGraceTimer: (() => void) | undefined;
+
+  private constructor(options: SessionEngineOptions) {
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#graceMs = options.graceMs ?? 30_000;
+  }
+
+  /** Creates an engine and restores the session from the store (R4, R10). */
+  static async create(options: SessionEngineOptions): Promise<SessionEngine> {
+    const engine = new SessionEngine(options);
+    await engine.#restore();
+    return engine;
+  }
+
+  async #restore(): Promise<void> {
+    const { store } = this.#options;
+    this.#sessionVersion = await store.loadSessionVersion();
+    this.#session = await store.loadSession();
+    const deadline = this.#session?.graceDeadline;
+    if (deadline === undefined) return;
+    // A grace window was open when the worker stopped: keep its deadline, fire no second event.
+    if (this.#clock.now() >= deadline) await this.#clear('identity-token-timeout', false);
+    else this.#openGraceTimer(deadline);
+  }
+
+  // ---- tabs ----
+
+  /** Registers a tab. It starts unverified (R3). */
+  connectTab(tabId: string): void {
+    if (!this.#tabs.has(tabId)) this.#tabs.set(tabId, {});
+  }
+
+  /** Forgets a tab that went away. */
+  disconnectTab(tabId: string): void {
+    this.#tabs.delete(tabId);
+  }
+
+  /** Sets the tab's event listener. */
+  subscribe(tabId: string, listener: TabListener): void {
+    this.#tab(tabId).listener = listener;
+  }
+
+  /** The shared state as one tab sees it. */
+  getState(tabId: string): TabState {
+    const tab = this.#tab(tabId);
+    const state: TabState = { sessionVersion: this.#sessionVersion, verified: tab.verifiedAs !== undefined };
+    if (tab.verifiedAs && this.#session) {
+      state.subject = this.#session.subject;
+      state.conversationId = this.#session.conversationId;
+    }
+    if (tab.verifiedAs && this.#graceDeadline !== undefined) state.graceDeadline = this.#graceDeadline;
+    return state;
+  }
+
+  // ---- identity tokens (R2, R3, R8, R9) ----
+
+  /**
+   * Verifies `token` for `tabId`. A refused token rejects with its code and changes nothing
+   * (R2). A token for another subject first clears the old session everywhere (R8); a newer
+   * token for the same subject is adopted and sent to every other verified tab (R9), and ends a
+   * grace window, releasing every waiting request (R6).
+   */
+  async setIdentityToken(tabId: string, token: unknown): Promise<IdentityClaims> {
+    this.#tab(tabId);
+    const claims = await this.#options.verifier.verify(token);
+    const subject = subjectOf(claims);
+    const current = this.#currentSubject();
+    if (current && !sameSubject(current, subject)) await this.#clear('user-switch', false);
+    this.#verify(tabId, subject);
+    this.#adopt(tabId, token as string, claims, true);
+    return { sub: claims.sub, iss: claims.iss, exp: claims.exp };
+  }
+
+  /**
+   * A tab re-presents its in-memory token to a restarted worker (R10). The token may have
+   * expired meanwhile (the grace window then decides); one for another subject than the stored
+   * session is stale and refused with ERR_SESSION_CLEARED.
+   */
+  async restoreIdentityToken(tabId: string, token: unknown): Promise<IdentityClaims> {
+    this.#tab(tabId);
+    const claims = await this.#options.verifier.verify(token, { allowExpired: true });
+    const current = this.#currentSubject();
+    if (current && !sameSubject(current, subjectOf(claims))) {
+      throw new TabwardenError('ERR_SESSION_CLEARED', 'The session this token belonged to was cleared');
+    }
+    this.#verify(tabId, subjectOf(claims));
+    this.#adopt(tabId, token as string, claims, false);
+    return { sub: claims.sub, iss: claims.iss, exp: claims.exp };
+  }
+
+  #verify(tabId: string, subject: Subject): void {
+    // The tab may have gone (or been cleared) while the token was being verified.
+    const tab = this.#tabs.get(tabId);
+    if (!tab) throw new TabwardenError('ERR_INVALID_ARGUMENT', `Unknown tab ${tabId}`);
+    tab.verifiedAs = subject;
+  }
+
+  #adopt(tabId: string, token: string, claims: VerifiedIdentity, announce: boolean): void {
+    if (this.#identity && this.#identity.claims.exp >= claims.exp) return;
+    const replaced = this.#identity !== undefined;
+    this.#identity = { token, claims };
+    if (replaced && announce) {
+      this.#broadcast(
+        {
+          type: 'identity-token-refreshed',
+          sessionVersion: this.#sessionVersion,
+          identityToken: token,
+          claims: { sub: claims.sub, iss: claims.iss, exp: claims.exp },
+        },
+        (id, tab) => id !== tabId && tab.verifiedAs !== undefined,
+      );
+    }
+    if (this.#graceDeadline !== undefined && this.#usableIdentity()) this.#endGrace();
+  }
+
+  #currentSubject(): Subject | undefined {
+    if (this.#session) return this.#session.subject;
+    if (this.#identity) return subjectOf(this.#identity.claims);
+    return undefined;
+  }
+
+  /** The in-memory identity token, if it has not expired. */
+  #usableIdentity(): { token: string; claims: VerifiedIdentity } | undefined {
+    const identity = this.#identity;
+    return identity && identity.claims.exp * 1000 > this.#clock.now() ? identity : undefined;
+  }
+
+  // ---- the session (R4, R5, R6) ----
+
+  /** Starts the session, or resumes it: one exchange however many tabs ask at once (R4). */
+  async startConversation(tabId: string): Promise<ConversationInfo> {
+    this.#requireVerified(tabId);
+    const session = this.#session ?? (await this.#exchangeOrWait());
+    if (this.#session === session) await this.#accessToken();
+    return {
+      conversationId: session.conversationId,
+      subject: session.subject,
+      sessionVersion: this.#sessionVersion,
+    };
+  }
+
+  /** Posts a message with the session's authorization (R5, R6). */
+  async sendMessage(tabId: string, text: unknown, clientMessageId: unknown): Promise<ConversationEntry> {
+    const maxLength = this.#options.maxMessageLength ?? 4_000;
+    if (typeof text !== 'string' || text.trim() === '' || text.length > maxLength) {
+      throw new TabwardenError('ERR_INVALID_ARGUMENT', `Message text must be 1 to ${maxLength} characters`);
+    }
+    if (typeof clientMessageId !== 'string' || clientMessageId === '' || clientMessageId.length > 200) {
+      throw new TabwardenError('ERR_INVALID_ARGUMENT', 'clientMessageId must be a non-empty string');
+    }
+    const entry = await this.#authorized(tabId, (accessToken, session) =>
+      this.#options.conversations.postMessage(accessToken, session.conversationId, { clientMessageId, text }),
+    );
+    await this.#options.store.putEntries([entry]);
+    return entry;
+  }
+
+  /** Entries after `afterSeq`; offline, the cached ones (R12: a network failure is no auth failure). */
+  async listEntries(tabId: string, afterSeq: unknown): Promise<ConversationEntry[]> {
+    if (typeof afterSeq !== 'number' || !Number.isInteger(afterSeq) || afterSeq < 0) {
+      throw new TabwardenError('ERR_INVALID_ARGUMENT', 'afterSeq must be a non-negative integer');
+    }
+    const { store, conversations } = this.#options;
+    try {
+      const entries = await this.#authorized(tabId, (accessToken, session) =>
+        conversations.listEntries(accessToken, session.conversationId, afterSeq),
+      );
+      await store.putEntries(entries);
+      return entries;
+    } catch (error) {
+      const session = this.#session;
+      if (!(error instanceof TabwardenError) || error.code !== 'ERR_NETWORK' || !session) throw error;
+      return store.listEntries(session.conversationId, afterSeq);
+    }
+  }
+
+  /** Runs `call` with a valid authorization token; on a 401, renews once and replays (R5). */
+  async #authorized<T>(
+    tabId: string,
+    call: (accessToken: string, session: SessionRecord) => Promise<T>,
+  ): Promise<T> {
+    this.#requireVerified(tabId);
+    const accessToken = await this.#accessToken();
+    try {
+      return await call(accessToken, this.#requireSession());
+    } catch (error) {
+      if (!(error instanceof TabwardenError) || error.code !== 'ERR_AUTHORIZATION_FAILED') throw error;
+      const session = this.#requireSession();
+      // Expire the refused token, unless another request already replaced it.
+      if (session.accessToken === accessToken) session.accessTokenExpiresAt = 0;
+      return call(await this.#accessToken(), this.#requireSession());
+    }
+  }
+
+  /** A valid authorization token: the current one, a silently renewed one (R5), or after the grace wait (R6). */
+  async #accessToken(): Promise<string> {
+    const session = this.#requireSession();
+    if (session.accessTokenExpiresAt > this.#clock.now()) return session.accessToken;
+    return (await this.#exchangeOrWait()).accessToken;
+  }
+
+  #exchangeOrWait(): Promise<SessionRecord> {
+    if (this.#exchange) return this.#exchange;
+    const identity = this.#usableIdentity();
+    if (identity) return this.#startExchange(identity.token);
+    return this.#waitForIdentity().then(() => this.#requireSession());
+  }
+
+  /** Single flight: every caller shares the one exchange in progress (R4, R5). */
+  #startExchange(identityToken: string): Promise<SessionRecord> {
+    const { authorization, conversations, store } = this.#options;
+    const version = this.#sessionVersion;
+    const exchange = (async () => {
+      const answer = await authorization.exchange(identityToken);
+      const stale = () => this.#sessionVersion !== version;
+      const subject = this.#currentSubject();
+      if (stale() || !subject || !sameSubject(subject, answer.subject)) {
+        this.#inBackground(authorization.revoke(answer.accessToken));
+        throw new TabwardenError('ERR_SESSION_CLEARED', 'The session changed while it was being authorized');
+      }
+      const resumed = this.#session;
+      const conversationId =
+        resumed?.conversationId ?? (await conversations.open(answer.accessToken)).conversationId;
+      if (stale()) {
+        this.#inBackground(authorization.revoke(answer.accessToken));
+        throw new TabwardenError('ERR_SESSION_CLEARED', 'The session was cleared while it was being started');
+      }
+      const record: SessionRecord = {
+        subject,
+        accessToken: answer.accessToken,
+        accessTokenExpiresAt: answer.expiresAt,
+        conversationId,
+        sessionVersion: ++this.#sessionVersion,
+      };
+      this.#session = record;
+      await store.saveSession(record);
+      if (!resumed) {
+        this.#broadcast(
+          { type: 'session-started', sessionVersion: record.sessionVersion, conversationId, subject },
+          (_id, tab) => tab.verifiedAs !== undefined,
+        );
+      }
+      return record;
+    })();
+    this.#exchange = exchange;
+    const release = () => {
+      if (this.#exchange === exchange) this.#exchange = undefined;
+    };
+    exchange.then(release, release);
+    return exchange;
+  }
+
+  /** Both tokens expired: announce it once per window and wait for a token or the deadline (R6). */
+  #waitForIdentity(): Promise<void> {
+    if (this.#graceDeadline === undefined) {
+      const deadline = this.#clock.now() + this.#graceMs;
+      this.#openGraceTimer(deadline);
+      if (this.#session) {
+        this.#session.graceDeadline = deadline;
+        this.#inBackground(this.#options.store.saveSession(this.#session));
+      }
+      this.#broadcast(
+        { type: 'identity-token-expired', sessionVersion: this.#sessionVersion, deadline },
+        (_id, tab) => tab.verifiedAs !== undefined,
+      );
+    }
+    return new Promise<string>((resolve, reject) => this.#waiters.push({ resolve, reject })).then(
+      () => undefined,
+    );
+  }
+
+  #openGraceTimer(deadline: number): void {
+    this.#graceDeadline = deadline;
+    this.#cancelGraceTimer = this.#clock.setTimer(
+      () => void this.#clear('identity-token-timeout', false).catch(() => undefined),
+      Math.max(0, deadline - this.#clock.now()),
+    );
+  }
+
+  /** A usable token arrived in the grace window: renew, then release every waiting request. */
+  #endGrace(): void {
+    this.#cancelGraceTimer?.();
+    this.#cancelGraceTimer = undefined;
+    this.#graceDeadline = undefined;
+    if (this.#session) {
+      delete this.#session.graceDeadline;
+      this.#inBackground(this.#options.store.saveSession(this.#session));
+    }
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    const renewal = this.#exchangeOrWait();
+    renewal.then(
+      (session) => waiters.forEach((waiter) => waiter.resolve(session.accessToken)),
+      (error: unknown) => waiters.forEach((waiter) => waiter.reject(error)),
+    );
+  }
+
+  // ---- clearing (R7) ----
+
+  /**
+   * Wipes the session from memory and the store, ends the conversation on the server when asked,
+   * revokes the authorization token (best effort), and resolves once every live tab confirmed.
+   */
+  async clearSession(tabId: string, shouldEndSession = false): Promise<{ sessionVersion: number }> {
+    this.#tab(tabId);
+    return { sessionVersion: await this.#clear('logout', shouldEndSession) };
+  }
+
+  #clear(reason: ClearReason, shouldEndSession: boolean): Promise<number> {
+    // A clear already under way does the same work; share it.
+    if (this.#clearing) return this.#clearing;
+    const clearing = this.#runClear(reason, shouldEndSession);
+    this.#clearing = clearing;
+    const release = () => {
+      if (this.#clearing === clearing) this.#clearing = undefined;
+    };
+    clearing.then(release, release);
+    return clearing;
+  }
+
+  async #runClear(reason: ClearReason, shouldEndSession: boolean): Promise<number> {
+    const { store, authorization, conversations } = this.#options;
+    // Every in-memory change happens before the first await, so no call sees half a clear.
+    const previous = this.#session;
+    const sessionVersion = ++this.#sessionVersion;
+    this.#session = undefined;
+    this.#identity = undefined;
+    this.#cancelGraceTimer?.();
+    this.#cancelGraceTimer = undefined;
+    this.#graceDeadline = undefined;
+    for (const tab of this.#tabs.values()) delete tab.verifiedAs;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    const cleared = new TabwardenError('ERR_SESSION_CLEARED', `The session was cleared (${reason})`);
+    for (const waiter of waiters) waiter.reject(cleared);
+
+    await store.clearSession(sessionVersion);
+    if (previous) {
+      const { accessToken, conversationId } = previous;
+      const endThenRevoke = async () => {
+        if (shouldEndSession) await conversations.end(accessToken, conversationId).catch(() => undefined);
+        await authorization.revoke(accessToken);
+      };
+      this.#inBackground(endThenRevoke());
+    }
+    await this.#broadcast({ type: 'session-cleared', sessionVersion, reason }, () => true);
+    return sessionVersion;
+  }
+
+  // ---- plumbing ----
+
+  /**
+   * Sends `event` to the tabs `to` selects, and resolves once each confirmed or timed out.
+   * A tab that fails to confirm delays nobody past the ack timeout.
+   */
+  #broadcast(event: WorkerEvent, to: (tabId: string, tab: TabRecord) => boolean): Promise<void> {
+    const timeoutMs = this.#options.ackTimeoutMs ?? 2_000;
+    const deliveries = [...this.#tabs]
+      .filter(([tabId, tab]) => tab.listener && to(tabId, tab))
+      .map(([, tab]) =>
+        withTimeout(
+          Promise.resolve().then(() => tab.listener?.(event)),
+          timeoutMs,
+          this.#clock,
+          () => new TabwardenError('ERR_TIMEOUT', 'A tab did not confirm in time'),
+        ).catch(() => undefined),
+      );
+    return Promise.all(deliveries).then(() => undefined);
+  }
+
+  /** Work the caller need not wait for (revocation, persisting a deadline); see {@link whenIdle}. */
+  #inBackground(work: Promise<unknown>): void {
+    const tracked = work.catch(() => undefined).finally(() => this.#background.delete(tracked));
+    this.#background.add(tracked);
+  }
+
+  /**
+   * Resolves when background work (best-effort revocation, writes) is done. A service worker
+   * host passes this to `event.waitUntil` so the browser does not stop it half-way.
+   */
+  async whenIdle(): Promise<void> {
+    while (this.#background.size > 0) await Promise.all(this.#background);
+  }
+
+  #tab(tabId: string): TabRecord {
+    const tab = this.#tabs.get(tabId);
+    if (!tab) throw new TabwardenError('ERR_INVALID_ARGUMENT', `Unknown tab ${tabId}`);
+    return tab;
+  }
+
+  #requireVerified(tabId: string): TabRecord {
+    const tab = this.#tab(tabId);
+    if (!tab.verifiedAs) {
+      throw new TabwardenError('ERR_NOT_VERIFIED', 'This tab has not presented a valid identity token');
+    }
+    return tab;
+  }
+
+  #requireSession(): SessionRecord {
+    if (!this.#session) throw new TabwardenError('ERR_NO_SESSION', 'No session: start a conversation first');
+    return this.#session;
+  }
+}

@@ -1,0 +1,155 @@
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import type { ConversationEntry, Subject } from './protocol.ts';
+
+/**
+ * The session as it is kept in IndexedDB (R4), so it survives a worker restart and a page
+ * refresh. It never holds the identity token (R3): that lives in memory only.
+ */
+export interface SessionRecord {
+  subject: Subject;
+  accessToken: string;
+  /** Milliseconds since the epoch. */
+  accessTokenExpiresAt: number;
+  conversationId: string;
+  sessionVersion: number;
+  /** Set while a grace window is open (R6); stored so a restart can neither lose nor extend it. */
+  graceDeadline?: number;
+}
+
+/** A message written while offline, waiting to be delivered in order, exactly once (R12). */
+export interface OutboxItem {
+  clientMessageId: string;
+  conversationId: string;
+  text: string;
+  /** Milliseconds since the epoch; delivery order. */
+  createdAt: number;
+}
+
+interface TabwardenSchema extends DBSchema {
+  meta: { key: string; value: number };
+  session: { key: string; value: SessionRecord };
+  entries: { key: [string, number]; value: ConversationEntry };
+  outbox: { key: string; value: OutboxItem; indexes: { byCreatedAt: number } };
+}
+
+type Database = IDBPDatabase<TabwardenSchema>;
+
+/**
+ * Schema migrations, oldest first. Version N's database is made by running the first N steps;
+ * an upgrade runs the steps after the old version. Never edit a step that has shipped: add one.
+ */
+export const migrations: ReadonlyArray<(db: Database) => void> = [
+  // 1: the session and the version counter.
+  (db) => {
+    db.createObjectStore('meta');
+    db.createObjectStore('session');
+  },
+  // 2: the offline conversation cache and the outbox (R12).
+  (db) => {
+    db.createObjectStore('entries', { keyPath: ['conversationId', 'seq'] });
+    db.createObjectStore('outbox', { keyPath: 'clientMessageId' }).createIndex('byCreatedAt', 'createdAt');
+  },
+];
+
+/** The schema version this release writes. */
+export const SCHEMA_VERSION = migrations.length;
+
+const SESSION_KEY = 'current';
+const VERSION_KEY = 'sessionVersion';
+const SESSION_STORES = ['meta', 'session', 'entries', 'outbox'] as const;
+
+/**
+ * tabwarden's IndexedDB store. One per worker.
+ *
+ * @example
+ * ```ts
+ * const store = await openSessionStore();
+ * const session = await store.loadSession();
+ * ```
+ */
+export interface SessionStore {
+  /** The session version last written; 0 for a new database. */
+  loadSessionVersion(): Promise<number>;
+  loadSession(): Promise<SessionRecord | undefined>;
+  /** Writes the session and its version in one transaction. */
+  saveSession(record: SessionRecord): Promise<void>;
+  /** Deletes every record of the session (session, cached entries, outbox) and stores the new version, atomically and durably (R7). */
+  clearSession(sessionVersion: number): Promise<void>;
+  /** Caches conversation entries for offline reading. */
+  putEntries(entries: ConversationEntry[]): Promise<void>;
+  /** Cached entries of a conversation after `afterSeq`, in order. */
+  listEntries(conversationId: string, afterSeq: number): Promise<ConversationEntry[]>;
+  addToOutbox(item: OutboxItem): Promise<void>;
+  /** The outbox, oldest first. */
+  listOutbox(): Promise<OutboxItem[]>;
+  removeFromOutbox(clientMessageId: string): Promise<void>;
+  close(): void;
+}
+
+/** Opens (and creates or upgrades) the store in the runtime's IndexedDB (fake-indexeddb in Node). */
+export async function openSessionStore(name = 'tabwarden'): Promise<SessionStore> {
+  const db = await openDatabase(name, SCHEMA_VERSION);
+  return {
+    async loadSessionVersion() {
+      return (await db.get('meta', VERSION_KEY)) ?? 0;
+    },
+    loadSession() {
+      return db.get('session', SESSION_KEY);
+    },
+    async saveSession(record) {
+      const tx = db.transaction(['session', 'meta'], 'readwrite');
+      await Promise.all([
+        tx.objectStore('session').put(record, SESSION_KEY),
+        tx.objectStore('meta').put(record.sessionVersion, VERSION_KEY),
+        tx.done,
+      ]);
+    },
+    async clearSession(sessionVersion) {
+      // 'strict' so the promise resolves only once the wipe is on disk.
+      const tx = db.transaction(SESSION_STORES, 'readwrite', { durability: 'strict' });
+      await Promise.all([
+        tx.objectStore('session').clear(),
+        tx.objectStore('entries').clear(),
+        tx.objectStore('outbox').clear(),
+        tx.objectStore('meta').put(sessionVersion, VERSION_KEY),
+        tx.done,
+      ]);
+    },
+    async putEntries(entries) {
+      const tx = db.transaction('entries', 'readwrite');
+      await Promise.all([...entries.map((entry) => tx.store.put(entry)), tx.done]);
+    },
+    async listEntries(conversationId, afterSeq) {
+      return db.getAll(
+        'entries',
+        IDBKeyRange.bound([conversationId, afterSeq], [conversationId, Infinity], true, false),
+      );
+    },
+    async addToOutbox(item) {
+      await db.put('outbox', item);
+    },
+    listOutbox() {
+      return db.getAllFromIndex('outbox', 'byCreatedAt');
+    },
+    removeFromOutbox(clientMessageId) {
+      return db.delete('outbox', clientMessageId);
+    },
+    close() {
+      db.close();
+    },
+  };
+}
+
+/** Opens the database at `version`, running the migrations it lacks. Exported for the upgrade test. */
+export async function openDatabase(name: string, version: number): Promise<Database> {
+  const db: Database = await openDB<TabwardenSchema>(name, version, {
+    upgrade(upgrading, oldVersion) {
+      for (let step = oldVersion; step < version; step++) migrations[step]?.(upgrading);
+    },
+    // A newer worker wants to upgrade: step aside rather than block it forever.
+    blocking() {
+      db.close();
+    },
+  });
+  return db;
+}

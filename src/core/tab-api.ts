@@ -1,0 +1,46 @@
+import { serializeError } from './errors.ts';
+import { PROTOCOL_VERSION, type RpcResult, type TabApi } from './protocol.ts';
+import type { SessionEngine } from './session-engine.ts';
+
+async function settle<T>(work: () => Promise<T>): Promise<RpcResult<T>> {
+  try {
+    return { ok: true, value: await work() };
+  } catch (error) {
+    return { ok: false, error: serializeError(error) };
+  }
+}
+
+/**
+ * The {@link TabApi} one connected tab may call, bound to its id. A host exposes it on that tab's
+ * port (comlink), so a page can neither name another tab nor see the engine itself. Outcomes are
+ * {@link RpcResult}s, so error codes survive structured cloning.
+ *
+ * @example
+ * ```ts
+ * // in the worker, for each new port:
+ * Comlink.expose(createTabApi(engine, tabId), port);
+ * ```
+ */
+export function createTabApi(engine: SessionEngine, tabId: string): TabApi {
+  engine.connectTab(tabId);
+  return {
+    async hello() {
+      return { protocol: PROTOCOL_VERSION, state: engine.getState(tabId) };
+    },
+    setIdentityToken: (token) => settle(() => engine.setIdentityToken(tabId, token)),
+    restoreIdentityToken: (token) => settle(() => engine.restoreIdentityToken(tabId, token)),
+    startConversation: () => settle(() => engine.startConversation(tabId)),
+    sendMessage: (text, clientMessageId) => settle(() => engine.sendMessage(tabId, text, clientMessageId)),
+    listEntries: (afterSeq) => settle(() => engine.listEntries(tabId, afterSeq)),
+    clearSession: (shouldEndSession) => settle(() => engine.clearSession(tabId, shouldEndSession === true)),
+    async getState() {
+      return engine.getState(tabId);
+    },
+    async subscribe(listener) {
+      engine.subscribe(tabId, listener);
+    },
+    async disconnect() {
+      engine.disconnectTab(tabId);
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import { isErrorCode } from './errors.ts';
+import {
+  PROTOCOL_VERSION,
+  type ClearReason,
+  type ConnectMessage,
+  type RpcResult,
+  type WorkerEvent,
+} from './protocol.ts';
+
+// Runtime checks for what arrives over postMessage (R13). Anything that fails is ignored by the
+// receiver: a malformed or foreign message must never change state.
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const isVersion = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+const isText = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
+
+/**
+ * The connect message a tab sends the worker, if `data` is one from `origin` and `origin` is the
+ * worker's own. Otherwise `undefined`: foreign origins and other protocol versions are ignored.
+ */
+export function parseConnectMessage(
+  data: unknown,
+  origin: string,
+  ownOrigin: string,
+): ConnectMessage | undefined {
+  if (origin !== ownOrigin || !isRecord(data)) return undefined;
+  if (data.type !== 'tabwarden:connect' || data.protocol !== PROTOCOL_VERSION) return undefined;
+  if (!isText(data.tabId) || data.tabId.length > 100) return undefined;
+  return { type: data.type, protocol: data.protocol, tabId: data.tabId };
+}
+
+const CLEAR_REASONS = new Set(['logout', 'identity-token-timeout', 'user-switch', 'authorization-revoked']);
+
+/** The worker event in `data`, or `undefined` if it is not a well-formed one. */
+export function parseWorkerEvent(data: unknown): WorkerEvent | undefined {
+  if (!isRecord(data) || !isVersion(data.sessionVersion)) return undefined;
+  const sessionVersion = data.sessionVersion;
+  switch (data.type) {
+    case 'identity-token-expired':
+      return Number.isFinite(data.deadline)
+        ? { type: data.type, sessionVersion, deadline: data.deadline as number }
+        : undefined;
+    case 'identity-token-refreshed': {
+      const claims = data.claims;
+      if (!isText(data.identityToken) || !isRecord(claims)) return undefined;
+      if (!isText(claims.sub) || !isText(claims.iss) || !Number.isFinite(claims.exp)) return undefined;
+      return {
+        type: data.type,
+        sessionVersion,
+        identityToken: data.identityToken,
+        claims: { sub: claims.sub, iss: claims.iss, exp: claims.exp as number },
+      };
+    }
+    case 'session-started': {
+      const subject = data.subject;
+      if (!isText(data.conversationId) || !isRecord(subject)) return undefined;
+      if (!isText(subject.iss) || !isText(subject.sub)) return undefined;
+      return {
+        type: data.type,
+        sessionVersion,
+        conversationId: data.conversationId,
+        subject: { iss: subject.iss, sub: subject.sub },
+      };
+    }
+    case 'session-cleared':
+      return typeof data.reason === 'string' && CLEAR_REASONS.has(data.reason)
+        ? { type: data.type, sessionVersion, reason: data.reason as ClearReason }
+        : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** True when `data` has the shape of an {@link RpcResult}. */
+export function isRpcResult(data: unknown): data is RpcResult<unknown> {
+  if (!isRecord(data)) return false;
+  if (data.ok === true) return 'value' in data;
+  return (
+    data.ok === false &&
+    isRecord(data.error) &&
+    isErrorCode(data.error.code) &&
+    typeof data.error.message === 'string'
+  );
+}

@@ -1,0 +1,262 @@
+import {
+  base64url,
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  customFetch,
+  errors,
+  jwtVerify,
+  type FetchImplementation,
+  type JSONWebKeySet,
+  type JWTVerifyGetKey,
+} from 'jose';
+import { systemClock, type Clock } from './clock.ts';
+import { IdentityTokenError, type TokenErrorCode } from './errors.ts';
+
+/** Signature algorithms tabwarden can be configured to accept. Nothing else ever is. */
+export type IdentityTokenAlgorithm = 'RS256' | 'RS512';
+
+/** What the verifier needs to know; every field but the keys and the issuer has a default. */
+export interface IdentityTokenVerifierOptions {
+  /** The `iss` every token must carry, exactly. */
+  issuer: string;
+  /** Inline public keys. Give this or `jwksUrl`. */
+  jwks?: JSONWebKeySet;
+  /** Where to fetch the public keys. Cached; an unknown `kid` refetches, at most once per cooldown. */
+  jwksUrl?: string;
+  /** Accepted `aud` value(s); unchecked when absent. */
+  audience?: string | string[];
+  /** Default `['RS256']`. `RS512` is accepted only when listed here. */
+  algorithms?: IdentityTokenAlgorithm[];
+  /** Seconds of leeway for `exp` and `nbf`. Default 0. */
+  clockToleranceSeconds?: number;
+  /** Tokens longer than this many bytes are refused before any parsing. Default 16 KiB. */
+  maxTokenBytes?: number;
+  /** Minimum time between two JWKS fetches, so a flood of unknown kids cannot hammer the URL. Default 30 s. */
+  jwksCooldownMs?: number;
+  /** Time limit of one JWKS fetch. Default 5 s. */
+  jwksTimeoutMs?: number;
+  /** Default: the runtime's clock. */
+  clock?: Clock;
+  /** Default: the runtime's `fetch`. */
+  fetch?: FetchImplementation;
+}
+
+/** The claims tabwarden relies on, from a token whose signature and claims were checked. */
+export interface VerifiedIdentity {
+  sub: string;
+  iss: string;
+  /** Expiry in seconds since the epoch, as in the token. */
+  exp: number;
+  /** Not-before in seconds since the epoch, when the token has one. */
+  nbf?: number;
+}
+
+/** Options of one verification. */
+export interface VerifyOptions {
+  /**
+   * Accept a token whose `exp` has passed (everything else is still checked). Only for a tab
+   * that rejoins a restored session after a worker restart (R10): its in-memory token may have
+   * expired meanwhile, and the grace window (R6) decides what happens next.
+   */
+  allowExpired?: boolean;
+}
+
+/** Checks identity tokens (R2). */
+export interface IdentityTokenVerifier {
+  /** Resolves the verified claims, or rejects with an {@link IdentityTokenError}. Never throws anything else. */
+  verify(token: unknown, options?: VerifyOptions): Promise<VerifiedIdentity>;
+}
+
+const DEFAULT_MAX_TOKEN_BYTES = 16 * 1024;
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+// `fatal`, so invalid UTF-8 is an error rather than U+FFFD.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+// Header parameters that would let a token choose its own key or demand unknown processing.
+const FORBIDDEN_HEADERS = ['jku', 'x5u', 'jwk', 'x5c', 'crit'] as const;
+
+function fail(code: TokenErrorCode, message: string, cause?: unknown): never {
+  throw new IdentityTokenError(code, message, cause === undefined ? undefined : { cause });
+}
+
+/** Decodes one base64url JSON object segment, or fails with ERR_TOKEN_MALFORMED. */
+function decodeSegment(segment: string, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8.decode(base64url.decode(segment)));
+  } catch (cause) {
+    fail('ERR_TOKEN_MALFORMED', `The token's ${what} is not base64url-encoded JSON`, cause);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    fail('ERR_TOKEN_MALFORMED', `The token's ${what} is not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Checks what can be checked without keys: size, shape, header. Cheap, so it runs first. */
+export function inspectIdentityToken(
+  token: unknown,
+  maxTokenBytes = DEFAULT_MAX_TOKEN_BYTES,
+  algorithms: readonly IdentityTokenAlgorithm[] = ['RS256'],
+): { header: Record<string, unknown>; payload: Record<string, unknown> } {
+  if (typeof token !== 'string') fail('ERR_TOKEN_MALFORMED', 'The identity token must be a string');
+  // Length in UTF-16 units bounds the UTF-8 size from below, so huge inputs stop before encoding.
+  if (token.length > maxTokenBytes || new TextEncoder().encode(token).length > maxTokenBytes) {
+    fail('ERR_TOKEN_TOO_LARGE', `The identity token is larger than ${maxTokenBytes} bytes`);
+  }
+  const parts = token.split('.');
+  if (parts.length !== 3) {
+    fail('ERR_TOKEN_MALFORMED', 'The identity token must have three dot-separated parts');
+  }
+  const [headerPart = '', payloadPart = '', signaturePart = ''] = parts;
+  if (!headerPart || !payloadPart || !parts.every((part) => BASE64URL.test(part))) {
+    fail('ERR_TOKEN_MALFORMED', 'The identity token is not in JWS compact form');
+  }
+  const header = decodeSegment(headerPart, 'header');
+  for (const name of FORBIDDEN_HEADERS) {
+    if (name in header) fail('ERR_TOKEN_HEADER', `The "${name}" header parameter is not accepted`);
+  }
+  if (!algorithms.includes(header.alg as IdentityTokenAlgorithm)) {
+    fail(
+      'ERR_TOKEN_ALGORITHM',
+      `Algorithm ${JSON.stringify(header.alg)} is not accepted (allowed: ${algorithms.join(', ')})`,
+    );
+  }
+  if (header.b64 !== undefined) fail('ERR_TOKEN_HEADER', 'The "b64" header parameter is not accepted');
+  if (!signaturePart) fail('ERR_TOKEN_SIGNATURE', 'The identity token has no signature');
+  const payload = decodeSegment(payloadPart, 'payload');
+  return { header, payload };
+}
+
+/** Maps jose's verification errors onto tabwarden's codes. */
+function mapJoseError(error: unknown): IdentityTokenError {
+  if (error instanceof IdentityTokenError) return error;
+  if (error instanceof errors.JWTExpired) {
+    return new IdentityTokenError('ERR_TOKEN_EXPIRED', 'The identity token has expired', { cause: error });
+  }
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'nbf' && error.reason === 'check_failed') {
+      return new IdentityTokenError('ERR_TOKEN_NOT_YET_VALID', 'The identity token is not valid yet', {
+        cause: error,
+      });
+    }
+    return new IdentityTokenError('ERR_TOKEN_CLAIM', `Claim "${error.claim}" is invalid: ${error.message}`, {
+      cause: error,
+    });
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) {
+    return new IdentityTokenError('ERR_TOKEN_SIGNATURE', 'The identity token signature is invalid', {
+      cause: error,
+    });
+  }
+  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
+    return new IdentityTokenError('ERR_TOKEN_KEY_UNKNOWN', 'No known key matches the identity token', {
+      cause: error,
+    });
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) {
+    return new IdentityTokenError('ERR_TOKEN_ALGORITHM', 'The identity token algorithm is not accepted', {
+      cause: error,
+    });
+  }
+  if (error instanceof errors.JOSENotSupported) {
+    return new IdentityTokenError('ERR_TOKEN_HEADER', 'The identity token uses an unsupported feature', {
+      cause: error,
+    });
+  }
+  if (error instanceof errors.JWTInvalid) {
+    return new IdentityTokenError(
+      'ERR_TOKEN_CLAIM',
+      `The identity token claims are invalid: ${error.message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return new IdentityTokenError('ERR_TOKEN_MALFORMED', 'The identity token could not be verified', {
+    cause: error,
+  });
+}
+
+/** Marks a failure to get keys at all, as opposed to a token no key matches. */
+class KeysUnavailable extends Error {}
+
+function createKeyGetter(options: IdentityTokenVerifierOptions): JWTVerifyGetKey {
+  if (options.jwks && options.jwksUrl) throw new TypeError('Give either jwks or jwksUrl, not both');
+  if (options.jwks) return createLocalJWKSet(options.jwks);
+  if (!options.jwksUrl) throw new TypeError('Give jwks or jwksUrl');
+  const remote = createRemoteJWKSet(new URL(options.jwksUrl), {
+    cooldownDuration: options.jwksCooldownMs ?? 30_000,
+    timeoutDuration: options.jwksTimeoutMs ?? 5_000,
+    ...(options.fetch ? { [customFetch]: options.fetch } : {}),
+  });
+  return async (header, token) => {
+    try {
+      return await remote(header, token);
+    } catch (error) {
+      if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
+        throw error;
+      }
+      throw new KeysUnavailable('The identity provider keys could not be fetched', { cause: error });
+    }
+  };
+}
+
+/**
+ * Creates the identity-token verifier (R2): RS256 only unless RS512 is configured, keys from an
+ * inline JWKS or a JWKS URL, `exp` and `sub` required, `nbf` honoured, `iss` exact, `aud` when
+ * configured. Header parameters that pick their own key (`jku`, `x5u`, `jwk`, `x5c`) or demand
+ * extensions (`crit`) are refused.
+ *
+ * @example
+ * ```ts
+ * const verifier = createIdentityTokenVerifier({
+ *   issuer: 'https://idp.example.com',
+ *   jwksUrl: 'https://idp.example.com/.well-known/jwks.json',
+ * });
+ * const { sub, exp } = await verifier.verify(token); // or throws IdentityTokenError
+ * ```
+ */
+export function createIdentityTokenVerifier(options: IdentityTokenVerifierOptions): IdentityTokenVerifier {
+  const algorithms = options.algorithms ?? ['RS256'];
+  for (const alg of algorithms) {
+    if (alg !== 'RS256' && alg !== 'RS512') throw new TypeError(`Unsupported algorithm ${String(alg)}`);
+  }
+  const clock = options.clock ?? systemClock;
+  const maxTokenBytes = options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
+  const getKey = createKeyGetter(options);
+
+  return {
+    async verify(token, verifyOptions = {}) {
+      const { payload } = inspectIdentityToken(token, maxTokenBytes, algorithms);
+      let now = clock.now();
+      if (verifyOptions.allowExpired && typeof payload.exp === 'number') {
+        // Verify as of just before expiry; nbf and every other check still apply.
+        now = Math.min(now, payload.exp * 1000 - 1);
+      }
+      try {
+        const { payload: claims } = await jwtVerify(token as string, getKey, {
+          algorithms,
+          issuer: options.issuer,
+          ...(options.audience === undefined ? {} : { audience: options.audience }),
+          clockTolerance: options.clockToleranceSeconds ?? 0,
+          currentDate: new Date(now),
+          requiredClaims: ['exp', 'sub', 'iss'],
+        });
+        if (typeof claims.sub !== 'string' || claims.sub.trim() === '') {
+          fail('ERR_TOKEN_CLAIM', 'Claim "sub" must be a non-empty string');
+        }
+        return {
+          sub: claims.sub,
+          iss: claims.iss as string,
+          exp: claims.exp as number,
+          ...(claims.nbf === undefined ? {} : { nbf: claims.nbf }),
+        };
+      } catch (error) {
+        if (error instanceof KeysUnavailable) {
+          throw new IdentityTokenError('ERR_KEYS_UNAVAILABLE', error.message, { cause: error.cause });
+        }
+        throw mapJoseError(error);
+      }
+    },
+  };
+}
