@@ -2,7 +2,13 @@
 export { SessionEngine } from './session-engine.ts';
 export type { SessionEngineOptions } from './session-engine.ts';
 export { createTabApi } from './tab-api.ts';
-export { createIdentityTokenVerifier, inspectIdentityToken } from './verify-identity-token.ts';
+export { createIdentityTokenVerifier } from './verify-identity-token.ts';
+export {
+  inspectIdentityToken,
+  precheckIdentityToken,
+  DEFAULT_MAX_TOKEN_BYTES,
+} from './inspect-identity-token.ts';
+export type { IdentityTokenRequest } from './inspect-identity-token.ts';
 export type {
   IdentityTokenAlgorithm,
   IdentityTokenVerifier,

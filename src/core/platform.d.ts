@@ -5,6 +5,8 @@
 declare function setTimeout(callback: () => void, delayMs: number): unknown;
 declare function clearTimeout(handle: unknown): void;
 
+declare function atob(data: string): string;
+
 declare class TextEncoder {
   encode(input: string): Uint8Array;
 }

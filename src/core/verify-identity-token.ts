@@ -1,5 +1,4 @@
 import {
-  base64url,
   createLocalJWKSet,
   createRemoteJWKSet,
   customFetch,
@@ -10,10 +9,14 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { systemClock, type Clock } from './clock.ts';
-import { IdentityTokenError, type TokenErrorCode } from './errors.ts';
+import { IdentityTokenError } from './errors.ts';
+import {
+  DEFAULT_MAX_TOKEN_BYTES,
+  inspectIdentityToken,
+  type IdentityTokenAlgorithm,
+} from './inspect-identity-token.ts';
 
-/** Signature algorithms tabwarden can be configured to accept. Nothing else ever is. */
-export type IdentityTokenAlgorithm = 'RS256' | 'RS512';
+export type { IdentityTokenAlgorithm } from './inspect-identity-token.ts';
 
 /** What the verifier needs to know; every field but the keys and the issuer has a default. */
 export interface IdentityTokenVerifierOptions {
@@ -65,66 +68,6 @@ export interface VerifyOptions {
 export interface IdentityTokenVerifier {
   /** Resolves the verified claims, or rejects with an {@link IdentityTokenError}. Never throws anything else. */
   verify(token: unknown, options?: VerifyOptions): Promise<VerifiedIdentity>;
-}
-
-const DEFAULT_MAX_TOKEN_BYTES = 16 * 1024;
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
-// `fatal`, so invalid UTF-8 is an error rather than U+FFFD.
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-// Header parameters that would let a token choose its own key or demand unknown processing.
-const FORBIDDEN_HEADERS = ['jku', 'x5u', 'jwk', 'x5c', 'crit'] as const;
-
-function fail(code: TokenErrorCode, message: string, cause?: unknown): never {
-  throw new IdentityTokenError(code, message, cause === undefined ? undefined : { cause });
-}
-
-/** Decodes one base64url JSON object segment, or fails with ERR_TOKEN_MALFORMED. */
-function decodeSegment(segment: string, what: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(utf8.decode(base64url.decode(segment)));
-  } catch (cause) {
-    fail('ERR_TOKEN_MALFORMED', `The token's ${what} is not base64url-encoded JSON`, cause);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    fail('ERR_TOKEN_MALFORMED', `The token's ${what} is not a JSON object`);
-  }
-  return value as Record<string, unknown>;
-}
-
-/** Checks what can be checked without keys: size, shape, header. Cheap, so it runs first. */
-export function inspectIdentityToken(
-  token: unknown,
-  maxTokenBytes = DEFAULT_MAX_TOKEN_BYTES,
-  algorithms: readonly IdentityTokenAlgorithm[] = ['RS256'],
-): { header: Record<string, unknown>; payload: Record<string, unknown> } {
-  if (typeof token !== 'string') fail('ERR_TOKEN_MALFORMED', 'The identity token must be a string');
-  // Length in UTF-16 units bounds the UTF-8 size from below, so huge inputs stop before encoding.
-  if (token.length > maxTokenBytes || new TextEncoder().encode(token).length > maxTokenBytes) {
-    fail('ERR_TOKEN_TOO_LARGE', `The identity token is larger than ${maxTokenBytes} bytes`);
-  }
-  const parts = token.split('.');
-  if (parts.length !== 3) {
-    fail('ERR_TOKEN_MALFORMED', 'The identity token must have three dot-separated parts');
-  }
-  const [headerPart = '', payloadPart = '', signaturePart = ''] = parts;
-  if (!headerPart || !payloadPart || !parts.every((part) => BASE64URL.test(part))) {
-    fail('ERR_TOKEN_MALFORMED', 'The identity token is not in JWS compact form');
-  }
-  const header = decodeSegment(headerPart, 'header');
-  for (const name of FORBIDDEN_HEADERS) {
-    if (name in header) fail('ERR_TOKEN_HEADER', `The "${name}" header parameter is not accepted`);
-  }
-  if (!algorithms.includes(header.alg as IdentityTokenAlgorithm)) {
-    fail(
-      'ERR_TOKEN_ALGORITHM',
-      `Algorithm ${JSON.stringify(header.alg)} is not accepted (allowed: ${algorithms.join(', ')})`,
-    );
-  }
-  if (header.b64 !== undefined) fail('ERR_TOKEN_HEADER', 'The "b64" header parameter is not accepted');
-  if (!signaturePart) fail('ERR_TOKEN_SIGNATURE', 'The identity token has no signature');
-  const payload = decodeSegment(payloadPart, 'payload');
-  return { header, payload };
 }
 
 /** Maps jose's verification errors onto tabwarden's codes. */
@@ -243,7 +186,7 @@ export function createIdentityTokenVerifier(options: IdentityTokenVerifierOption
           requiredClaims: ['exp', 'sub', 'iss'],
         });
         if (typeof claims.sub !== 'string' || claims.sub.trim() === '') {
-          fail('ERR_TOKEN_CLAIM', 'Claim "sub" must be a non-empty string');
+          throw new IdentityTokenError('ERR_TOKEN_CLAIM', 'Claim "sub" must be a non-empty string');
         }
         return {
           sub: claims.sub,

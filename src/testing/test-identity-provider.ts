@@ -1,4 +1,4 @@
-import { SignJWT, exportJWK, generateKeyPair, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { base64url, exportJWK, generateKeyPair, type JSONWebKeySet } from 'jose';
 
 /** What a minted token should say. Every claim can be overridden or left out to test refusals. */
 export interface MintOptions {
@@ -23,6 +23,11 @@ export interface TestIdentityProvider {
   kid: string;
   /** Mints an RS256 (or the provider's algorithm) identity token. */
   mint(options?: MintOptions): Promise<string>;
+  /**
+   * Signs any header and payload as a JWS compact token, with no checks at all, so tests can
+   * build tokens a JWT library would refuse to make (a `crit` or `b64` header, odd claims).
+   */
+  signCompact(header: Record<string, unknown>, payload: Record<string, unknown>): Promise<string>;
 }
 
 /**
@@ -43,13 +48,24 @@ export async function createTestIdentityProvider(
   const algorithm = options.algorithm ?? 'RS256';
   const { publicKey, privateKey } = await generateKeyPair(algorithm, { extractable: true });
   const jwk = { ...(await exportJWK(publicKey)), kid, alg: algorithm, use: 'sig' };
+  const encode = (value: unknown) => base64url.encode(JSON.stringify(value));
+  const signCompact = async (header: Record<string, unknown>, payload: Record<string, unknown>) => {
+    const input = `${encode(header)}.${encode(payload)}`;
+    const signature = await crypto.subtle.sign(
+      'RSASSA-PKCS1-v1_5',
+      privateKey,
+      new TextEncoder().encode(input),
+    );
+    return `${input}.${base64url.encode(new Uint8Array(signature))}`;
+  };
   return {
     issuer,
     kid,
     jwks: { keys: [jwk] },
+    signCompact,
     async mint(mint = {}) {
       const nowSeconds = Math.floor((mint.now ?? Date.now()) / 1000);
-      const payload: JWTPayload = {
+      const payload: Record<string, unknown> = {
         iss: issuer,
         sub: mint.sub ?? 'test-user',
         iat: nowSeconds,
@@ -57,8 +73,7 @@ export async function createTestIdentityProvider(
         ...mint.claims,
       };
       for (const [name, value] of Object.entries(payload)) if (value === undefined) delete payload[name];
-      const header = { alg: algorithm, typ: 'JWT', kid, ...mint.header } as { alg: string };
-      return new SignJWT(payload).setProtectedHeader(header).sign(privateKey);
+      return signCompact({ alg: algorithm, typ: 'JWT', kid, ...mint.header }, payload);
     },
   };
 }
