@@ -48,7 +48,22 @@ export type ErrorCode =
   /** A call did not finish within its time limit. */
   | 'ERR_TIMEOUT'
   /** Arguments or a message had the wrong shape. */
-  | 'ERR_INVALID_ARGUMENT';
+  | 'ERR_INVALID_ARGUMENT'
+  // Codes the reference server answers with (src/server); clients see them in error messages.
+  /** No usable authorization token: missing, malformed, or not signed by this server. */
+  | 'ERR_ACCESS_TOKEN_INVALID'
+  /** The authorization token's lifetime is over; exchange a fresh identity token (R5). */
+  | 'ERR_ACCESS_TOKEN_EXPIRED'
+  /** The authorization token was revoked (logout, R7). */
+  | 'ERR_ACCESS_TOKEN_REVOKED'
+  /** No such resource for this subject (another subject's conversation looks absent, too). */
+  | 'ERR_NOT_FOUND'
+  /** The conversation has ended; start a new one. */
+  | 'ERR_CONVERSATION_ENDED'
+  /** The request body is over the server's size limit. */
+  | 'ERR_PAYLOAD_TOO_LARGE'
+  /** Too many requests; retry after the `Retry-After` header's seconds. */
+  | 'ERR_RATE_LIMITED';
 
 /** Base class of every tabwarden error. */
 export class TabwardenError extends Error {
@@ -102,6 +117,13 @@ const knownCodes = new Set<string>([
   'ERR_SERVER',
   'ERR_TIMEOUT',
   'ERR_INVALID_ARGUMENT',
+  'ERR_ACCESS_TOKEN_INVALID',
+  'ERR_ACCESS_TOKEN_EXPIRED',
+  'ERR_ACCESS_TOKEN_REVOKED',
+  'ERR_NOT_FOUND',
+  'ERR_CONVERSATION_ENDED',
+  'ERR_PAYLOAD_TOO_LARGE',
+  'ERR_RATE_LIMITED',
 ] satisfies ErrorCode[]);
 
 /** True when `code` is one of tabwarden's codes. */

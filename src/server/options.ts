@@ -1,0 +1,145 @@
+import { join } from 'node:path';
+import type { JSONWebKeySet } from 'jose';
+import { systemClock, type Clock } from '../core/clock.ts';
+import type { IdentityTokenAlgorithm } from '../core/verify-identity-token.ts';
+import type { Logger } from './log.ts';
+
+/**
+ * Everything the reference server can be told. Every field has a default except the identity
+ * provider's keyset, which demo mode supplies by itself.
+ *
+ * @example
+ * ```ts
+ * const server = await startServer({
+ *   issuer: 'https://idp.example.com',
+ *   jwksUrl: 'https://idp.example.com/.well-known/jwks.json',
+ *   database: ':memory:',
+ * });
+ * ```
+ */
+export interface ServerOptions {
+  /** TCP port; 0 picks a free one. Default 0 (the CLI's default is 8787). */
+  port?: number;
+  /** Interface to listen on. Default `127.0.0.1`. */
+  host?: string;
+  /** Folder for the database and the demo identity provider's key. Default `./data`. */
+  dataDir?: string;
+  /** SQLite file, or `:memory:`. Default `<dataDir>/tabwarden.sqlite`. */
+  database?: string;
+
+  /** The identity tokens' required `iss`. Defaults to the demo identity provider's in demo mode. */
+  issuer?: string;
+  /** Inline JWKS of the identity provider. Give one of `jwks`, `jwksFile`, `jwksUrl`. */
+  jwks?: JSONWebKeySet;
+  /** A file holding the identity provider's JWKS, read once at start. */
+  jwksFile?: string;
+  /** Where to fetch the identity provider's JWKS (cached, refetched on an unknown `kid`). */
+  jwksUrl?: string;
+  /** Accepted `aud` value(s); unchecked when absent. */
+  audience?: string | string[];
+  /** Accepted identity-token algorithms. Default `['RS256']`. */
+  algorithms?: IdentityTokenAlgorithm[];
+  /** Leeway for `exp`/`nbf` of identity tokens, in seconds. Default 0. */
+  clockToleranceSeconds?: number;
+
+  /** Lifetime of the authorization tokens the server issues, in seconds. Default 3600 (R4). */
+  accessTokenLifetimeSeconds?: number;
+  /** How long the demo agent takes to answer a message, in ms. Default 800. */
+  agentReplyDelayMs?: number;
+  /** Largest accepted request body, in bytes. Default 64 KiB. */
+  bodyLimitBytes?: number;
+  /** Longest accepted message text, in characters. Default 4000. */
+  messageTextLimit?: number;
+  /** Exchanges allowed per client address per minute (a burst of as many); 0 turns it off. Default 60. */
+  exchangesPerAddressPerMinute?: number;
+  /** Exchanges allowed per subject per minute (a burst of as many); 0 turns it off. Default 20. */
+  exchangesPerSubjectPerMinute?: number;
+  /** Origins allowed to call the API cross-origin. Default none (CORS off). */
+  corsOrigins?: string[];
+
+  /** Turns on the demo identity provider's routes. Default false. */
+  demo?: boolean;
+  /** Static files served at `/`. Default `public`. */
+  staticDir?: string;
+  /** Built page/worker bundles served at `/bundles/`, when the folder exists. Default `dist/bundles`. */
+  bundlesDir?: string;
+
+  /** Interval of SSE keep-alive comments, in ms. Default 15000. */
+  sseHeartbeatMs?: number;
+  /** How long `close()` lets in-flight requests run before cutting connections, in ms. Default 10000. */
+  shutdownTimeoutMs?: number;
+  /** Time source, for tests. Default the system clock. */
+  clock?: Clock;
+  /** Where log lines go (already redacted). Default: nowhere. */
+  log?: Logger;
+}
+
+/** {@link ServerOptions} with every default filled in. */
+export type ResolvedServerOptions = Required<
+  Omit<ServerOptions, 'issuer' | 'jwks' | 'jwksFile' | 'jwksUrl' | 'audience'>
+> &
+  Pick<ServerOptions, 'issuer' | 'jwks' | 'jwksFile' | 'jwksUrl' | 'audience'>;
+
+/** Fills in defaults and refuses values that make no sense, before anything is opened. */
+export function resolveServerOptions(options: ServerOptions): ResolvedServerOptions {
+  const dataDir = options.dataDir ?? 'data';
+  const resolved: ResolvedServerOptions = {
+    ...options,
+    port: options.port ?? 0,
+    host: options.host ?? '127.0.0.1',
+    dataDir,
+    database: options.database ?? join(dataDir, 'tabwarden.sqlite'),
+    algorithms: options.algorithms ?? ['RS256'],
+    clockToleranceSeconds: options.clockToleranceSeconds ?? 0,
+    accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? 3600,
+    agentReplyDelayMs: options.agentReplyDelayMs ?? 800,
+    bodyLimitBytes: options.bodyLimitBytes ?? 64 * 1024,
+    messageTextLimit: options.messageTextLimit ?? 4000,
+    exchangesPerAddressPerMinute: options.exchangesPerAddressPerMinute ?? 60,
+    exchangesPerSubjectPerMinute: options.exchangesPerSubjectPerMinute ?? 20,
+    corsOrigins: options.corsOrigins ?? [],
+    demo: options.demo ?? false,
+    staticDir: options.staticDir ?? 'public',
+    bundlesDir: options.bundlesDir ?? join('dist', 'bundles'),
+    sseHeartbeatMs: options.sseHeartbeatMs ?? 15_000,
+    shutdownTimeoutMs: options.shutdownTimeoutMs ?? 10_000,
+    clock: options.clock ?? systemClock,
+    log: options.log ?? (() => {}),
+  };
+  const keysets = [resolved.jwks, resolved.jwksFile, resolved.jwksUrl].filter((k) => k !== undefined);
+  if (keysets.length > 1) throw new TypeError('Give only one of jwks, jwksFile and jwksUrl');
+  if (!resolved.demo && (!resolved.issuer || keysets.length === 0)) {
+    throw new TypeError('Configure the identity provider (issuer and jwks, jwksFile or jwksUrl), or use demo mode');
+  }
+  if (resolved.demo && keysets.length > 0 && !resolved.issuer) {
+    throw new TypeError('A configured keyset needs its issuer');
+  }
+  const positive: Array<keyof ResolvedServerOptions> = [
+    'accessTokenLifetimeSeconds',
+    'bodyLimitBytes',
+    'messageTextLimit',
+    'sseHeartbeatMs',
+  ];
+  for (const name of positive) {
+    const value = resolved[name];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      throw new TypeError(`${name} must be a positive number`);
+    }
+  }
+  const nonNegative: Array<keyof ResolvedServerOptions> = [
+    'port',
+    'clockToleranceSeconds',
+    'agentReplyDelayMs',
+    'exchangesPerAddressPerMinute',
+    'exchangesPerSubjectPerMinute',
+    'shutdownTimeoutMs',
+  ];
+  for (const name of nonNegative) {
+    const value = resolved[name];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new TypeError(`${name} must be a number of at least 0`);
+    }
+  }
+  if (!Number.isInteger(resolved.port) || resolved.port > 65535) throw new TypeError('port must be 0..65535');
+  return resolved;
+}
