@@ -78,6 +78,7 @@ export interface ConversationEntry {
 export interface TabState {
   sessionVersion: number;
   verified: boolean;
+  /** The subject this tab verified as; absent while unverified. */
   subject?: Subject;
   conversationId?: string;
   /** Set while a grace window is open (R6). */

@@ -123,10 +123,8 @@ export class SessionEngine {
   getState(tabId: string): TabState {
     const tab = this.#tab(tabId);
     const state: TabState = { sessionVersion: this.#sessionVersion, verified: tab.verifiedAs !== undefined };
-    if (tab.verifiedAs && this.#session) {
-      state.subject = this.#session.subject;
-      state.conversationId = this.#session.conversationId;
-    }
+    if (tab.verifiedAs) state.subject = tab.verifiedAs;
+    if (tab.verifiedAs && this.#session) state.conversationId = this.#session.conversationId;
     if (tab.verifiedAs && this.#graceDeadline !== undefined) state.graceDeadline = this.#graceDeadline;
     return state;
   }
