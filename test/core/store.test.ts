@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import {
+  migrations,
+  openDatabase,
+  openSessionStore,
+  SCHEMA_VERSION,
+  type SessionRecord,
+} from '../../src/core/store.ts';
+
+const uniqueName = () => `store-test-${Math.random().toString(36).slice(2)}`;
+
+const record = (sessionVersion: number): SessionRecord => ({
+  subject: { iss: 'https://idp.test', sub: 'alice' },
+  accessToken: 'access-1',
+  accessTokenExpiresAt: 1_000,
+  conversationId: 'c-1',
+  sessionVersion,
+});
+
+describe('openSessionStore', () => {
+  it('R4: keeps the session record and its version across reopening', async () => {
+    const name = uniqueName();
+    const store = await openSessionStore(name);
+    expect(await store.loadSessionVersion()).toBe(0);
+    await store.saveSession(record(3));
+    store.close();
+    const reopened = await openSessionStore(name);
+    expect(await reopened.loadSession()).toEqual(record(3));
+    expect(await reopened.loadSessionVersion()).toBe(3);
+    reopened.close();
+  });
+
+  it('R7: clearSession deletes the session, cached entries and outbox, and keeps the new version', async () => {
+    const store = await openSessionStore(uniqueName());
+    await store.saveSession(record(1));
+    await store.putEntries([{ conversationId: 'c-1', seq: 1, role: 'user', text: 'hi', createdAt: 1 }]);
+    await store.addToOutbox({ clientMessageId: 'm-1', conversationId: 'c-1', text: 'later', createdAt: 2 });
+    await store.clearSession(2);
+    expect(await store.loadSession()).toBeUndefined();
+    expect(await store.listEntries('c-1', 0)).toEqual([]);
+    expect(await store.listOutbox()).toEqual([]);
+    expect(await store.loadSessionVersion()).toBe(2);
+    store.close();
+  });
+
+  it('R12: lists cached entries of one conversation after a sequence number, in order', async () => {
+    const store = await openSessionStore(uniqueName());
+    const entry = (conversationId: string, seq: number) => ({
+      conversationId,
+      seq,
+      role: 'agent' as const,
+      text: `${conversationId}#${seq}`,
+      createdAt: seq,
+    });
+    await store.putEntries([entry('c-1', 3), entry('c-1', 1), entry('c-2', 2), entry('c-1', 2)]);
+    expect((await store.listEntries('c-1', 1)).map((e) => e.text)).toEqual(['c-1#2', 'c-1#3']);
+    store.close();
+  });
+
+  it('R12: the outbox lists messages oldest first and forgets delivered ones', async () => {
+    const store = await openSessionStore(uniqueName());
+    await store.addToOutbox({ clientMessageId: 'b', conversationId: 'c', text: 'second', createdAt: 20 });
+    await store.addToOutbox({ clientMessageId: 'a', conversationId: 'c', text: 'first', createdAt: 10 });
+    expect((await store.listOutbox()).map((m) => m.text)).toEqual(['first', 'second']);
+    await store.removeFromOutbox('a');
+    expect((await store.listOutbox()).map((m) => m.text)).toEqual(['second']);
+    store.close();
+  });
+
+  it('upgrades a database of every older schema version without losing the session', async () => {
+    expect(SCHEMA_VERSION).toBe(migrations.length);
+    for (let oldVersion = 1; oldVersion < SCHEMA_VERSION; oldVersion++) {
+      const name = uniqueName();
+      const old = await openDatabase(name, oldVersion);
+      await old.put('session', record(7), 'current');
+      await old.put('meta', 7, 'sessionVersion');
+      old.close();
+      const store = await openSessionStore(name);
+      expect(await store.loadSession()).toEqual(record(7));
+      expect(await store.loadSessionVersion()).toBe(7);
+      await store.addToOutbox({ clientMessageId: 'm', conversationId: 'c-1', text: 'works', createdAt: 1 });
+      expect(await store.listOutbox()).toHaveLength(1);
+      store.close();
+    }
+  });
+});

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import {
+  deserializeError,
+  IdentityTokenError,
+  serializeError,
+  TabwardenError,
+} from '../../src/core/errors.ts';
+import { PROTOCOL_VERSION } from '../../src/core/protocol.ts';
+import { isRpcResult, parseConnectMessage, parseWorkerEvent } from '../../src/core/validate-message.ts';
+
+const origin = 'https://app.example';
+
+describe('parseConnectMessage', () => {
+  const connect = { type: 'tabwarden:connect', protocol: PROTOCOL_VERSION, tabId: 'tab-1' };
+
+  it('R13: accepts a well-formed connect message from the own origin', () => {
+    expect(parseConnectMessage(connect, origin, origin)).toEqual(connect);
+  });
+
+  it('R13: ignores messages from other origins', () => {
+    expect(parseConnectMessage(connect, 'https://evil.example', origin)).toBeUndefined();
+    expect(parseConnectMessage(connect, 'null', origin)).toBeUndefined();
+  });
+
+  it('R13: ignores other protocol versions and malformed messages', () => {
+    for (const data of [
+      { ...connect, protocol: PROTOCOL_VERSION + 1 },
+      { ...connect, type: 'connect' },
+      { ...connect, tabId: '' },
+      { ...connect, tabId: 'x'.repeat(101) },
+      { ...connect, tabId: 7 },
+      null,
+      'tabwarden:connect',
+      [connect],
+    ]) {
+      expect(parseConnectMessage(data, origin, origin)).toBeUndefined();
+    }
+  });
+
+  it('R13: copies only the known fields', () => {
+    expect(parseConnectMessage({ ...connect, extra: 'ignored' }, origin, origin)).toEqual(connect);
+  });
+});
+
+describe('parseWorkerEvent', () => {
+  it('R13: accepts each well-formed event', () => {
+    const events = [
+      { type: 'identity-token-expired', sessionVersion: 1, deadline: 5 },
+      {
+        type: 'identity-token-refreshed',
+        sessionVersion: 1,
+        identityToken: 'a.b.c',
+        claims: { sub: 's', iss: 'i', exp: 9 },
+      },
+      { type: 'session-started', sessionVersion: 2, conversationId: 'c', subject: { iss: 'i', sub: 's' } },
+      { type: 'session-cleared', sessionVersion: 3, reason: 'logout' },
+    ];
+    for (const event of events) expect(parseWorkerEvent(event)).toEqual(event);
+  });
+
+  it('R13: ignores malformed events', () => {
+    for (const data of [
+      { type: 'session-cleared', sessionVersion: 3, reason: 'because' },
+      { type: 'session-cleared', sessionVersion: -1, reason: 'logout' },
+      { type: 'session-cleared', reason: 'logout' },
+      { type: 'identity-token-expired', sessionVersion: 1, deadline: 'soon' },
+      {
+        type: 'identity-token-refreshed',
+        sessionVersion: 1,
+        identityToken: '',
+        claims: { sub: 's', iss: 'i', exp: 9 },
+      },
+      { type: 'session-started', sessionVersion: 2, conversationId: 'c', subject: 'alice' },
+      { type: 'unknown', sessionVersion: 1 },
+      undefined,
+    ]) {
+      expect(parseWorkerEvent(data)).toBeUndefined();
+    }
+  });
+});
+
+describe('errors across the boundary', () => {
+  it('keeps the code and message of tabwarden errors, and the class of token errors', () => {
+    const rebuilt = deserializeError(serializeError(new IdentityTokenError('ERR_TOKEN_EXPIRED', 'expired')));
+    expect(rebuilt).toBeInstanceOf(IdentityTokenError);
+    expect(rebuilt).toMatchObject({
+      code: 'ERR_TOKEN_EXPIRED',
+      message: 'expired',
+      name: 'IdentityTokenError',
+    });
+    expect(deserializeError(serializeError(new TabwardenError('ERR_TIMEOUT', 'slow')))).toMatchObject({
+      code: 'ERR_TIMEOUT',
+      name: 'TabwardenError',
+    });
+  });
+
+  it('R3: never lets a foreign error (which may carry a token) cross over', () => {
+    expect(serializeError(new Error('token eyJhbGciOi...'))).toEqual({
+      code: 'ERR_SERVER',
+      message: 'Unexpected internal error',
+    });
+  });
+
+  it('R13: isRpcResult accepts results and refuses look-alikes', () => {
+    expect(isRpcResult({ ok: true, value: 1 })).toBe(true);
+    expect(isRpcResult({ ok: false, error: { code: 'ERR_TIMEOUT', message: 'x' } })).toBe(true);
+    expect(isRpcResult({ ok: false, error: { code: 'ERR_MADE_UP', message: 'x' } })).toBe(false);
+    expect(isRpcResult({ ok: true })).toBe(false);
+  });
+});
