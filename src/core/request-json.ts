@@ -1,4 +1,4 @@
-import { TabwardenError, isErrorCode } from './errors.ts';
+import { TabwardenError } from './errors.ts';
 
 /** The `fetch` tabwarden's clients call; the runtime's own by default, injectable for tests. */
 export type Fetch = typeof fetch;
@@ -53,7 +53,7 @@ export async function requestJson<T>(options: HttpClientOptions, request: JsonRe
     const body: unknown = await response.json().catch(() => undefined);
     if (response.ok) return body as T;
     const serverCode = typeof body === 'object' && body && 'code' in body ? body.code : undefined;
-    const detail = isErrorCode(serverCode) || typeof serverCode === 'string' ? ` (${serverCode})` : '';
+    const detail = typeof serverCode === 'string' ? ` (${serverCode.slice(0, 64)})` : '';
     if (response.status === 401 || response.status === 403) {
       throw new TabwardenError('ERR_AUTHORIZATION_FAILED', `The server refused the request${detail}`);
     }
