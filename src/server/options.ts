@@ -109,7 +109,9 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   const keysets = [resolved.jwks, resolved.jwksFile, resolved.jwksUrl].filter((k) => k !== undefined);
   if (keysets.length > 1) throw new TypeError('Give only one of jwks, jwksFile and jwksUrl');
   if (!resolved.demo && (!resolved.issuer || keysets.length === 0)) {
-    throw new TypeError('Configure the identity provider (issuer and jwks, jwksFile or jwksUrl), or use demo mode');
+    throw new TypeError(
+      'Configure the identity provider (issuer and jwks, jwksFile or jwksUrl), or use demo mode',
+    );
   }
   if (resolved.demo && keysets.length > 0 && !resolved.issuer) {
     throw new TypeError('A configured keyset needs its issuer');

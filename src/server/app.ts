@@ -1,0 +1,366 @@
+import { existsSync } from 'node:fs';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { IdentityTokenError, TabwardenError } from '../core/errors.ts';
+import type { Subject } from '../core/protocol.ts';
+import type {
+  ConversationResponse,
+  EntriesResponse,
+  ExchangeResponse,
+  PostMessageResponse,
+} from '../core/server-api.ts';
+import type { IdentityTokenVerifier } from '../core/verify-identity-token.ts';
+import type { AccessTokenClaims, AccessTokens } from './access-tokens.ts';
+import { ApiError, badRequest } from './api-error.ts';
+import type { DemoAgent } from './demo-agent.ts';
+import { DEMO_MAX_LIFETIME_SECONDS, type DemoIdentityProvider } from './demo-identity-provider.ts';
+import type { EntryHub } from './entry-hub.ts';
+import { redactToken, type Logger } from './log.ts';
+import type { ResolvedServerOptions } from './options.ts';
+import type { RateLimiter } from './rate-limit.ts';
+import type { EntryStreams } from './sse.ts';
+import type { ServerStore } from './store.ts';
+
+/** Everything the routes use, built once by `startServer`. */
+export interface AppServices {
+  options: ResolvedServerOptions;
+  store: ServerStore;
+  verifier: IdentityTokenVerifier;
+  accessTokens: AccessTokens;
+  hub: EntryHub;
+  streams: EntryStreams;
+  agent: DemoAgent;
+  exchangesPerAddress: RateLimiter;
+  exchangesPerSubject: RateLimiter;
+  demoIdentityProvider: DemoIdentityProvider | undefined;
+  log: Logger;
+  /** True once shutdown began: new requests are turned away, in-flight ones finish. */
+  isClosing(): boolean;
+}
+
+type AppEnv = { Variables: { auth: AccessTokenClaims } };
+
+const CONVERSATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const CLIENT_MESSAGE_ID = /^[\x21-\x7e]{1,128}$/;
+const SEQ = /^(0|[1-9][0-9]{0,15})$/;
+const BEARER = /^Bearer +([^\s]+) *$/i;
+const CLOSING_TEXT = 'The conversation has ended.';
+
+/** The client's address as the socket saw it (no proxy headers are trusted). */
+function clientAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Reads a JSON object body, with the checks every JSON route shares. */
+async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
+  const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/json') throw badRequest('The body must be JSON (Content-Type: application/json)');
+  let value: unknown;
+  try {
+    value = JSON.parse(await c.req.text());
+  } catch {
+    throw badRequest('The body is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw badRequest('The body must be a JSON object');
+  }
+  return value as Record<string, unknown>;
+}
+
+function parseSeq(value: string | undefined, what: string): number {
+  if (value === undefined || value === '') return 0;
+  if (!SEQ.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw badRequest(`${what} must be a whole number of at least 0`);
+  }
+  return Number(value);
+}
+
+function rateLimited(retryAfterSeconds: number, what: string): ApiError {
+  return new ApiError(429, 'ERR_RATE_LIMITED', `Too many exchanges from this ${what}; retry later`, {
+    headers: { 'retry-after': String(retryAfterSeconds) },
+  });
+}
+
+function sameSubject(a: Subject, b: Subject): boolean {
+  return a.iss === b.iss && a.sub === b.sub;
+}
+
+/**
+ * The reference server's HTTP application (Hono): the API of `src/core/server-api.ts`, the demo
+ * identity provider in demo mode, and the static files of the demo portal.
+ *
+ * @example
+ * ```ts
+ * const app = createApp(services);
+ * serve({ fetch: app.fetch, port: 8787, hostname: '127.0.0.1' });
+ * ```
+ */
+export function createApp(services: AppServices): Hono<AppEnv> {
+  const { options, store, verifier, accessTokens, hub, streams, agent, log } = services;
+  const clock = options.clock;
+  const app = new Hono<AppEnv>();
+
+  app.onError((error, c) => {
+    if (error instanceof ApiError) {
+      for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+      return c.json(error.toResponseBody(), error.status as 400);
+    }
+    // The message of a foreign error may carry anything; the log redacts, the client gets nothing.
+    log(`error ${c.req.method} ${c.req.path}: ${error instanceof Error ? error.stack : String(error)}`);
+    return c.json({ code: 'ERR_SERVER', message: 'Unexpected internal error' }, 500);
+  });
+  app.notFound((c) => c.json({ code: 'ERR_NOT_FOUND', message: 'No such route' }, 404));
+
+  app.use('*', async (c, next) => {
+    // Shutdown: requests that arrive on kept-alive connections are turned away politely.
+    if (!services.isClosing()) return next();
+    c.header('connection', 'close');
+    return c.json({ code: 'ERR_SERVER', message: 'The server is shutting down' }, 503);
+  });
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    await next();
+    c.header('x-content-type-options', 'nosniff');
+    // The path only: a query string is never logged, whatever a client put there.
+    log(`${c.req.method} ${c.req.path} ${c.res.status} ${(performance.now() - started).toFixed(1)}ms`);
+  });
+
+  if (options.corsOrigins.length > 0) {
+    const corsMiddleware = cors({
+      origin: options.corsOrigins,
+      allowMethods: ['GET', 'POST', 'OPTIONS'],
+      allowHeaders: ['authorization', 'content-type', 'last-event-id'],
+      exposeHeaders: ['retry-after'],
+      maxAge: 600,
+    });
+    app.use('/v1/*', corsMiddleware);
+    app.use('/demo/*', corsMiddleware);
+  }
+
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: options.bodyLimitBytes,
+      onError: () => {
+        throw new ApiError(
+          413,
+          'ERR_PAYLOAD_TOO_LARGE',
+          `The request body is larger than ${options.bodyLimitBytes} bytes`,
+        );
+      },
+    }),
+  );
+
+  // Nothing the API answers may be cached: the answers carry tokens and private messages.
+  app.use('/v1/*', async (c, next) => {
+    await next();
+    c.header('cache-control', 'no-store');
+  });
+
+  app.get('/healthz', (c) => c.json({ ok: true }));
+
+  // --- Authorization -------------------------------------------------------------------------
+
+  app.post('/v1/authorization', async (c) => {
+    // Per address first: it is checked before the costly signature check, so a flood of junk
+    // tokens is cut off cheaply.
+    const address = clientAddress(c);
+    const byAddress = services.exchangesPerAddress.take(address);
+    if (!byAddress.allowed) throw rateLimited(byAddress.retryAfterSeconds, 'address');
+
+    const body = await readJsonObject(c);
+    if (!('identityToken' in body)) throw badRequest('identityToken is required');
+    // Whatever its type, the verifier decides and codes the refusal (R13: never trust the client).
+    let identity;
+    try {
+      identity = await verifier.verify(body.identityToken);
+    } catch (error) {
+      if (!(error instanceof IdentityTokenError)) throw error;
+      log(`exchange refused ${error.code} token=${redactToken(body.identityToken)}`);
+      // Unavailable keys are the server's trouble, not the token's: 503, so clients retry.
+      const status = error.code === 'ERR_KEYS_UNAVAILABLE' ? 503 : 401;
+      throw new ApiError(status, error.code, error.message);
+    }
+    const subject: Subject = { iss: identity.iss, sub: identity.sub };
+    const bySubject = services.exchangesPerSubject.take(JSON.stringify([subject.iss, subject.sub]));
+    if (!bySubject.allowed) throw rateLimited(bySubject.retryAfterSeconds, 'subject');
+
+    const issued = await accessTokens.issue(subject);
+    log(`exchange ok jti=${issued.jti} token=${redactToken(body.identityToken)}`);
+    const answer: ExchangeResponse = {
+      accessToken: issued.accessToken,
+      expiresAt: issued.expiresAt,
+      subject,
+    };
+    return c.json(answer);
+  });
+
+  /** Reads and checks the bearer token; sets `auth`. */
+  async function authenticate(
+    c: Context<AppEnv>,
+    verifyOptions?: { allowExpired?: boolean; allowRevoked?: boolean },
+  ): Promise<AccessTokenClaims> {
+    const challenge = { 'www-authenticate': 'Bearer error="invalid_token"' };
+    const header = c.req.header('authorization');
+    const token = header === undefined ? undefined : BEARER.exec(header)?.[1];
+    if (header !== undefined && token === undefined) {
+      throw new ApiError(
+        401,
+        'ERR_ACCESS_TOKEN_INVALID',
+        'The Authorization header must be "Bearer <token>"',
+        {
+          headers: challenge,
+        },
+      );
+    }
+    try {
+      return await accessTokens.verify(token, verifyOptions);
+    } catch (error) {
+      if (error instanceof TabwardenError && error.code.startsWith('ERR_ACCESS_TOKEN_')) {
+        throw new ApiError(401, error.code, error.message, { headers: challenge });
+      }
+      throw error;
+    }
+  }
+
+  app.post('/v1/authorization/revoke', async (c) => {
+    // Idempotent: revoking an expired or already revoked token of ours is fine.
+    const claims = await authenticate(c, { allowExpired: true, allowRevoked: true });
+    accessTokens.revoke(claims);
+    streams.endForToken(claims.jti);
+    log(`revoked jti=${claims.jti}`);
+    return c.json({ revoked: true });
+  });
+
+  // --- Conversations -------------------------------------------------------------------------
+
+  // Matches `/v1/conversations` itself too.
+  app.use('/v1/conversations/*', async (c, next) => {
+    c.set('auth', await authenticate(c));
+    await next();
+  });
+
+  /** The conversation, if it is the caller's; another subject's looks exactly like a missing one. */
+  function ownConversation(c: Context<AppEnv>) {
+    const id = c.req.param('id') ?? '';
+    const conversation = CONVERSATION_ID.test(id) ? store.conversation(id) : undefined;
+    if (!conversation || !sameSubject(conversation.subject, c.get('auth').subject)) {
+      throw new ApiError(404, 'ERR_NOT_FOUND', 'No such conversation');
+    }
+    return conversation;
+  }
+
+  app.post('/v1/conversations', (c) => {
+    const { conversation, created } = store.openConversation(c.get('auth').subject, clock.now());
+    const answer: ConversationResponse = {
+      conversationId: conversation.conversationId,
+      status: conversation.status,
+    };
+    return c.json(answer, created ? 201 : 200);
+  });
+
+  app.get('/v1/conversations/:id/entries', (c) => {
+    const conversation = ownConversation(c);
+    const after = parseSeq(c.req.query('after'), 'after');
+    const answer: EntriesResponse = { entries: store.entriesAfter(conversation.conversationId, after) };
+    return c.json(answer);
+  });
+
+  app.post('/v1/conversations/:id/messages', async (c) => {
+    const conversation = ownConversation(c);
+    const body = await readJsonObject(c);
+    const { clientMessageId, text } = body;
+    if (typeof clientMessageId !== 'string' || !CLIENT_MESSAGE_ID.test(clientMessageId)) {
+      throw badRequest('clientMessageId must be 1 to 128 printable ASCII characters');
+    }
+    if (typeof text !== 'string' || text.trim() === '') throw badRequest('text must be a non-empty string');
+    // Counted in code points, as a user counts characters.
+    let length = 0;
+    for (const _ of text) length++;
+    if (length > options.messageTextLimit) {
+      throw badRequest(`text is longer than ${options.messageTextLimit} characters`);
+    }
+    const result = store.appendEntry(
+      conversation.conversationId,
+      { role: 'user', text, clientMessageId },
+      clock.now(),
+    );
+    if (!result) throw new ApiError(409, 'ERR_CONVERSATION_ENDED', 'The conversation has ended');
+    if (result.created) {
+      hub.publish(conversation.conversationId, { type: 'entry', entry: result.entry });
+      agent.answer(result.entry);
+    }
+    const answer: PostMessageResponse = { entry: result.entry };
+    return c.json(answer, result.created ? 201 : 200);
+  });
+
+  app.post('/v1/conversations/:id/end', (c) => {
+    const conversation = ownConversation(c);
+    const closing = store.endConversation(
+      conversation.conversationId,
+      { role: 'system', text: CLOSING_TEXT },
+      clock.now(),
+    );
+    if (closing) {
+      hub.publish(conversation.conversationId, { type: 'entry', entry: closing });
+      hub.publish(conversation.conversationId, { type: 'ended' });
+    }
+    const answer: ConversationResponse = { conversationId: conversation.conversationId, status: 'ended' };
+    return c.json(answer);
+  });
+
+  app.get('/v1/conversations/:id/events', (c) => {
+    const conversation = ownConversation(c);
+    const afterSeq = parseSeq(c.req.header('last-event-id'), 'Last-Event-ID');
+    const { jti, expiresAt } = c.get('auth');
+    return streams.open({ conversationId: conversation.conversationId, afterSeq, jti, expiresAt });
+  });
+
+  // --- Demo identity provider (demo mode only) ------------------------------------------------
+
+  const idp = services.demoIdentityProvider;
+  if (idp) {
+    app.get('/demo/idp/jwks.json', (c) => c.json(idp.jwks));
+    app.post('/demo/idp/token', async (c) => {
+      const body = await readJsonObject(c);
+      const { sub, expiresInSeconds = 300 } = body;
+      if (typeof sub !== 'string' || sub.trim() === '' || sub.length > 256) {
+        throw badRequest('sub must be a non-empty string of at most 256 characters');
+      }
+      if (
+        typeof expiresInSeconds !== 'number' ||
+        !Number.isInteger(expiresInSeconds) ||
+        Math.abs(expiresInSeconds) > DEMO_MAX_LIFETIME_SECONDS
+      ) {
+        throw badRequest(`expiresInSeconds must be a whole number within ±${DEMO_MAX_LIFETIME_SECONDS}`);
+      }
+      const minted = await idp.mint({ sub, expiresInSeconds });
+      c.header('cache-control', 'no-store');
+      return c.json({ ...minted, issuer: idp.issuer });
+    });
+  }
+
+  // --- Static files: the demo portal and the built bundles -----------------------------------
+
+  if (existsSync(options.bundlesDir)) {
+    app.use(
+      '/bundles/*',
+      async (c, next) => {
+        // Lets a service worker served from /bundles/ control the whole origin.
+        c.header('service-worker-allowed', '/');
+        await next();
+      },
+      serveStatic({ root: options.bundlesDir, rewriteRequestPath: (path) => path.replace(/^\/bundles/, '') }),
+    );
+  }
+  if (existsSync(options.staticDir)) app.use('*', serveStatic({ root: options.staticDir }));
+
+  return app;
+}

@@ -1,0 +1,193 @@
+// Shared by the server tests: a server on 127.0.0.1 over a real SQLite file in a temp folder,
+// JSON requests, and an SSE reader that waits for events (with a timeout) instead of sleeping.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ConversationEntry } from '../../src/core/protocol.ts';
+import type { ExchangeResponse } from '../../src/core/server-api.ts';
+import { startServer, type RunningServer, type ServerOptions } from '../../src/server/index.ts';
+import { createTestIdentityProvider, type TestIdentityProvider } from '../../src/testing/index.ts';
+
+// Answers are read loosely in tests; each test asserts the shape it relies on.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Loose = any;
+
+/** A temp folder removed by the returned function. */
+export function makeTempDir(): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'tabwarden-server-'));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Settings that keep tests fast and unthrottled unless a test says otherwise. */
+export function testOptions(idp: TestIdentityProvider, dataDir: string): ServerOptions {
+  return {
+    port: 0,
+    dataDir,
+    issuer: idp.issuer,
+    jwks: idp.jwks,
+    agentReplyDelayMs: 20,
+    exchangesPerAddressPerMinute: 0,
+    exchangesPerSubjectPerMinute: 0,
+    staticDir: join(dataDir, 'no-public'),
+    bundlesDir: join(dataDir, 'no-bundles'),
+  };
+}
+
+let sharedIdp: Promise<TestIdentityProvider> | undefined;
+
+/**
+ * A server with a test identity provider; every started one is closed by `cleanup()`. The
+ * identity provider is shared within a test file: RSA key generation is slow and varies.
+ */
+export async function createHarness() {
+  sharedIdp ??= createTestIdentityProvider({ issuer: 'https://idp.server.test', kid: 'server-test-key' });
+  const idp = await sharedIdp;
+  const temp = makeTempDir();
+  const servers: RunningServer[] = [];
+  return {
+    idp,
+    dir: temp.dir,
+    async start(overrides: ServerOptions = {}): Promise<RunningServer> {
+      const server = await startServer({ ...testOptions(idp, temp.dir), ...overrides });
+      servers.push(server);
+      return server;
+    },
+    async cleanup() {
+      await Promise.all(servers.map((server) => server.close()));
+      temp.remove();
+    },
+  };
+}
+
+/** A JSON request; answers status, parsed body and headers. */
+export async function request(
+  server: { url: string },
+  method: string,
+  path: string,
+  options: { body?: unknown; rawBody?: string; accessToken?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: Loose; headers: Headers }> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.body !== undefined) headers['content-type'] ??= 'application/json';
+  if (options.accessToken !== undefined) headers.authorization = `Bearer ${options.accessToken}`;
+  const response = await fetch(new URL(path, server.url), {
+    method,
+    headers,
+    ...(options.rawBody !== undefined
+      ? { body: options.rawBody }
+      : options.body !== undefined
+        ? { body: JSON.stringify(options.body) }
+        : {}),
+  });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON: keep the text.
+  }
+  return { status: response.status, body, headers: response.headers };
+}
+
+/** Exchanges an identity token and expects success. */
+export async function exchange(server: { url: string }, identityToken: string): Promise<ExchangeResponse> {
+  const { status, body } = await request(server, 'POST', '/v1/authorization', { body: { identityToken } });
+  if (status !== 200) throw new Error(`exchange answered ${status} ${JSON.stringify(body)}`);
+  return body as ExchangeResponse;
+}
+
+/** Signs `sub` in: identity token, exchange, open conversation. */
+export async function signIn(server: RunningServer, idp: TestIdentityProvider, sub: string) {
+  const { accessToken } = await exchange(server, await idp.mint({ sub }));
+  const { body } = await request(server, 'POST', '/v1/conversations', { accessToken });
+  return { accessToken, conversationId: body.conversationId as string };
+}
+
+/** One server-sent event. */
+export interface SseEvent {
+  id?: string;
+  event: string;
+  data: Loose;
+}
+
+/**
+ * Opens an SSE stream with fetch (as tabwarden's clients do: the token goes in the Authorization
+ * header, never in the URL) and reads events one at a time.
+ */
+export async function openEvents(
+  server: { url: string },
+  conversationId: string,
+  accessToken: string,
+  lastEventId?: number,
+) {
+  const controller = new AbortController();
+  const response = await fetch(new URL(`/v1/conversations/${conversationId}/events`, server.url), {
+    headers: {
+      authorization: `Bearer ${accessToken}`,
+      ...(lastEventId === undefined ? {} : { 'last-event-id': String(lastEventId) }),
+    },
+    signal: controller.signal,
+  });
+  if (!response.body) throw new Error(`no stream (status ${response.status})`);
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  let ended = false;
+  let pending: Promise<ReadableStreamReadResult<string>> | undefined;
+  const comments: string[] = [];
+
+  function takeEvent(): SseEvent | undefined {
+    for (;;) {
+      const end = buffer.indexOf('\n\n');
+      if (end === -1) return undefined;
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const event: SseEvent = { event: 'message', data: undefined };
+      let hasData = false;
+      for (const line of block.split('\n')) {
+        if (line.startsWith(':')) comments.push(line);
+        else if (line.startsWith('id: ')) event.id = line.slice(4);
+        else if (line.startsWith('event: ')) event.event = line.slice(7);
+        else if (line.startsWith('data: ')) {
+          event.data = JSON.parse(line.slice(6));
+          hasData = true;
+        }
+      }
+      if (hasData) return event;
+    }
+  }
+
+  /** The next event, `undefined` once the server ended the stream; rejects after `timeoutMs`. */
+  async function next(timeoutMs = 5000): Promise<SseEvent | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const event = takeEvent();
+      if (event) return event;
+      if (ended) return undefined;
+      pending ??= reader.read();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now()));
+      });
+      const result = await Promise.race([pending, timeout]);
+      clearTimeout(timer);
+      if (result === 'timeout') throw new Error(`no SSE event within ${timeoutMs} ms`);
+      pending = undefined;
+      if (result.done) ended = true;
+      else buffer += result.value;
+    }
+  }
+
+  /** The next `entry` event's entry, skipping nothing: any other event fails. */
+  async function nextEntry(timeoutMs = 5000): Promise<ConversationEntry> {
+    const event = await next(timeoutMs);
+    if (event?.event !== 'entry') throw new Error(`expected an entry, got ${JSON.stringify(event)}`);
+    return event.data as ConversationEntry;
+  }
+
+  return {
+    response,
+    next,
+    nextEntry,
+    comments,
+    close: () => controller.abort(),
+  };
+}

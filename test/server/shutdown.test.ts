@@ -1,0 +1,102 @@
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openServerStore } from '../../src/server/store.ts';
+import { createHarness, openEvents, request, signIn } from './helpers.ts';
+
+let harness: Awaited<ReturnType<typeof createHarness>>;
+beforeEach(async () => {
+  harness = await createHarness();
+});
+afterEach(async () => {
+  await harness.cleanup();
+});
+
+const ticks = async (n: number) => {
+  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+describe('graceful shutdown', () => {
+  it('ends SSE streams, closes the database cleanly, and refuses new connections', async () => {
+    const database = join(harness.dir, 'shutdown.sqlite');
+    const server = await harness.start({ database });
+    const { accessToken, conversationId } = await signIn(server, harness.idp, 'alice');
+    const events = await openEvents(server, conversationId, accessToken);
+    expect(server.openStreams).toBe(1);
+
+    await server.close();
+    expect(await events.next()).toBeUndefined();
+    expect(server.openStreams).toBe(0);
+    // A clean close checkpoints and removes the write-ahead log.
+    expect(existsSync(`${database}-wal`)).toBe(false);
+    openServerStore(database).close();
+    await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+    // Idempotent.
+    await server.close();
+  });
+
+  it('lets in-flight requests finish before closing', async () => {
+    // A JWKS endpoint that answers only when told, so an exchange is reliably in flight.
+    let held: ServerResponse | undefined;
+    let onRequest: () => void = () => {};
+    const requested = new Promise<void>((resolve) => (onRequest = resolve));
+    const jwksServer = createServer((_req, res) => {
+      held = res;
+      onRequest();
+    });
+    await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
+    const { port } = jwksServer.address() as AddressInfo;
+    try {
+      const server = await harness.start({ jwks: undefined, jwksUrl: `http://127.0.0.1:${port}/jwks.json` });
+      const inFlight = request(server, 'POST', '/v1/authorization', {
+        body: { identityToken: await harness.idp.mint({ sub: 'alice' }) },
+      });
+      await requested;
+
+      let closed = false;
+      const closing = server.close().then(() => (closed = true));
+      await ticks(20);
+      expect(closed).toBe(false);
+
+      held?.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(harness.idp.jwks));
+      const answer = await inFlight;
+      expect(answer.status).toBe(200);
+      expect(answer.body.subject.sub).toBe('alice');
+      await closing;
+      expect(closed).toBe(true);
+    } finally {
+      held?.destroy();
+      await new Promise((resolve) => jwksServer.close(resolve));
+    }
+  });
+
+  it('cuts requests that outlive the shutdown timeout', async () => {
+    let onRequest: () => void = () => {};
+    const requested = new Promise<void>((resolve) => (onRequest = resolve));
+    let held: ServerResponse | undefined;
+    const jwksServer = createServer((_req, res) => {
+      held = res;
+      onRequest();
+    });
+    await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
+    const { port } = jwksServer.address() as AddressInfo;
+    try {
+      const server = await harness.start({
+        jwks: undefined,
+        jwksUrl: `http://127.0.0.1:${port}/jwks.json`,
+        shutdownTimeoutMs: 50,
+      });
+      const inFlight = request(server, 'POST', '/v1/authorization', {
+        body: { identityToken: await harness.idp.mint({ sub: 'alice' }) },
+      }).catch((error: unknown) => error);
+      await requested;
+      await server.close();
+      expect(await inFlight).toBeInstanceOf(Error);
+    } finally {
+      held?.destroy();
+      await new Promise((resolve) => jwksServer.close(resolve));
+    }
+  });
+});
