@@ -134,10 +134,11 @@ export async function openEvents(
   let pending: Promise<ReadableStreamReadResult<string>> | undefined;
   const comments: string[] = [];
 
-  function takeEvent(): SseEvent | undefined {
-    for (;;) {
-      const end = buffer.indexOf('\n\n');
-      if (end === -1) return undefined;
+  const queue: SseEvent[] = [];
+
+  /** Moves every complete block of the buffer to `queue` (events) or `comments`. */
+  function parseBlocks(): void {
+    for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
       const block = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
       const event: SseEvent = { event: 'message', data: undefined };
@@ -151,17 +152,14 @@ export async function openEvents(
           hasData = true;
         }
       }
-      if (hasData) return event;
+      if (hasData) queue.push(event);
     }
   }
 
-  /** The next event, `undefined` once the server ended the stream; rejects after `timeoutMs`. */
-  async function next(timeoutMs = 5000): Promise<SseEvent | undefined> {
+  /** Reads until `done()` holds or the stream ends; rejects after `timeoutMs`. */
+  async function readUntil(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const event = takeEvent();
-      if (event) return event;
-      if (ended) return undefined;
+    for (parseBlocks(); !done() && !ended; parseBlocks()) {
       pending ??= reader.read();
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timeout = new Promise<'timeout'>((resolve) => {
@@ -169,11 +167,24 @@ export async function openEvents(
       });
       const result = await Promise.race([pending, timeout]);
       clearTimeout(timer);
-      if (result === 'timeout') throw new Error(`no SSE event within ${timeoutMs} ms`);
+      if (result === 'timeout') throw new Error(`no SSE ${what} within ${timeoutMs} ms`);
       pending = undefined;
       if (result.done) ended = true;
       else buffer += result.value;
     }
+  }
+
+  /** The next event, `undefined` once the server ended the stream; rejects after `timeoutMs`. */
+  async function next(timeoutMs = 5000): Promise<SseEvent | undefined> {
+    await readUntil(() => queue.length > 0, timeoutMs, 'event');
+    return queue.shift();
+  }
+
+  /** Waits for the next comment line (a keep-alive). */
+  async function nextComment(timeoutMs = 5000): Promise<string | undefined> {
+    const seen = comments.length;
+    await readUntil(() => comments.length > seen, timeoutMs, 'comment');
+    return comments[seen];
   }
 
   /** The next `entry` event's entry, skipping nothing: any other event fails. */
@@ -187,7 +198,7 @@ export async function openEvents(
     response,
     next,
     nextEntry,
-    comments,
+    nextComment,
     close: () => controller.abort(),
   };
 }
