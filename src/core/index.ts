@@ -38,6 +38,7 @@ export { PROTOCOL_VERSION } from './protocol.ts';
 export type {
   ClearReason,
   ConnectMessage,
+  EventMessage,
   ConversationEntry,
   ConversationInfo,
   IdentityClaims,
@@ -49,7 +50,9 @@ export type {
   WorkerEvent,
   WorkerEventType,
 } from './protocol.ts';
-export { parseConnectMessage, parseWorkerEvent, isRpcResult } from './validate-message.ts';
+export { parseConnectMessage, parseEventMessage, parseWorkerEvent, isRpcResult } from './validate-message.ts';
+export { encodeWorkerConfig, decodeWorkerConfig } from './worker-config.ts';
+export type { WorkerConfig } from './worker-config.ts';
 export { apiPaths } from './server-api.ts';
 export type {
   ConversationResponse,

@@ -39,7 +39,9 @@ export type WorkerEvent =
   /** The session was started (or resumed) with an authorization token (R4). */
   | { type: 'session-started'; sessionVersion: number; conversationId: string; subject: Subject }
   /** Everything was wiped; drop the identity token and UI, then announce ready again (R7). */
-  | { type: 'session-cleared'; sessionVersion: number; reason: ClearReason };
+  | { type: 'session-cleared'; sessionVersion: number; reason: ClearReason }
+  /** The worker (re)started: a tab holding an identity token in memory re-presents it (R10). */
+  | { type: 'identity-token-requested'; sessionVersion: number };
 
 /** The type of every {@link WorkerEvent}. */
 export type WorkerEventType = WorkerEvent['type'];
@@ -115,9 +117,26 @@ export interface TabApi {
   disconnect(): Promise<void>;
 }
 
-/** The first message a tab sends to a worker, carrying the port for {@link TabApi} calls. */
+/**
+ * A tab hands the worker a port (in the message's transfer list) on which the worker serves
+ * {@link TabApi} for that tab with comlink. Over a service worker a tab sends one per call,
+ * through `navigator.serviceWorker.controller.postMessage`, which wakes a stopped worker (R10);
+ * over a SharedWorker one for the tab's life.
+ */
 export interface ConnectMessage {
   type: 'tabwarden:connect';
   protocol: number;
   tabId: string;
+}
+
+/**
+ * A worker event on its way to one tab where no comlink listener can carry it (the service
+ * worker posts it to the window client). The tab confirms by posting anything on the port in
+ * the transfer list (R7 waits for that).
+ */
+export interface EventMessage {
+  type: 'tabwarden:event';
+  protocol: number;
+  tabId: string;
+  event: WorkerEvent;
 }

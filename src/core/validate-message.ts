@@ -3,6 +3,7 @@ import {
   PROTOCOL_VERSION,
   type ClearReason,
   type ConnectMessage,
+  type EventMessage,
   type RpcResult,
   type WorkerEvent,
 } from './protocol.ts';
@@ -65,6 +66,8 @@ export function parseWorkerEvent(data: unknown): WorkerEvent | undefined {
         subject: { iss: subject.iss, sub: subject.sub },
       };
     }
+    case 'identity-token-requested':
+      return { type: data.type, sessionVersion };
     case 'session-cleared':
       return typeof data.reason === 'string' && CLEAR_REASONS.has(data.reason)
         ? { type: data.type, sessionVersion, reason: data.reason as ClearReason }
@@ -72,6 +75,21 @@ export function parseWorkerEvent(data: unknown): WorkerEvent | undefined {
     default:
       return undefined;
   }
+}
+
+/** The event message in `data`, if it is a well-formed one for `tabId` from `origin` === `ownOrigin`. */
+export function parseEventMessage(
+  data: unknown,
+  origin: string,
+  ownOrigin: string,
+  tabId: string,
+): EventMessage | undefined {
+  if (origin !== ownOrigin || !isRecord(data)) return undefined;
+  if (data.type !== 'tabwarden:event' || data.protocol !== PROTOCOL_VERSION || data.tabId !== tabId) {
+    return undefined;
+  }
+  const event = parseWorkerEvent(data.event);
+  return event && { type: data.type, protocol: data.protocol, tabId, event };
 }
 
 /** True when `data` has the shape of an {@link RpcResult}. */
