@@ -1,15 +1,48 @@
+import { existsSync } from 'node:fs';
 import { defineConfig } from 'vite';
 
-// Browser bundles. The worker entries bundle core with jose and idb; the page stub (issue #4)
-// must never contain jose, and the build checks that.
-export default defineConfig({
-  build: {
-    outDir: 'dist/bundles',
-    emptyOutDir: true,
-    sourcemap: true,
-    lib: {
-      entry: { core: 'src/core/index.ts' },
-      formats: ['es'],
-    },
+/**
+ * The browser bundles, each self-contained (a service worker must not depend on shared chunks
+ * that an update could swap under it). `scripts/build-bundles.js` builds every entry by setting
+ * TABWARDEN_ENTRY; a bare `vite build` builds the page stub.
+ */
+export const bundleEntries = {
+  /** The page stub as an ES module: `import { createTabwarden } from '/bundles/tabwarden.js'`. */
+  page: { entry: 'src/page/index.ts', fileName: 'tabwarden.js', format: 'es', side: 'page' },
+  /** The script-tag build defining `window.embeddedservice_bootstrap`. */
+  snippet: { entry: 'src/page/snippet.ts', fileName: 'tabwarden-snippet.js', format: 'iife', side: 'page' },
+  /** The conversation button and chat panel, a separate entry so the stub stays small. */
+  ui: { entry: 'src/page/ui/index.ts', fileName: 'tabwarden-ui.js', format: 'es', side: 'page' },
+  /** The service worker (R11's first choice). */
+  sw: { entry: 'src/sw/service-worker.ts', fileName: 'tabwarden-sw.js', format: 'es', side: 'worker' },
+  /** The SharedWorker fallback. */
+  sharedWorker: {
+    entry: 'src/sw/shared-worker.ts',
+    fileName: 'tabwarden-shared-worker.js',
+    format: 'es',
+    side: 'worker',
   },
+} as const;
+
+export type BundleName = keyof typeof bundleEntries;
+
+export default defineConfig(() => {
+  const name = (process.env.TABWARDEN_ENTRY ?? 'page') as BundleName;
+  const bundle = bundleEntries[name];
+  if (!bundle || !existsSync(bundle.entry)) throw new Error(`Unknown or missing bundle entry: ${name}`);
+  return {
+    build: {
+      outDir: 'dist/bundles',
+      emptyOutDir: false,
+      sourcemap: true,
+      minify: true,
+      target: 'es2022',
+      lib: {
+        entry: bundle.entry,
+        formats: [bundle.format],
+        name: 'tabwarden',
+        fileName: () => bundle.fileName,
+      },
+    },
+  };
 });

@@ -1,0 +1,100 @@
+import { Workbox } from 'workbox-window';
+import { TabwardenError } from '../core/errors.ts';
+import { encodeWorkerConfig, type WorkerConfig } from '../core/worker-config.ts';
+import { ServiceWorkerLink } from './service-worker-link.ts';
+import { SharedWorkerLink } from './shared-worker-link.ts';
+import { Tabwarden, type TabwardenClientOptions } from './tabwarden.ts';
+import type { EventSink, TransportKind, WorkerLink } from './worker-link.ts';
+
+/** Options of {@link createTabwarden}. */
+export interface TabwardenOptions extends TabwardenClientOptions {
+  /** What the shared worker needs: issuer, keys, the server's URL (no secrets). */
+  worker: WorkerConfig;
+  /** Default `/bundles/tabwarden-sw.js` (served with `Service-Worker-Allowed: /`). */
+  serviceWorkerUrl?: string;
+  /** Default `/bundles/tabwarden-shared-worker.js`. */
+  sharedWorkerUrl?: string;
+  /** Default `'auto'`: service worker, else SharedWorker (R11). */
+  transport?: 'auto' | TransportKind;
+  /** Time limit of one call to the worker. Default 10 s. */
+  callTimeoutMs?: number;
+  /** How long to wait for a new service worker to take control before falling back. Default 5 s. */
+  controlTimeoutMs?: number;
+}
+
+/**
+ * Connects this tab to the verified session every tab shares, over the best transport the page
+ * has (R11), and resolves once it is ready (R1); `ready` is also dispatched a task later.
+ *
+ * @example
+ * ```ts
+ * const tw = await createTabwarden({
+ *   worker: { issuer: 'https://idp.example.com', jwksUrl: '/jwks.json', serverUrl: location.origin },
+ *   identityTokenProvider: () => fetch('/session/identity-token').then((r) => r.text()),
+ * });
+ * tw.addEventListener('session-cleared', () => showSignedOut());
+ * ```
+ */
+export async function createTabwarden(options: TabwardenOptions): Promise<Tabwarden> {
+  const tabId = crypto.randomUUID();
+  // Events may arrive while the link is still being set up; until the client exists they are
+  // dropped, and `connect()` reads the state afresh.
+  const client: { current?: Tabwarden } = {};
+  const sink: EventSink = (message) => client.current?.handleEvent(message);
+  const tabwarden = new Tabwarden(await chooseLink(options, tabId, sink), options);
+  client.current = tabwarden;
+  await tabwarden.connect();
+  addEventListener('pagehide', (event) => {
+    if (!event.persisted) tabwarden.close();
+  });
+  return tabwarden;
+}
+
+async function chooseLink(options: TabwardenOptions, tabId: string, sink: EventSink): Promise<WorkerLink> {
+  const transport = options.transport ?? 'auto';
+  const timeoutMs = options.callTimeoutMs ?? 10_000;
+  const config = encodeWorkerConfig(options.worker);
+  if (
+    (transport === 'auto' || transport === 'service-worker') &&
+    'serviceWorker' in navigator &&
+    isSecureContext
+  ) {
+    const url = `${options.serviceWorkerUrl ?? '/bundles/tabwarden-sw.js'}?config=${config}`;
+    if (await becomeControlled(url, options.controlTimeoutMs ?? 5_000)) {
+      return new ServiceWorkerLink(navigator.serviceWorker, tabId, timeoutMs, sink);
+    }
+    if (transport === 'service-worker') {
+      throw new TabwardenError('ERR_NOT_READY', 'No service worker took control of this page');
+    }
+  }
+  if ((transport === 'auto' || transport === 'shared-worker') && typeof SharedWorker === 'function') {
+    const url = `${options.sharedWorkerUrl ?? '/bundles/tabwarden-shared-worker.js'}?config=${config}`;
+    return new SharedWorkerLink(url, tabId, timeoutMs, sink);
+  }
+  throw new TabwardenError('ERR_NOT_READY', `The ${transport} transport is not available in this page`);
+}
+
+/**
+ * Registers the service worker and waits until it controls this page. False when it does not
+ * within `timeoutMs` (a Shift+Reload leaves the page uncontrolled until the next load).
+ */
+async function becomeControlled(url: string, timeoutMs: number): Promise<boolean> {
+  const container = navigator.serviceWorker;
+  const controlled = new Promise<boolean>((resolve) => {
+    if (
+      container.controller &&
+      new URL(container.controller.scriptURL).href === new URL(url, location.href).href
+    ) {
+      resolve(true);
+      return;
+    }
+    container.addEventListener('controllerchange', () => resolve(true), { once: true });
+    setTimeout(() => resolve(Boolean(container.controller)), timeoutMs);
+  });
+  try {
+    await new Workbox(url, { type: 'module', scope: '/' }).register();
+  } catch {
+    return false;
+  }
+  return controlled;
+}

@@ -1,0 +1,272 @@
+import { deserializeError, TabwardenError } from '../core/errors.ts';
+import type {
+  ClearReason,
+  ConversationEntry,
+  ConversationInfo,
+  EventMessage,
+  IdentityClaims,
+  RpcResult,
+  Subject,
+  TabApi,
+  TabState,
+} from '../core/protocol.ts';
+import type { TabMethod, TransportKind, WorkerLink } from './worker-link.ts';
+
+/** The events a {@link Tabwarden} dispatches, with their `detail`. */
+export interface TabwardenEventMap {
+  /** The link to the worker is up and the API takes requests; again after every clear (R1, R7). */
+  ready: Record<string, never>;
+  /** This tab presented a valid identity token (R3). */
+  verified: IdentityClaims;
+  /** The worker refused a token; nothing changed (R2). */
+  'identity-token-rejected': { code: string; message: string };
+  /** Both tokens expired while a request waits: give a new token before `deadline` (R6). */
+  'identity-token-expired': { deadline: number };
+  /** Another tab presented a newer token for the same subject; this tab now holds it (R9). */
+  'identity-token-refreshed': { exp: number };
+  'session-started': { conversationId: string; subject: Subject };
+  /** Everything was wiped in every tab (R7, R8, R6 timeout). */
+  'session-cleared': { reason: ClearReason };
+}
+
+/** Options of the page client. */
+export interface TabwardenClientOptions {
+  /**
+   * Supplies a fresh identity token. With it the client presents one by itself: when ready,
+   * on the expiry event, and shortly before the current token's own `exp` (R3).
+   */
+  identityTokenProvider?: () => Promise<string>;
+  /** How long before `exp` the provider is asked. Default 30 s. */
+  refreshAheadMs?: number;
+}
+
+const REFRESH_AHEAD_MS = 30_000;
+
+/**
+ * One tab's handle on the shared verified session. Created by `createTabwarden`; a typed
+ * event target.
+ *
+ * @example
+ * ```ts
+ * const tw = await createTabwarden({ worker: { issuer, jwksUrl, serverUrl } });
+ * tw.addEventListener('identity-token-expired', async () => tw.setIdentityToken(await login()));
+ * await tw.setIdentityToken(identityToken); // resolves { sub, iss, exp } or rejects with .code
+ * const { conversationId } = await tw.startConversation();
+ * await tw.sendMessage('Hello!');
+ * ```
+ */
+export class Tabwarden extends EventTarget {
+  readonly #link: WorkerLink;
+  readonly #options: TabwardenClientOptions;
+  /** The identity token, in this tab's memory only (R3). */
+  #identityToken: string | undefined;
+  #state: TabState = { sessionVersion: 0, verified: false };
+  #refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  #ready = false;
+
+  /** @internal Use `createTabwarden`. */
+  constructor(link: WorkerLink, options: TabwardenClientOptions = {}) {
+    super();
+    this.#link = link;
+    this.#options = options;
+  }
+
+  /** Which transport carries this tab's calls (R11). */
+  get transport(): TransportKind {
+    return this.#link.kind;
+  }
+
+  /** This tab's last known view of the session. */
+  get state(): Readonly<TabState> {
+    return this.#state;
+  }
+
+  /** True once the link is up (R1). */
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /** @internal Completes the handshake, then announces ready on the next task. */
+  async connect(): Promise<void> {
+    const { state } = await this.#link.call('hello');
+    this.#state = state;
+    this.#ready = true;
+    // A task later, so that code awaiting createTabwarden() has attached its listeners.
+    setTimeout(() => this.#announceReady());
+    addEventListener('pageshow', (event) => {
+      if (event.persisted) void this.#resync();
+    });
+  }
+
+  /**
+   * Presents an identity token for this tab (R2, R3). Resolves its verified claims or rejects
+   * with a {@link TabwardenError} whose `code` says why; a refused token changes nothing.
+   */
+  async setIdentityToken(identityToken: string): Promise<IdentityClaims> {
+    const result = await this.#call('setIdentityToken', identityToken);
+    if (!result.ok) {
+      this.#dispatch('identity-token-rejected', { code: result.error.code, message: result.error.message });
+      throw deserializeError(result.error);
+    }
+    this.#adopt(identityToken, result.value);
+    return result.value;
+  }
+
+  /** Starts the session or resumes it (R4): one exchange however many tabs ask. */
+  async startConversation(): Promise<ConversationInfo> {
+    return this.#value(await this.#call('startConversation'));
+  }
+
+  /** Sends a message, idempotent by a client message id it makes (R12). */
+  async sendMessage(text: string): Promise<ConversationEntry> {
+    return this.#value(await this.#call('sendMessage', text, crypto.randomUUID()));
+  }
+
+  /** Conversation entries after `afterSeq`; offline, the cached ones (R12). */
+  async listEntries(afterSeq = 0): Promise<ConversationEntry[]> {
+    return this.#value(await this.#call('listEntries', afterSeq));
+  }
+
+  /**
+   * Clears the session in every tab (R7): resolves once the wipe is durable and every live tab
+   * confirmed. `shouldEndSession` also ends the conversation on the server.
+   */
+  async clearSession(shouldEndSession = false): Promise<void> {
+    const { sessionVersion } = this.#value(await this.#call('clearSession', shouldEndSession));
+    this.#clearLocally(sessionVersion, 'logout');
+  }
+
+  /** Disconnects this tab (as on `pagehide`). */
+  close(): void {
+    clearTimeout(this.#refreshTimer);
+    void this.#link.call('disconnect').catch(() => undefined);
+    this.#link.close();
+  }
+
+  /** Handles one event from the worker. Stale ones (an older session version) are dropped. */
+  async handleEvent(message: EventMessage): Promise<void> {
+    const { event } = message;
+    if (event.sessionVersion < this.#state.sessionVersion) return;
+    switch (event.type) {
+      case 'session-cleared':
+        this.#clearLocally(event.sessionVersion, event.reason);
+        break;
+      case 'identity-token-expired':
+        if (!this.#state.verified) return;
+        this.#state = { ...this.#state, graceDeadline: event.deadline };
+        this.#dispatch('identity-token-expired', { deadline: event.deadline });
+        void this.#askProvider();
+        break;
+      case 'identity-token-refreshed':
+        if (!this.#state.verified) return;
+        this.#identityToken = event.identityToken;
+        this.#scheduleRefresh(event.claims.exp);
+        this.#dispatch('identity-token-refreshed', { exp: event.claims.exp });
+        break;
+      case 'session-started':
+        this.#state = {
+          ...this.#state,
+          sessionVersion: event.sessionVersion,
+          conversationId: event.conversationId,
+        };
+        this.#dispatch('session-started', { conversationId: event.conversationId, subject: event.subject });
+        break;
+      case 'identity-token-requested':
+        // The worker restarted (R10): re-present the in-memory token so this tab stays verified.
+        await this.#restore();
+        break;
+    }
+  }
+
+  // ---- internals ----
+
+  /**
+   * Calls the worker. A call the worker could not answer (it was stopped mid-call) is retried
+   * once; a call refused because a restarted worker forgot this tab re-presents the in-memory
+   * token and is retried once (R10).
+   */
+  async #call<M extends TabMethod>(method: M, ...args: Parameters<TabApi[M]>) {
+    if (!this.#ready && method !== 'hello') {
+      throw new TabwardenError('ERR_NOT_READY', 'Wait for the ready event');
+    }
+    let result;
+    try {
+      result = await this.#link.call(method, ...args);
+    } catch (error) {
+      if (!(error instanceof TabwardenError) || error.code !== 'ERR_TIMEOUT') throw error;
+      result = await this.#link.call(method, ...args);
+    }
+    const failed = result as RpcResult<unknown>;
+    if (this.#identityToken && failed && failed.ok === false && failed.error.code === 'ERR_NOT_VERIFIED') {
+      if (await this.#restore()) result = await this.#link.call(method, ...args);
+    }
+    return result;
+  }
+
+  #value<T>(result: RpcResult<T>): T {
+    if (result.ok) return result.value;
+    throw deserializeError(result.error);
+  }
+
+  async #restore(): Promise<boolean> {
+    const token = this.#identityToken;
+    if (!token) return false;
+    const result = await this.#link.call('restoreIdentityToken', token);
+    if (result.ok) return true;
+    if (result.error.code === 'ERR_SESSION_CLEARED') await this.#resync();
+    return false;
+  }
+
+  /** After bfcache or a stale restore: adopt the worker's view; a newer version means cleared (R7). */
+  async #resync(): Promise<void> {
+    const state = await this.#link.call('getState');
+    if (state.sessionVersion > this.#state.sessionVersion && !state.verified) {
+      this.#clearLocally(state.sessionVersion, 'logout');
+    }
+  }
+
+  #adopt(identityToken: string, claims: IdentityClaims): void {
+    this.#identityToken = identityToken;
+    const { graceDeadline: _ended, ...rest } = this.#state;
+    this.#state = { ...rest, verified: true, subject: { iss: claims.iss, sub: claims.sub } };
+    this.#scheduleRefresh(claims.exp);
+    this.#dispatch('verified', claims);
+  }
+
+  #clearLocally(sessionVersion: number, reason: ClearReason): void {
+    if (sessionVersion < this.#state.sessionVersion) return;
+    const wasCleared = sessionVersion === this.#state.sessionVersion && !this.#state.verified;
+    clearTimeout(this.#refreshTimer);
+    this.#identityToken = undefined;
+    this.#state = { sessionVersion, verified: false };
+    if (wasCleared && reason === 'logout') return;
+    this.#dispatch('session-cleared', { reason });
+    this.#announceReady();
+  }
+
+  #announceReady(): void {
+    this.#dispatch('ready', {});
+    if (!this.#state.verified) void this.#askProvider();
+  }
+
+  #scheduleRefresh(exp: number): void {
+    if (!this.#options.identityTokenProvider) return;
+    clearTimeout(this.#refreshTimer);
+    const delay = exp * 1000 - Date.now() - (this.#options.refreshAheadMs ?? REFRESH_AHEAD_MS);
+    this.#refreshTimer = setTimeout(() => void this.#askProvider(), Math.max(0, delay));
+  }
+
+  async #askProvider(): Promise<void> {
+    const provider = this.#options.identityTokenProvider;
+    if (!provider) return;
+    try {
+      await this.setIdentityToken(await provider());
+    } catch {
+      // Rejections are announced by setIdentityToken; a failing provider leaves R6 to decide.
+    }
+  }
+
+  #dispatch<K extends keyof TabwardenEventMap>(type: K, detail: TabwardenEventMap[K]): void {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}

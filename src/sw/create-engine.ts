@@ -1,0 +1,29 @@
+import { createAuthorizationClient } from '../core/authorization-client.ts';
+import { createConversationClient } from '../core/conversation-client.ts';
+import { SessionEngine } from '../core/session-engine.ts';
+import { openSessionStore } from '../core/store.ts';
+import { createIdentityTokenVerifier } from '../core/verify-identity-token.ts';
+import type { WorkerConfig } from '../core/worker-config.ts';
+
+/**
+ * Builds the session engine a worker hosts from its {@link WorkerConfig}. Relative URLs in the
+ * config resolve against the worker's own location.
+ */
+export async function createEngine(config: WorkerConfig, baseUrl: string): Promise<SessionEngine> {
+  const http = { baseUrl: new URL(config.serverUrl, baseUrl).href };
+  return SessionEngine.create({
+    verifier: createIdentityTokenVerifier({
+      issuer: config.issuer,
+      ...(config.jwks ? { jwks: config.jwks } : { jwksUrl: new URL(config.jwksUrl ?? '', baseUrl).href }),
+      ...(config.audience === undefined ? {} : { audience: config.audience }),
+      ...(config.algorithms ? { algorithms: config.algorithms } : {}),
+      ...(config.clockToleranceSeconds === undefined
+        ? {}
+        : { clockToleranceSeconds: config.clockToleranceSeconds }),
+    }),
+    authorization: createAuthorizationClient(http),
+    conversations: createConversationClient(http),
+    store: await openSessionStore(),
+    ...(config.graceMs === undefined ? {} : { graceMs: config.graceMs }),
+  });
+}

@@ -1,0 +1,21 @@
+// The SharedWorker entry (R11's second choice, where no service worker controls the page:
+// insecure context, service workers disabled, Shift+Reload). It lives while any tab is connected.
+import { decodeWorkerConfig } from '../core/worker-config.ts';
+import { createEngine } from './create-engine.ts';
+import { WorkerHost } from './worker-host.ts';
+
+const worker = self as unknown as SharedWorkerGlobalScope;
+const config = decodeWorkerConfig(new URL(worker.location.href).searchParams.get('config'));
+const host = new WorkerHost(createEngine(config, worker.location.href), worker.location.origin);
+
+worker.addEventListener('connect', (event) => {
+  const tabPort = event.ports[0];
+  if (!tabPort) return;
+  // A SharedWorker's connect carries no origin: only same-origin pages can construct it.
+  tabPort.addEventListener('message', (message) => {
+    void host.accept(message.data, worker.location.origin, message.ports, (out, transfer) =>
+      tabPort.postMessage(out, transfer),
+    );
+  });
+  tabPort.start();
+});
