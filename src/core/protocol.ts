@@ -99,8 +99,11 @@ export interface TabApi {
   hello(): Promise<{ protocol: number; state: TabState }>;
   /** Verifies the token and marks this tab verified (R2, R3, R8, R9). */
   setIdentityToken(token: string): Promise<RpcResult<IdentityClaims>>;
-  /** After a worker restart: re-presents the tab's in-memory token, which may have expired (R10). */
-  restoreIdentityToken(token: string): Promise<RpcResult<IdentityClaims>>;
+  /**
+   * After a worker restart: re-presents the tab's in-memory token, which may have expired, with
+   * the last session version the tab knew, so a tab that missed a clear cannot rejoin (R7, R10).
+   */
+  restoreIdentityToken(token: string, knownSessionVersion: number): Promise<RpcResult<IdentityClaims>>;
   /** Starts or resumes the session: one exchange however many tabs ask (R4). */
   startConversation(): Promise<RpcResult<ConversationInfo>>;
   /** Posts a message; idempotent by `clientMessageId` (R12). */

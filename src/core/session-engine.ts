@@ -69,6 +69,8 @@ export class SessionEngine {
   readonly #tabs = new Map<string, TabRecord>();
   readonly #background = new Set<Promise<unknown>>();
   #sessionVersion = 0;
+  /** The version the last clear produced: a tab that knows no later one missed that clear. */
+  #clearedVersion = 0;
   #session: SessionRecord | undefined;
   /** The newest identity token for the current subject, in memory only (R3). */
   #identity: { token: string; claims: VerifiedIdentity } | undefined;
@@ -94,12 +96,18 @@ export class SessionEngine {
   async #restore(): Promise<void> {
     const { store } = this.#options;
     this.#sessionVersion = await store.loadSessionVersion();
+    this.#clearedVersion = await store.loadClearedVersion();
     this.#session = await store.loadSession();
     const deadline = this.#session?.graceDeadline;
     if (deadline === undefined) return;
     // A grace window was open when the worker stopped: keep its deadline, fire no second event.
     if (this.#clock.now() >= deadline) await this.#clear('identity-token-timeout', false);
     else this.#openGraceTimer(deadline);
+  }
+
+  /** The current session version; grows on every change of the session (R7). */
+  get sessionVersion(): number {
+    return this.#sessionVersion;
   }
 
   // ---- tabs ----
@@ -149,15 +157,23 @@ export class SessionEngine {
   }
 
   /**
-   * A tab re-presents its in-memory token to a restarted worker (R10). The token may have
-   * expired meanwhile (the grace window then decides); one for another subject than the stored
-   * session is stale and refused with ERR_SESSION_CLEARED.
+   * A tab re-presents its in-memory token to a restarted worker (R10), with the last session
+   * version it knew. The token may have expired meanwhile (the grace window then decides). It is
+   * refused with ERR_SESSION_CLEARED when the session was cleared since that version — the tab
+   * missed the clear while the worker was down (R7) — or belongs to another subject (R8).
    */
-  async restoreIdentityToken(tabId: string, token: unknown): Promise<IdentityClaims> {
+  async restoreIdentityToken(
+    tabId: string,
+    token: unknown,
+    knownSessionVersion: unknown,
+  ): Promise<IdentityClaims> {
     this.#tab(tabId);
+    if (typeof knownSessionVersion !== 'number' || !Number.isSafeInteger(knownSessionVersion)) {
+      throw new TabwardenError('ERR_INVALID_ARGUMENT', 'knownSessionVersion must be an integer');
+    }
     const claims = await this.#options.verifier.verify(token, { allowExpired: true });
     const current = this.#currentSubject();
-    if (current && !sameSubject(current, subjectOf(claims))) {
+    if (knownSessionVersion < this.#clearedVersion || (current && !sameSubject(current, subjectOf(claims)))) {
       throw new TabwardenError('ERR_SESSION_CLEARED', 'The session this token belonged to was cleared');
     }
     this.#verify(tabId, subjectOf(claims));
@@ -400,6 +416,7 @@ export class SessionEngine {
     // Every in-memory change happens before the first await, so no call sees half a clear.
     const previous = this.#session;
     const sessionVersion = ++this.#sessionVersion;
+    this.#clearedVersion = sessionVersion;
     this.#session = undefined;
     this.#identity = undefined;
     this.#cancelGraceTimer?.();

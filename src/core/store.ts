@@ -56,6 +56,7 @@ export const SCHEMA_VERSION = migrations.length;
 
 const SESSION_KEY = 'current';
 const VERSION_KEY = 'sessionVersion';
+const CLEARED_KEY = 'clearedVersion';
 const SESSION_STORES = ['meta', 'session', 'entries', 'outbox'] as const;
 
 /**
@@ -70,6 +71,8 @@ const SESSION_STORES = ['meta', 'session', 'entries', 'outbox'] as const;
 export interface SessionStore {
   /** The session version last written; 0 for a new database. */
   loadSessionVersion(): Promise<number>;
+  /** The session version the last clear produced; 0 if never cleared. */
+  loadClearedVersion(): Promise<number>;
   loadSession(): Promise<SessionRecord | undefined>;
   /** Writes the session and its version in one transaction. */
   saveSession(record: SessionRecord): Promise<void>;
@@ -93,6 +96,9 @@ export async function openSessionStore(name = 'tabwarden'): Promise<SessionStore
     async loadSessionVersion() {
       return (await db.get('meta', VERSION_KEY)) ?? 0;
     },
+    async loadClearedVersion() {
+      return (await db.get('meta', CLEARED_KEY)) ?? 0;
+    },
     loadSession() {
       return db.get('session', SESSION_KEY);
     },
@@ -112,6 +118,7 @@ export async function openSessionStore(name = 'tabwarden'): Promise<SessionStore
         tx.objectStore('entries').clear(),
         tx.objectStore('outbox').clear(),
         tx.objectStore('meta').put(sessionVersion, VERSION_KEY),
+        tx.objectStore('meta').put(sessionVersion, CLEARED_KEY),
         tx.done,
       ]);
     },

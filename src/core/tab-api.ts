@@ -28,7 +28,8 @@ export function createTabApi(engine: SessionEngine, tabId: string): TabApi {
       return { protocol: PROTOCOL_VERSION, state: engine.getState(tabId) };
     },
     setIdentityToken: (token) => settle(() => engine.setIdentityToken(tabId, token)),
-    restoreIdentityToken: (token) => settle(() => engine.restoreIdentityToken(tabId, token)),
+    restoreIdentityToken: (token, knownSessionVersion) =>
+      settle(() => engine.restoreIdentityToken(tabId, token, knownSessionVersion)),
     startConversation: () => settle(() => engine.startConversation(tabId)),
     sendMessage: (text, clientMessageId) => settle(() => engine.sendMessage(tabId, text, clientMessageId)),
     listEntries: (afterSeq) => settle(() => engine.listEntries(tabId, afterSeq)),

@@ -77,7 +77,10 @@ export function parseWorkerEvent(data: unknown): WorkerEvent | undefined {
   }
 }
 
-/** The event message in `data`, if it is a well-formed one for `tabId` from `origin` === `ownOrigin`. */
+/**
+ * The event message in `data`, if it is a well-formed one from the own origin addressed to
+ * `tabId` or to every tab (`'*'`).
+ */
 export function parseEventMessage(
   data: unknown,
   origin: string,
@@ -85,11 +88,15 @@ export function parseEventMessage(
   tabId: string,
 ): EventMessage | undefined {
   if (origin !== ownOrigin || !isRecord(data)) return undefined;
-  if (data.type !== 'tabwarden:event' || data.protocol !== PROTOCOL_VERSION || data.tabId !== tabId) {
+  if (
+    data.type !== 'tabwarden:event' ||
+    data.protocol !== PROTOCOL_VERSION ||
+    (data.tabId !== tabId && data.tabId !== '*')
+  ) {
     return undefined;
   }
   const event = parseWorkerEvent(data.event);
-  return event && { type: data.type, protocol: data.protocol, tabId, event };
+  return event && { type: data.type, protocol: data.protocol, tabId: data.tabId, event };
 }
 
 /** True when `data` has the shape of an {@link RpcResult}. */

@@ -211,7 +211,7 @@ export class Tabwarden extends EventTarget {
   async #restore(): Promise<boolean> {
     const token = this.#identityToken;
     if (!token) return false;
-    const result = await this.#link.call('restoreIdentityToken', token);
+    const result = await this.#link.call('restoreIdentityToken', token, this.#state.sessionVersion);
     if (result.ok) return true;
     if (result.error.code === 'ERR_SESSION_CLEARED') await this.#resync();
     return false;

@@ -105,7 +105,8 @@ describe('SessionEngine over comlink MessageChannels', () => {
       await world.restartWorker();
       expect((await a.api.getState()).verified).toBe(false);
       expect(await codeOf(send(a, 'hi'))).toBe('ERR_NOT_VERIFIED');
-      await unwrap(a.api.restoreIdentityToken(token));
+      const known = (await a.api.getState()).sessionVersion;
+      await unwrap(a.api.restoreIdentityToken(token, known));
       expect((await a.api.getState()).conversationId).toBe(conversationId);
       expect((await b.api.getState()).verified).toBe(false);
     });
@@ -350,7 +351,20 @@ describe('SessionEngine over comlink MessageChannels', () => {
       await verify([b], 'bob');
       await unwrap(b.api.startConversation());
       await world.restartWorker();
-      expect(await codeOf(a.api.restoreIdentityToken(aliceToken))).toBe('ERR_SESSION_CLEARED');
+      expect(await codeOf(a.api.restoreIdentityToken(aliceToken, 99))).toBe('ERR_SESSION_CLEARED');
+      expect((await a.api.getState()).verified).toBe(false);
+    });
+
+    it('R7: a tab that missed a clear while the worker was down cannot rejoin with its old token', async () => {
+      const [a, b] = (await setup()).tabs as [Tab, Tab];
+      const token = await verify([a, b]);
+      await unwrap(a.api.startConversation());
+      const knownByA = (await a.api.getState()).sessionVersion;
+      await world.restartWorker();
+      // Only b reconnects in time and logs out; a was idle and heard nothing.
+      await unwrap(b.api.restoreIdentityToken(token, knownByA));
+      await unwrap(b.api.clearSession(false));
+      expect(await codeOf(a.api.restoreIdentityToken(token, knownByA))).toBe('ERR_SESSION_CLEARED');
       expect((await a.api.getState()).verified).toBe(false);
     });
   });
