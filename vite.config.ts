@@ -22,6 +22,13 @@ export const bundleEntries = {
     format: 'es',
     side: 'worker',
   },
+  /** The engine the leader tab loads for the in-page transport (dynamic import; has jose). */
+  inPageHost: {
+    entry: 'src/sw/in-page-leader.ts',
+    fileName: 'tabwarden-in-page-host.js',
+    format: 'es',
+    side: 'worker',
+  },
 } as const;
 
 export type BundleName = keyof typeof bundleEntries;

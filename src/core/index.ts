@@ -39,6 +39,7 @@ export type {
   ClearReason,
   ConnectMessage,
   EventMessage,
+  LeaderMessage,
   ConversationEntry,
   ConversationInfo,
   IdentityClaims,
@@ -50,7 +51,13 @@ export type {
   WorkerEvent,
   WorkerEventType,
 } from './protocol.ts';
-export { parseConnectMessage, parseEventMessage, parseWorkerEvent, isRpcResult } from './validate-message.ts';
+export {
+  parseConnectMessage,
+  parseEventMessage,
+  parseLeaderMessage,
+  parseWorkerEvent,
+  isRpcResult,
+} from './validate-message.ts';
 export { encodeWorkerConfig, decodeWorkerConfig } from './worker-config.ts';
 export type { WorkerConfig } from './worker-config.ts';
 export { apiPaths } from './server-api.ts';

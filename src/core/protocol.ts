@@ -143,3 +143,24 @@ export interface EventMessage {
   tabId: string;
   event: WorkerEvent;
 }
+
+/**
+ * The in-page transport (R11's last resort: no service worker, no SharedWorker). One tab, elected
+ * leader, hosts the engine; the others reach it over a BroadcastChannel, which carries no ports,
+ * so every message names its tab and call.
+ */
+export type LeaderMessage =
+  /** A follower calls a {@link TabApi} method on the leader. */
+  | {
+      type: 'tabwarden:call';
+      protocol: number;
+      tabId: string;
+      callId: string;
+      method: string;
+      args: unknown[];
+    }
+  /** The leader answers one call. */
+  | { type: 'tabwarden:reply'; protocol: number; tabId: string; callId: string; result: unknown }
+  /** The leader sends one tab an event; the tab confirms with an ack of the same id. */
+  | { type: 'tabwarden:event'; protocol: number; tabId: string; event: WorkerEvent; ackId: string }
+  | { type: 'tabwarden:ack'; protocol: number; ackId: string };

@@ -4,6 +4,7 @@ import {
   type ClearReason,
   type ConnectMessage,
   type EventMessage,
+  type LeaderMessage,
   type RpcResult,
   type WorkerEvent,
 } from './protocol.ts';
@@ -109,4 +110,38 @@ export function isRpcResult(data: unknown): data is RpcResult<unknown> {
     isErrorCode(data.error.code) &&
     typeof data.error.message === 'string'
   );
+}
+
+const isId = (value: unknown): value is string => isText(value) && value.length <= 100;
+
+/** The in-page transport message in `data`, if it is a well-formed one of this protocol version. */
+export function parseLeaderMessage(data: unknown): LeaderMessage | undefined {
+  if (!isRecord(data) || data.protocol !== PROTOCOL_VERSION) return undefined;
+  const protocol = data.protocol;
+  switch (data.type) {
+    case 'tabwarden:call':
+      if (!isId(data.tabId) || !isId(data.callId) || !isText(data.method) || !Array.isArray(data.args)) {
+        return undefined;
+      }
+      return {
+        type: data.type,
+        protocol,
+        tabId: data.tabId,
+        callId: data.callId,
+        method: data.method,
+        args: data.args,
+      };
+    case 'tabwarden:reply':
+      if (!isId(data.tabId) || !isId(data.callId) || !('result' in data)) return undefined;
+      return { type: data.type, protocol, tabId: data.tabId, callId: data.callId, result: data.result };
+    case 'tabwarden:event': {
+      const event = parseWorkerEvent(data.event);
+      if (!event || !isId(data.ackId) || !(isId(data.tabId) || data.tabId === '*')) return undefined;
+      return { type: data.type, protocol, tabId: data.tabId as string, event, ackId: data.ackId };
+    }
+    case 'tabwarden:ack':
+      return isId(data.ackId) ? { type: data.type, protocol, ackId: data.ackId } : undefined;
+    default:
+      return undefined;
+  }
 }

@@ -1,6 +1,7 @@
 import { Workbox } from 'workbox-window';
 import { TabwardenError } from '../core/errors.ts';
 import { encodeWorkerConfig, type WorkerConfig } from '../core/worker-config.ts';
+import { InPageLink } from './in-page-link.ts';
 import { ServiceWorkerLink } from './service-worker-link.ts';
 import { SharedWorkerLink } from './shared-worker-link.ts';
 import { Tabwarden, type TabwardenClientOptions } from './tabwarden.ts';
@@ -14,7 +15,9 @@ export interface TabwardenOptions extends TabwardenClientOptions {
   serviceWorkerUrl?: string;
   /** Default `/bundles/tabwarden-shared-worker.js`. */
   sharedWorkerUrl?: string;
-  /** Default `'auto'`: service worker, else SharedWorker (R11). */
+  /** The engine an elected tab loads for the in-page transport. Default `/bundles/tabwarden-in-page-host.js`. */
+  inPageHostUrl?: string;
+  /** Default `'auto'`: service worker, else SharedWorker, else a leader tab (R11). */
   transport?: 'auto' | TransportKind;
   /** Time limit of one call to the worker. Default 10 s. */
   callTimeoutMs?: number;
@@ -70,6 +73,11 @@ async function chooseLink(options: TabwardenOptions, tabId: string, sink: EventS
   if ((transport === 'auto' || transport === 'shared-worker') && typeof SharedWorker === 'function') {
     const url = `${options.sharedWorkerUrl ?? '/bundles/tabwarden-shared-worker.js'}?config=${config}`;
     return new SharedWorkerLink(url, tabId, timeoutMs, sink);
+  }
+  if (transport === 'auto' || transport === 'in-page') {
+    const hostUrl = new URL(options.inPageHostUrl ?? '/bundles/tabwarden-in-page-host.js', location.href)
+      .href;
+    return InPageLink.create(tabId, timeoutMs, sink, hostUrl, options.worker);
   }
   throw new TabwardenError('ERR_NOT_READY', `The ${transport} transport is not available in this page`);
 }

@@ -1,0 +1,129 @@
+import { systemClock, withTimeout } from '../core/clock.ts';
+import { TabwardenError } from '../core/errors.ts';
+import { PROTOCOL_VERSION, type EventMessage, type LeaderMessage, type TabApi } from '../core/protocol.ts';
+import { parseLeaderMessage } from '../core/validate-message.ts';
+import type { WorkerConfig } from '../core/worker-config.ts';
+import type { EventSink, TabMethod, WorkerLink } from './worker-link.ts';
+
+/** What the leader bundle (`tabwarden-in-page-host.js`) exports. */
+interface LeaderModule {
+  startLeader(
+    config: WorkerConfig,
+    channel: BroadcastChannel,
+    ownTabId: string,
+    ownSink: EventSink,
+  ): Promise<{ call(method: TabMethod, args: unknown[]): Promise<unknown>; close(): void }>;
+}
+
+const LOCK = 'tabwarden-leader';
+const CHANNEL = 'tabwarden';
+
+/**
+ * The in-page transport, where neither a service worker nor a SharedWorker exists (R11). Tabs
+ * elect a leader with Web Locks; the leader loads the engine and serves the others over a
+ * BroadcastChannel. When the leader's tab goes away its lock is released, the next tab in line
+ * takes over and restores the session from IndexedDB (R10); calls in flight time out and are
+ * retried by the client.
+ */
+export class InPageLink implements WorkerLink {
+  readonly kind = 'in-page';
+  readonly #tabId: string;
+  readonly #timeoutMs: number;
+  readonly #channel = new BroadcastChannel(CHANNEL);
+  readonly #replies = new Map<string, (result: unknown) => void>();
+  #leader: Awaited<ReturnType<LeaderModule['startLeader']>> | undefined;
+
+  private constructor(tabId: string, timeoutMs: number, sink: EventSink) {
+    this.#tabId = tabId;
+    this.#timeoutMs = timeoutMs;
+    this.#channel.addEventListener('message', (event) => {
+      const message = parseLeaderMessage(event.data);
+      if (message?.type === 'tabwarden:reply' && message.tabId === tabId) {
+        this.#replies.get(message.callId)?.(message.result);
+      }
+      if (message?.type === 'tabwarden:event' && (message.tabId === tabId || message.tabId === '*')) {
+        const envelope: EventMessage = {
+          type: 'tabwarden:event',
+          protocol: PROTOCOL_VERSION,
+          tabId,
+          event: message.event,
+        };
+        const ack: LeaderMessage = {
+          type: 'tabwarden:ack',
+          protocol: PROTOCOL_VERSION,
+          ackId: message.ackId,
+        };
+        void Promise.resolve(sink(envelope)).finally(() => this.#channel.postMessage(ack));
+      }
+    });
+  }
+
+  /** Joins the tabs of this origin: leads at once if no tab does, else follows and waits in line. */
+  static async create(
+    tabId: string,
+    timeoutMs: number,
+    sink: EventSink,
+    hostUrl: string,
+    config: WorkerConfig,
+  ): Promise<InPageLink> {
+    if (!navigator.locks) {
+      throw new TabwardenError('ERR_NOT_READY', 'The in-page transport needs Web Locks (a secure context)');
+    }
+    const link = new InPageLink(tabId, timeoutMs, sink);
+    const lead = async () => {
+      const module = (await import(/* @vite-ignore */ hostUrl)) as LeaderModule;
+      link.#leader = await module.startLeader(config, link.#channel, tabId, sink);
+    };
+    // A lock is held while its callback's promise is pending: for a leader, until the page goes.
+    const forever = () => new Promise<never>(() => {});
+    let started: Promise<void> | undefined;
+    await new Promise<void>((decided) => {
+      void navigator.locks.request(LOCK, { ifAvailable: true }, (lock) => {
+        if (!lock) return decided();
+        started = lead();
+        decided();
+        return started.then(forever);
+      });
+    });
+    if (started) await started;
+    else void navigator.locks.request(LOCK, () => lead().then(forever));
+    return link;
+  }
+
+  call<M extends TabMethod>(
+    method: M,
+    ...args: Parameters<TabApi[M]>
+  ): Promise<Awaited<ReturnType<TabApi[M]>>> {
+    type Result = Awaited<ReturnType<TabApi[M]>>;
+    const timeout = () =>
+      new TabwardenError('ERR_TIMEOUT', `No leader answered ${method} within ${this.#timeoutMs} ms`);
+    if (this.#leader) {
+      return withTimeout(
+        this.#leader.call(method, args) as Promise<Result>,
+        this.#timeoutMs,
+        systemClock,
+        timeout,
+      );
+    }
+    const callId = crypto.randomUUID();
+    const reply = new Promise<Result>((resolve) =>
+      this.#replies.set(callId, resolve as (r: unknown) => void),
+    );
+    this.#channel.postMessage({
+      type: 'tabwarden:call',
+      protocol: PROTOCOL_VERSION,
+      tabId: this.#tabId,
+      callId,
+      method,
+      args,
+    } satisfies LeaderMessage);
+    return withTimeout(reply, this.#timeoutMs, systemClock, timeout).finally(() =>
+      this.#replies.delete(callId),
+    );
+  }
+
+  close(): void {
+    this.#leader?.close();
+    this.#channel.close();
+  }
+}

@@ -1,0 +1,109 @@
+// The in-page host (R11's last resort): the tab elected leader runs the engine itself and serves
+// the other tabs over a BroadcastChannel. Loaded with a dynamic import only by the leader, so
+// jose and the engine never weigh on the page stub.
+import {
+  PROTOCOL_VERSION,
+  type EventMessage,
+  type LeaderMessage,
+  type TabApi,
+  type WorkerEvent,
+} from '../core/protocol.ts';
+import { createTabApi } from '../core/tab-api.ts';
+import { parseLeaderMessage } from '../core/validate-message.ts';
+import type { WorkerConfig } from '../core/worker-config.ts';
+import { createEngine } from './create-engine.ts';
+
+type CallableMethod = Exclude<keyof TabApi, 'subscribe'>;
+const CALLABLE = new Set<string>([
+  'hello',
+  'setIdentityToken',
+  'restoreIdentityToken',
+  'startConversation',
+  'sendMessage',
+  'listEntries',
+  'clearSession',
+  'getState',
+  'disconnect',
+] satisfies CallableMethod[]);
+
+// An unconfirmed event stops being waited for after this long (the engine has its own bound).
+const ACK_GIVE_UP_MS = 5_000;
+
+/** The leader, as its own tab sees it. */
+export interface Leader {
+  /** Calls the engine for the leader's own tab, without the channel. */
+  call(method: CallableMethod, args: unknown[]): Promise<unknown>;
+  close(): void;
+}
+
+/**
+ * Starts the engine in this tab and serves every tab on `channel`. Events for the leader's own
+ * tab go to `ownSink` directly (a BroadcastChannel does not deliver to its sender).
+ */
+export async function startLeader(
+  config: WorkerConfig,
+  channel: BroadcastChannel,
+  ownTabId: string,
+  ownSink: (message: EventMessage) => void | Promise<void>,
+): Promise<Leader> {
+  const engine = await createEngine(config, location.href);
+  const apis = new Map<string, TabApi>();
+  const acks = new Map<string, () => void>();
+  const post = (message: LeaderMessage) => channel.postMessage(message);
+
+  const sendEvent = (tabId: string, event: WorkerEvent): Promise<void> => {
+    if (tabId === ownTabId) {
+      return Promise.resolve(ownSink({ type: 'tabwarden:event', protocol: PROTOCOL_VERSION, tabId, event }));
+    }
+    return new Promise<void>((resolve) => {
+      const ackId = crypto.randomUUID();
+      const done = () => {
+        clearTimeout(timer);
+        acks.delete(ackId);
+        resolve();
+      };
+      const timer = setTimeout(done, ACK_GIVE_UP_MS);
+      acks.set(ackId, done);
+      post({ type: 'tabwarden:event', protocol: PROTOCOL_VERSION, tabId, event, ackId });
+    });
+  };
+
+  const apiFor = (tabId: string): TabApi => {
+    let api = apis.get(tabId);
+    if (!api) {
+      api = createTabApi(engine, tabId);
+      apis.set(tabId, api);
+      engine.subscribe(tabId, (event) => sendEvent(tabId, event));
+    }
+    return api;
+  };
+
+  const invoke = (tabId: string, method: CallableMethod, args: unknown[]) =>
+    (apiFor(tabId)[method] as (...a: unknown[]) => Promise<unknown>)(...args);
+
+  const onMessage = async (event: MessageEvent) => {
+    const message = parseLeaderMessage(event.data);
+    if (message?.type === 'tabwarden:ack') acks.get(message.ackId)?.();
+    if (message?.type !== 'tabwarden:call' || !CALLABLE.has(message.method)) return;
+    const { tabId, callId } = message;
+    const result = await invoke(tabId, message.method as CallableMethod, message.args);
+    post({ type: 'tabwarden:reply', protocol: PROTOCOL_VERSION, tabId, callId, result });
+    if (message.method === 'disconnect') apis.delete(tabId);
+  };
+  channel.addEventListener('message', onMessage);
+
+  // R10: a new leader knows no tab yet; every tab re-presents its in-memory token.
+  const requested: WorkerEvent = { type: 'identity-token-requested', sessionVersion: engine.sessionVersion };
+  post({
+    type: 'tabwarden:event',
+    protocol: PROTOCOL_VERSION,
+    tabId: '*',
+    event: requested,
+    ackId: crypto.randomUUID(),
+  });
+
+  return {
+    call: (method, args) => invoke(ownTabId, method, args),
+    close: () => channel.removeEventListener('message', onMessage),
+  };
+}
