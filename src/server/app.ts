@@ -125,6 +125,7 @@ export function createApp(services: AppServices): Hono<AppEnv> {
     return c.json({ code: 'ERR_SERVER', message: 'The server is shutting down' }, 503);
   });
   app.use('*', async (c, next) => {
+    options.onRequest({ method: c.req.method, path: c.req.path });
     const started = performance.now();
     await next();
     c.header('x-content-type-options', 'nosniff');

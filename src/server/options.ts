@@ -72,6 +72,11 @@ export interface ServerOptions {
   clock?: Clock;
   /** Where log lines go (already redacted). Default: nowhere. */
   log?: Logger;
+  /**
+   * Called for every request as it arrives, before any handling (tests count requests with it,
+   * e.g. that five tabs make one exchange). Gets the method and the path, never a query or body.
+   */
+  onRequest?: (request: { method: string; path: string }) => void;
 }
 
 /** {@link ServerOptions} with every default filled in. */
@@ -105,6 +110,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 10_000,
     clock: options.clock ?? systemClock,
     log: options.log ?? (() => {}),
+    onRequest: options.onRequest ?? (() => {}),
   };
   const keysets = [resolved.jwks, resolved.jwksFile, resolved.jwksUrl].filter((k) => k !== undefined);
   if (keysets.length > 1) throw new TypeError('Give only one of jwks, jwksFile and jwksUrl');
