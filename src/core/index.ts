@@ -44,6 +44,7 @@ export type {
   ConversationInfo,
   IdentityClaims,
   RpcResult,
+  StreamGrant,
   Subject,
   TabApi,
   TabListener,
@@ -61,6 +62,8 @@ export {
 export { encodeWorkerConfig, decodeWorkerConfig } from './worker-config.ts';
 export type { WorkerConfig } from './worker-config.ts';
 export { apiPaths } from './server-api.ts';
+export { ServerSentEventParser } from './parse-server-sent-events.ts';
+export type { ServerSentEvent } from './parse-server-sent-events.ts';
 export type {
   ConversationResponse,
   EntriesResponse,

@@ -76,6 +76,12 @@ export interface ConversationEntry {
   clientMessageId?: string;
 }
 
+/** What a tab needs to read the conversation's event stream. */
+export interface StreamGrant {
+  accessToken: string;
+  conversationId: string;
+}
+
 /** A tab's view of the shared state. */
 export interface TabState {
   sessionVersion: number;
@@ -110,6 +116,12 @@ export interface TabApi {
   sendMessage(text: string, clientMessageId: string): Promise<RpcResult<ConversationEntry>>;
   /** Entries after `afterSeq`, from the server, cached for offline reading (R12). */
   listEntries(afterSeq: number): Promise<RpcResult<ConversationEntry[]>>;
+  /**
+   * A valid authorization token and the conversation, for reading the server's entry stream
+   * from the tab (the identity token never leaves the tab; the authorization token is the
+   * server's own, shorter-lived credential). Renews silently or waits like any request (R5, R6).
+   */
+  getStreamGrant(): Promise<RpcResult<StreamGrant>>;
   /** Clears the session everywhere (R7). */
   clearSession(shouldEndSession: boolean): Promise<RpcResult<{ sessionVersion: number }>>;
   /** Current state as this tab sees it. */

@@ -7,6 +7,7 @@ import type {
   ConversationEntry,
   ConversationInfo,
   IdentityClaims,
+  StreamGrant,
   Subject,
   TabListener,
   TabState,
@@ -265,6 +266,14 @@ export class SessionEngine {
       if (!(error instanceof TabwardenError) || error.code !== 'ERR_NETWORK' || !session) throw error;
       return store.listEntries(session.conversationId, afterSeq);
     }
+  }
+
+  /** A valid authorization token and the conversation id, for the tab's entry stream. */
+  getStreamGrant(tabId: string): Promise<StreamGrant> {
+    return this.#authorized(tabId, async (accessToken, session) => ({
+      accessToken,
+      conversationId: session.conversationId,
+    }));
   }
 
   /** Runs `call` with a valid authorization token; on a 401, renews once and replays (R5). */

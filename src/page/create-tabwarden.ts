@@ -8,7 +8,7 @@ import { Tabwarden, type TabwardenClientOptions } from './tabwarden.ts';
 import type { EventSink, TransportKind, WorkerLink } from './worker-link.ts';
 
 /** Options of {@link createTabwarden}. */
-export interface TabwardenOptions extends TabwardenClientOptions {
+export interface TabwardenOptions extends Omit<TabwardenClientOptions, 'serverUrl'> {
   /** What the shared worker needs: issuer, keys, the server's URL (no secrets). */
   worker: WorkerConfig;
   /** Default `/bundles/tabwarden-sw.js` (served with `Service-Worker-Allowed: /`). */
@@ -44,7 +44,10 @@ export async function createTabwarden(options: TabwardenOptions): Promise<Tabwar
   // dropped, and `connect()` reads the state afresh.
   const client: { current?: Tabwarden } = {};
   const sink: EventSink = (message) => client.current?.handleEvent(message);
-  const tabwarden = new Tabwarden(await chooseLink(options, tabId, sink), options);
+  const tabwarden = new Tabwarden(await chooseLink(options, tabId, sink), {
+    ...options,
+    serverUrl: new URL(options.worker.serverUrl, location.href).href,
+  });
   client.current = tabwarden;
   await tabwarden.connect();
   addEventListener('pagehide', (event) => {

@@ -10,6 +10,7 @@ import type {
   TabApi,
   TabState,
 } from '../core/protocol.ts';
+import { watchEntries } from './watch-entries.ts';
 import type { TabMethod, TransportKind, WorkerLink } from './worker-link.ts';
 
 /** The events a {@link Tabwarden} dispatches, with their `detail`. */
@@ -27,6 +28,8 @@ export interface TabwardenEventMap {
   'session-started': { conversationId: string; subject: Subject };
   /** Everything was wiped in every tab (R7, R8, R6 timeout). */
   'session-cleared': { reason: ClearReason };
+  /** New conversation entries from the server's stream, while {@link Tabwarden.watchEntries} runs. */
+  entries: { entries: ConversationEntry[] };
 }
 
 /** Options of the page client. */
@@ -38,6 +41,8 @@ export interface TabwardenClientOptions {
   identityTokenProvider?: () => Promise<string>;
   /** How long before `exp` the provider is asked. Default 30 s. */
   refreshAheadMs?: number;
+  /** The reference server's absolute URL, for the entry stream. */
+  serverUrl: string;
 }
 
 const REFRESH_AHEAD_MS = 30_000;
@@ -65,7 +70,7 @@ export class Tabwarden extends EventTarget {
   #ready = false;
 
   /** @internal Use `createTabwarden`. */
-  constructor(link: WorkerLink, options: TabwardenClientOptions = {}) {
+  constructor(link: WorkerLink, options: TabwardenClientOptions) {
     super();
     this.#link = link;
     this.#options = options;
@@ -125,6 +130,26 @@ export class Tabwarden extends EventTarget {
   /** Conversation entries after `afterSeq`; offline, the cached ones (R12). */
   async listEntries(afterSeq = 0): Promise<ConversationEntry[]> {
     return this.#value(await this.#call('listEntries', afterSeq));
+  }
+
+  /**
+   * Follows the conversation live: dispatches `entries` for every entry after `afterSeq` as the
+   * server's event stream delivers it (agent replies, other tabs' messages). Stops by itself when
+   * the session is cleared or the conversation ends; the returned function stops it sooner.
+   */
+  watchEntries(afterSeq = 0): () => void {
+    const stop = watchEntries({
+      serverUrl: this.#options.serverUrl,
+      afterSeq,
+      getGrant: async () => this.#value(await this.#call('getStreamGrant')),
+      onEntries: (entries) => this.#dispatch('entries', { entries }),
+    });
+    const onCleared = () => stop();
+    this.addEventListener('session-cleared', onCleared, { once: true });
+    return () => {
+      this.removeEventListener('session-cleared', onCleared);
+      stop();
+    };
   }
 
   /**

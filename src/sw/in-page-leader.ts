@@ -21,6 +21,7 @@ const CALLABLE = new Set<string>([
   'startConversation',
   'sendMessage',
   'listEntries',
+  'getStreamGrant',
   'clearSession',
   'getState',
   'disconnect',
