@@ -1,0 +1,52 @@
+import { lazyStyleSheet } from './create-style-sheet.ts';
+import { THEME_CSS } from './theme-css.ts';
+
+/** The conversation button's stylesheet. Parts: `button`, `icon`, `label`. */
+export const conversationButtonStyleSheet = lazyStyleSheet(`${THEME_CSS}
+:host {
+  display: inline-block;
+}
+:host([floating]) {
+  position: fixed;
+  inset-block-end: var(--_offset);
+  inset-inline-end: var(--_offset);
+  z-index: var(--_z);
+}
+button {
+  display: inline-flex;
+  align-items: center;
+  gap: 0.5rem;
+  min-block-size: 2.75rem;
+  padding: 0.625rem 1.125rem;
+  border: 1px solid transparent;
+  border-radius: 999px;
+  background: var(--_accent);
+  color: var(--_on-accent);
+  font: inherit;
+  font-weight: 600;
+  line-height: 1.2;
+  cursor: pointer;
+  box-shadow: var(--_shadow);
+}
+button:hover {
+  filter: brightness(1.08);
+}
+button:focus-visible {
+  outline: 3px solid var(--_focus);
+  outline-offset: 3px;
+}
+button[aria-expanded='true'] {
+  filter: saturate(0.8);
+}
+svg {
+  inline-size: 1.25rem;
+  block-size: 1.25rem;
+  fill: currentColor;
+  flex: none;
+}
+@media (forced-colors: active) {
+  button {
+    border-color: ButtonText;
+  }
+}
+`);

@@ -1,0 +1,56 @@
+import type { ConversationEntry } from '../../core/protocol.ts';
+
+/**
+ * What the UI elements need from a tabwarden page client. The `Tabwarden` class that
+ * `createTabwarden()` returns satisfies it; so does `window.embeddedservice_bootstrap.tabwarden`.
+ * Kept structural so the UI bundle depends on the page stub's shape, not its code.
+ *
+ * @example
+ * ```ts
+ * import type { TabwardenLike } from 'tabwarden/ui';
+ *
+ * function isVerified(tw: TabwardenLike): boolean {
+ *   return tw.state.verified;
+ * }
+ * ```
+ */
+export interface TabwardenLike extends EventTarget {
+  /** The tab's last known view of the session (synchronous). */
+  readonly state: {
+    readonly verified: boolean;
+    readonly conversationId?: string;
+    /** Set while a grace window is open (R6): milliseconds since the epoch. */
+    readonly graceDeadline?: number;
+  };
+  /** Starts or resumes the session (R4). */
+  startConversation(): Promise<{ conversationId: string }>;
+  /** Sends a message; rejects with an error carrying a `code` (`ERR_NETWORK`, ...). */
+  sendMessage(text: string): Promise<ConversationEntry>;
+  /** Entries with `seq > afterSeq`. */
+  listEntries(afterSeq?: number): Promise<ConversationEntry[]>;
+}
+
+/** The `detail` of the events the UI listens to on a {@link TabwardenLike}. */
+export interface TabwardenUiEventDetails {
+  ready: Record<string, never>;
+  verified: { sub: string; iss: string; exp: number };
+  'identity-token-expired': { deadline: number };
+  'identity-token-refreshed': { exp: number };
+  'session-started': { conversationId: string };
+  'session-cleared': { reason: string };
+  entries: { entries: ConversationEntry[] };
+}
+
+/** Adds a typed listener for one event of {@link TabwardenUiEventDetails}. */
+export function listen<K extends keyof TabwardenUiEventDetails>(
+  target: EventTarget,
+  type: K,
+  handler: (detail: Partial<TabwardenUiEventDetails[K]>) => void,
+  signal: AbortSignal,
+): void {
+  target.addEventListener(
+    type,
+    (event) => handler(((event as CustomEvent<TabwardenUiEventDetails[K]>).detail ?? {}) as never),
+    { signal },
+  );
+}
