@@ -38,6 +38,8 @@ export default defineConfig(() => {
   const bundle = bundleEntries[name];
   if (!bundle || !existsSync(bundle.entry)) throw new Error(`Unknown or missing bundle entry: ${name}`);
   return {
+    // public/ is the demo portal, served by the reference server; it is not part of a bundle.
+    publicDir: false as const,
     build: {
       outDir: 'dist/bundles',
       emptyOutDir: false,

@@ -268,8 +268,21 @@ export class SessionEngine {
     }
   }
 
-  /** A valid authorization token and the conversation id, for the tab's entry stream. */
+  /**
+   * A valid authorization token and the conversation id, for the tab's entry stream. Following
+   * a stream is no interaction: with both tokens expired it fails with ERR_TOKEN_EXPIRED rather
+   * than open a grace window (R6); the next interaction or token resumes it.
+   */
   getStreamGrant(tabId: string): Promise<StreamGrant> {
+    this.#requireVerified(tabId);
+    const session = this.#requireSession();
+    const renewable =
+      session.accessTokenExpiresAt > this.#clock.now() || this.#usableIdentity() || this.#exchange;
+    if (!renewable) {
+      return Promise.reject(
+        new TabwardenError('ERR_TOKEN_EXPIRED', 'Both tokens expired: waiting for a new one'),
+      );
+    }
     return this.#authorized(tabId, async (accessToken, session) => ({
       accessToken,
       conversationId: session.conversationId,

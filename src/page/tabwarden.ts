@@ -134,22 +134,36 @@ export class Tabwarden extends EventTarget {
 
   /**
    * Follows the conversation live: dispatches `entries` for every entry after `afterSeq` as the
-   * server's event stream delivers it (agent replies, other tabs' messages). Stops by itself when
-   * the session is cleared or the conversation ends; the returned function stops it sooner.
+   * server's event stream delivers it (agent replies, other tabs' messages). Following is no
+   * interaction (R6): when both tokens have expired it pauses, and resumes with the next valid
+   * token in any tab. It ends when the session is cleared; the returned function ends it sooner.
    */
   watchEntries(afterSeq = 0): () => void {
-    const stop = watchEntries({
-      serverUrl: this.#options.serverUrl,
-      afterSeq,
-      getGrant: async () => this.#value(await this.#call('getStreamGrant')),
-      onEntries: (entries) => this.#dispatch('entries', { entries }),
-    });
-    const onCleared = () => stop();
-    this.addEventListener('session-cleared', onCleared, { once: true });
-    return () => {
-      this.removeEventListener('session-cleared', onCleared);
-      stop();
+    let lastSeq = afterSeq;
+    let stopStream: (() => void) | undefined;
+    const start = () => {
+      stopStream ??= watchEntries({
+        serverUrl: this.#options.serverUrl,
+        afterSeq: lastSeq,
+        getGrant: async () => this.#value(await this.#call('getStreamGrant')),
+        onEntries: (entries) => {
+          lastSeq = Math.max(lastSeq, ...entries.map((entry) => entry.seq));
+          this.#dispatch('entries', { entries });
+        },
+        onStop: () => (stopStream = undefined),
+      });
     };
+    const listeners = new AbortController();
+    const end = () => {
+      listeners.abort();
+      stopStream?.();
+      stopStream = undefined;
+    };
+    this.addEventListener('verified', start, { signal: listeners.signal });
+    this.addEventListener('identity-token-refreshed', start, { signal: listeners.signal });
+    this.addEventListener('session-cleared', end, { signal: listeners.signal });
+    start();
+    return end;
   }
 
   /**

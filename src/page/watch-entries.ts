@@ -11,12 +11,18 @@ export interface WatchEntriesOptions {
   /** Asks the worker for a valid authorization token (renewed silently when needed, R5). */
   getGrant(): Promise<StreamGrant>;
   onEntries(entries: ConversationEntry[]): void;
-  /** The conversation ended, or the session is gone: the watch has stopped. */
+  /** The conversation ended, the session is gone or both tokens expired: the watch has stopped. */
   onStop?(): void;
 }
 
-// Codes after which there is nothing left to watch.
-const FINAL = new Set(['ERR_NOT_VERIFIED', 'ERR_NO_SESSION', 'ERR_SESSION_CLEARED', 'ERR_NOT_READY']);
+// Codes after which there is nothing to watch until something changes (a new token, a new session).
+const FINAL = new Set([
+  'ERR_NOT_VERIFIED',
+  'ERR_NO_SESSION',
+  'ERR_SESSION_CLEARED',
+  'ERR_NOT_READY',
+  'ERR_TOKEN_EXPIRED',
+]);
 const MAX_BACKOFF_MS = 15_000;
 
 /**

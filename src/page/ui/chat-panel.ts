@@ -40,9 +40,6 @@ export interface PanelToggleDetail {
 export class TabwardenChatPanel extends HTMLElement {
   static readonly observedAttributes = ['open'];
 
-  /** Milliseconds between stop-gap refreshes while open and visible; 0 turns polling off. */
-  pollIntervalMs = 2000;
-
   #tw: TabwardenLike | undefined;
   #listeners: AbortController | undefined;
   readonly #entries = new EntryStore();
@@ -57,7 +54,8 @@ export class TabwardenChatPanel extends HTMLElement {
   #historyLoaded = false;
   #graceDeadline: number | undefined;
   #graceTimer: ReturnType<typeof setInterval> | undefined;
-  #pollTimer: ReturnType<typeof setInterval> | undefined;
+  /** Ends following the server's entry stream; set while the panel is open. */
+  #endWatch: (() => void) | undefined;
   #returnFocus: HTMLElement | undefined;
 
   readonly #log: HTMLOListElement;
@@ -238,7 +236,7 @@ export class TabwardenChatPanel extends HTMLElement {
     if (name !== 'open' || (oldValue === null) === (newValue === null)) return;
     const open = newValue !== null;
     if (open) this.#onOpen();
-    else this.#stopPolling();
+    else this.#stopWatching();
     this.dispatchEvent(new CustomEvent<PanelToggleDetail>('tabwarden-panel-toggle', { detail: { open } }));
   }
 
@@ -295,7 +293,7 @@ export class TabwardenChatPanel extends HTMLElement {
   #unbind(): void {
     this.#listeners?.abort();
     this.#listeners = undefined;
-    this.#stopPolling();
+    this.#stopWatching();
     this.#stopGraceTimer();
   }
 
@@ -309,7 +307,7 @@ export class TabwardenChatPanel extends HTMLElement {
     this.#onNetworkChange();
     const deadline = tw.state.graceDeadline;
     if (deadline !== undefined && deadline > Date.now()) this.#startGrace(deadline);
-    this.#startPolling();
+    this.#startWatching();
     // Opening the conversation is an interaction (R6): always ask, the worker answers at once
     // when the session is already up.
     this.#start().catch(() => undefined);
@@ -481,19 +479,15 @@ export class TabwardenChatPanel extends HTMLElement {
     if (!offline && changed && this.open) void this.#refresh();
   }
 
-  #startPolling(): void {
-    this.#stopPolling();
-    if (this.pollIntervalMs <= 0) return;
-    this.#pollTimer = setInterval(() => {
-      // No polling while a grace wait is open: one waiting request is enough (R6).
-      if (document.visibilityState !== 'visible' || this.#graceDeadline !== undefined) return;
-      if (!this.#refreshing) void this.#refresh();
-    }, this.pollIntervalMs);
+  #startWatching(): void {
+    this.#stopWatching();
+    // Agent replies and other tabs' messages arrive through the server's event stream.
+    this.#endWatch = this.#tw?.watchEntries(this.#entries.lastSeq);
   }
 
-  #stopPolling(): void {
-    clearInterval(this.#pollTimer);
-    this.#pollTimer = undefined;
+  #stopWatching(): void {
+    this.#endWatch?.();
+    this.#endWatch = undefined;
   }
 
   /** The session is gone (R7, R8): nothing of it may stay on screen, the draft included. */

@@ -28,6 +28,8 @@ export interface TabwardenLike extends EventTarget {
   sendMessage(text: string): Promise<ConversationEntry>;
   /** Entries with `seq > afterSeq`. */
   listEntries(afterSeq?: number): Promise<ConversationEntry[]>;
+  /** Follows the server's entry stream, dispatching `entries`; returns a function that stops it. */
+  watchEntries(afterSeq?: number): () => void;
 }
 
 /** The `detail` of the events the UI listens to on a {@link TabwardenLike}. */
