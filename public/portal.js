@@ -172,6 +172,17 @@ async function mintIdentityToken(sub, expiresInSeconds) {
   return body;
 }
 
+/** Sets the demo server's authorization token lifetime for the exchanges that follow. */
+async function setAccessTokenLifetime(seconds) {
+  const response = await fetch('/demo/settings', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ accessTokenLifetimeSeconds: seconds }),
+  });
+  if (response.ok) note(`authorization tokens now live ${formatDuration(seconds)}`);
+  else say('Could not set the authorization token lifetime.', 'error');
+}
+
 /** Mints a token for `sub` and hands it over with the seed's API. */
 async function presentToken(sub, why) {
   if (session.pending) return;
@@ -210,9 +221,10 @@ ui.signInForm.addEventListener('submit', (event) => {
     ui.userName.focus();
     return;
   }
-  session.lifetimeSeconds = Number(new FormData(ui.signInForm).get('lifetime'));
+  const form = new FormData(ui.signInForm);
+  session.lifetimeSeconds = Number(form.get('lifetime'));
   say('Signing in…');
-  void presentToken(sub, 'sign-in');
+  void setAccessTokenLifetime(Number(form.get('access-lifetime'))).then(() => presentToken(sub, 'sign-in'));
 });
 
 ui.renewNow.addEventListener('click', () => {

@@ -63,7 +63,7 @@ function invalid(message: string): TabwardenError {
 export class AccessTokens {
   readonly #store: ServerStore;
   readonly #clock: Clock;
-  readonly #lifetimeSeconds: number;
+  #lifetimeSeconds: number;
   readonly #signing: KeyPair;
   readonly #keys: Map<string, KeyPair>;
 
@@ -105,6 +105,18 @@ export class AccessTokens {
       }),
     );
     return new AccessTokens({ ...options, keys });
+  }
+
+  /** The lifetime of tokens issued from now on, in seconds. */
+  get lifetimeSeconds(): number {
+    return this.#lifetimeSeconds;
+  }
+
+  /** Changes the lifetime of tokens issued from now on (the demo portal's setting). */
+  set lifetimeSeconds(seconds: number) {
+    if (!Number.isInteger(seconds) || seconds < 1)
+      throw new TypeError('lifetimeSeconds must be a positive integer');
+    this.#lifetimeSeconds = seconds;
   }
 
   /** Signs a new token for `subject`, valid for the configured lifetime from now. */

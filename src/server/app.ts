@@ -346,6 +346,25 @@ export function createApp(services: AppServices): Hono<AppEnv> {
       c.header('cache-control', 'no-store');
       return c.json({ ...minted, issuer: idp.issuer });
     });
+    // The portal lets a visitor shorten the authorization token's lifetime to watch R5/R6 happen.
+    app.get('/demo/settings', (c) =>
+      c.json({ accessTokenLifetimeSeconds: services.accessTokens.lifetimeSeconds }),
+    );
+    app.post('/demo/settings', async (c) => {
+      const { accessTokenLifetimeSeconds } = await readJsonObject(c);
+      if (
+        typeof accessTokenLifetimeSeconds !== 'number' ||
+        !Number.isInteger(accessTokenLifetimeSeconds) ||
+        accessTokenLifetimeSeconds < 1 ||
+        accessTokenLifetimeSeconds > DEMO_MAX_LIFETIME_SECONDS
+      ) {
+        throw badRequest(
+          `accessTokenLifetimeSeconds must be a whole number from 1 to ${DEMO_MAX_LIFETIME_SECONDS}`,
+        );
+      }
+      services.accessTokens.lifetimeSeconds = accessTokenLifetimeSeconds;
+      return c.json({ accessTokenLifetimeSeconds });
+    });
   }
 
   // --- Static files: the demo portal and the built bundles -----------------------------------

@@ -47,6 +47,30 @@ describe('demo identity provider', () => {
     expect(subject).toEqual({ iss: DEMO_ISSUER, sub: 'alice' });
   });
 
+  it('lets the portal choose the authorization token lifetime of later exchanges, only in demo mode', async () => {
+    const normal = await harness.start();
+    const refused = await request(normal, 'POST', '/demo/settings', {
+      body: { accessTokenLifetimeSeconds: 5 },
+    });
+    expect(refused.status).toBe(404);
+    const server = await harness.start(demoOptions);
+    const set = await request(server, 'POST', '/demo/settings', { body: { accessTokenLifetimeSeconds: 5 } });
+    expect(set.body).toEqual({ accessTokenLifetimeSeconds: 5 });
+    expect((await request(server, 'GET', '/demo/settings')).body).toEqual({ accessTokenLifetimeSeconds: 5 });
+    const { identityToken } = (await request(server, 'POST', '/demo/idp/token', { body: { sub: 'alice' } }))
+      .body;
+    const before = Date.now();
+    const { expiresAt } = await exchange(server, identityToken);
+    expect(expiresAt - before).toBeGreaterThan(3_000);
+    expect(expiresAt - before).toBeLessThan(7_000);
+    for (const bad of [0, -1, 1.5, '5', 10 ** 9]) {
+      const answer = await request(server, 'POST', '/demo/settings', {
+        body: { accessTokenLifetimeSeconds: bad },
+      });
+      expect(answer.status).toBe(400);
+    }
+  });
+
   it('can mint an expired token to try out expiry, which the exchange refuses', async () => {
     const server = await harness.start(demoOptions);
     const { body } = await request(server, 'POST', '/demo/idp/token', {
