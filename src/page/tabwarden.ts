@@ -135,8 +135,8 @@ export class Tabwarden extends EventTarget {
   /**
    * Follows the conversation live: dispatches `entries` for every entry after `afterSeq` as the
    * server's event stream delivers it (agent replies, other tabs' messages). Following is no
-   * interaction (R6): when both tokens have expired it pauses, and resumes with the next valid
-   * token in any tab. It ends when the session is cleared; the returned function ends it sooner.
+   * interaction (R6): without a session, or when both tokens have expired, it pauses, and resumes
+   * when a session starts or a valid token arrives in any tab. It ends when the session is cleared; the returned function ends it sooner.
    */
   watchEntries(afterSeq = 0): () => void {
     let lastSeq = afterSeq;
@@ -159,8 +159,10 @@ export class Tabwarden extends EventTarget {
       stopStream?.();
       stopStream = undefined;
     };
-    this.addEventListener('verified', start, { signal: listeners.signal });
-    this.addEventListener('identity-token-refreshed', start, { signal: listeners.signal });
+    // Resumes once there is something to follow again: a session, a valid token.
+    for (const type of ['session-started', 'verified', 'identity-token-refreshed']) {
+      this.addEventListener(type, start, { signal: listeners.signal });
+    }
     this.addEventListener('session-cleared', end, { signal: listeners.signal });
     start();
     return end;
