@@ -2,6 +2,7 @@ import { Workbox } from 'workbox-window';
 import { TabwardenError } from '../core/errors.ts';
 import { encodeWorkerConfig, type WorkerConfig } from '../core/worker-config.ts';
 import { InPageLink } from './in-page-link.ts';
+import { scriptUrl } from './script-url.ts';
 import { ServiceWorkerLink } from './service-worker-link.ts';
 import { SharedWorkerLink } from './shared-worker-link.ts';
 import { Tabwarden, type TabwardenClientOptions } from './tabwarden.ts';
@@ -65,7 +66,7 @@ async function chooseLink(options: TabwardenOptions, tabId: string, sink: EventS
     'serviceWorker' in navigator &&
     isSecureContext
   ) {
-    const url = `${options.serviceWorkerUrl ?? '/bundles/tabwarden-sw.js'}?config=${config}`;
+    const url = scriptUrl(`${options.serviceWorkerUrl ?? '/bundles/tabwarden-sw.js'}?config=${config}`);
     if (await becomeControlled(url, options.controlTimeoutMs ?? 5_000)) {
       return new ServiceWorkerLink(navigator.serviceWorker, tabId, timeoutMs, sink);
     }
@@ -74,7 +75,9 @@ async function chooseLink(options: TabwardenOptions, tabId: string, sink: EventS
     }
   }
   if ((transport === 'auto' || transport === 'shared-worker') && typeof SharedWorker === 'function') {
-    const url = `${options.sharedWorkerUrl ?? '/bundles/tabwarden-shared-worker.js'}?config=${config}`;
+    const url = scriptUrl(
+      `${options.sharedWorkerUrl ?? '/bundles/tabwarden-shared-worker.js'}?config=${config}`,
+    );
     return new SharedWorkerLink(url, tabId, timeoutMs, sink);
   }
   if (transport === 'auto' || transport === 'in-page') {
