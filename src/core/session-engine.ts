@@ -78,6 +78,8 @@ export class SessionEngine {
   #exchange: Promise<SessionRecord> | undefined;
   #clearing: Promise<number> | undefined;
   #waiters: Waiter[] = [];
+  /** Identity changes apply one at a time: a user switch's clear must not interleave with another token. */
+  #identityQueue: Promise<unknown> = Promise.resolve();
   #graceDeadline: number | undefined;
   #cancelGraceTimer: (() => void) | undefined;
 
@@ -149,12 +151,21 @@ export class SessionEngine {
   async setIdentityToken(tabId: string, token: unknown): Promise<IdentityClaims> {
     this.#tab(tabId);
     const claims = await this.#options.verifier.verify(token);
-    const subject = subjectOf(claims);
-    const current = this.#currentSubject();
-    if (current && !sameSubject(current, subject)) await this.#clear('user-switch', false);
-    this.#verify(tabId, subject);
-    this.#adopt(tabId, token as string, claims, true);
-    return { sub: claims.sub, iss: claims.iss, exp: claims.exp };
+    return this.#applyIdentity(async () => {
+      const subject = subjectOf(claims);
+      const current = this.#currentSubject();
+      if (current && !sameSubject(current, subject)) await this.#clear('user-switch', false);
+      this.#verify(tabId, subject);
+      this.#adopt(tabId, token as string, claims, true);
+      return { sub: claims.sub, iss: claims.iss, exp: claims.exp };
+    });
+  }
+
+  /** Runs `change` after every identity change before it (verification itself runs in parallel). */
+  #applyIdentity<T>(change: () => Promise<T>): Promise<T> {
+    const applied = this.#identityQueue.then(change);
+    this.#identityQueue = applied.catch(() => undefined);
+    return applied;
   }
 
   /**
@@ -173,13 +184,18 @@ export class SessionEngine {
       throw new TabwardenError('ERR_INVALID_ARGUMENT', 'knownSessionVersion must be an integer');
     }
     const claims = await this.#options.verifier.verify(token, { allowExpired: true });
-    const current = this.#currentSubject();
-    if (knownSessionVersion < this.#clearedVersion || (current && !sameSubject(current, subjectOf(claims)))) {
-      throw new TabwardenError('ERR_SESSION_CLEARED', 'The session this token belonged to was cleared');
-    }
-    this.#verify(tabId, subjectOf(claims));
-    this.#adopt(tabId, token as string, claims, false);
-    return { sub: claims.sub, iss: claims.iss, exp: claims.exp };
+    return this.#applyIdentity(async () => {
+      const current = this.#currentSubject();
+      if (
+        knownSessionVersion < this.#clearedVersion ||
+        (current && !sameSubject(current, subjectOf(claims)))
+      ) {
+        throw new TabwardenError('ERR_SESSION_CLEARED', 'The session this token belonged to was cleared');
+      }
+      this.#verify(tabId, subjectOf(claims));
+      this.#adopt(tabId, token as string, claims, false);
+      return { sub: claims.sub, iss: claims.iss, exp: claims.exp };
+    });
   }
 
   #verify(tabId: string, subject: Subject): void {
@@ -190,8 +206,10 @@ export class SessionEngine {
   }
 
   #adopt(tabId: string, token: string, claims: VerifiedIdentity, announce: boolean): void {
-    if (this.#identity && this.#identity.claims.exp >= claims.exp) return;
-    const replaced = this.#identity !== undefined;
+    const held = this.#identity;
+    const sameHolder = held !== undefined && sameSubject(subjectOf(held.claims), subjectOf(claims));
+    if (held && sameHolder && held.claims.exp >= claims.exp) return;
+    const replaced = sameHolder;
     this.#identity = { token, claims };
     if (replaced && announce) {
       this.#broadcast(
@@ -242,10 +260,11 @@ export class SessionEngine {
     if (typeof clientMessageId !== 'string' || clientMessageId === '' || clientMessageId.length > 200) {
       throw new TabwardenError('ERR_INVALID_ARGUMENT', 'clientMessageId must be a non-empty string');
     }
+    const clearedBefore = this.#clearedVersion;
     const entry = await this.#authorized(tabId, (accessToken, session) =>
       this.#options.conversations.postMessage(accessToken, session.conversationId, { clientMessageId, text }),
     );
-    await this.#options.store.putEntries([entry]);
+    await this.#cache([entry], clearedBefore);
     return entry;
   }
 
@@ -255,17 +274,31 @@ export class SessionEngine {
       throw new TabwardenError('ERR_INVALID_ARGUMENT', 'afterSeq must be a non-negative integer');
     }
     const { store, conversations } = this.#options;
+    const clearedBefore = this.#clearedVersion;
     try {
       const entries = await this.#authorized(tabId, (accessToken, session) =>
         conversations.listEntries(accessToken, session.conversationId, afterSeq),
       );
-      await store.putEntries(entries);
+      await this.#cache(entries, clearedBefore);
       return entries;
     } catch (error) {
       const session = this.#session;
       if (!(error instanceof TabwardenError) || error.code !== 'ERR_NETWORK' || !session) throw error;
       return store.listEntries(session.conversationId, afterSeq);
     }
+  }
+
+  /**
+   * Caches entries for offline reading (R12), unless the session was cleared while they were on
+   * their way: nothing of a cleared session may be written after the wipe, nor handed to a tab (R7).
+   */
+  async #cache(entries: ConversationEntry[], clearedBefore: number): Promise<void> {
+    const cleared = () => {
+      throw new TabwardenError('ERR_SESSION_CLEARED', 'The session was cleared during the request');
+    };
+    if (this.#clearedVersion !== clearedBefore) cleared();
+    await this.#options.store.putEntries(entries);
+    if (this.#clearedVersion !== clearedBefore) cleared();
   }
 
   /**
@@ -441,6 +474,8 @@ export class SessionEngine {
     this.#clearedVersion = sessionVersion;
     this.#session = undefined;
     this.#identity = undefined;
+    // An exchange in flight belongs to the cleared session; it fails its own stale check.
+    this.#exchange = undefined;
     this.#cancelGraceTimer?.();
     this.#cancelGraceTimer = undefined;
     this.#graceDeadline = undefined;
@@ -506,7 +541,8 @@ export class SessionEngine {
 
   #requireVerified(tabId: string): TabRecord {
     const tab = this.#tab(tabId);
-    if (!tab.verifiedAs) {
+    const current = this.#currentSubject();
+    if (!tab.verifiedAs || (current && !sameSubject(current, tab.verifiedAs))) {
       throw new TabwardenError('ERR_NOT_VERIFIED', 'This tab has not presented a valid identity token');
     }
     return tab;

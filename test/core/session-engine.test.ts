@@ -306,6 +306,23 @@ describe('SessionEngine over comlink MessageChannels', () => {
       expect(await codeOf(send(a, 'after'))).toBe('ERR_NOT_VERIFIED');
     });
 
+    it('R7: entries on their way during a clear are neither stored nor handed out', async () => {
+      const [a, b] = (await setup()).tabs as [Tab, Tab];
+      await verify([a, b]);
+      await unwrap(a.api.startConversation());
+      await unwrap(send(a, 'secret'));
+      let release = () => {};
+      world.server.listGate = new Promise((resolve) => (release = resolve));
+      const arrived = new Promise<void>((resolve) => (world.server.onList = resolve));
+      const listing = a.api.listEntries(0);
+      await arrived;
+      await unwrap(b.api.clearSession(false));
+      release();
+      expect(await codeOf(listing)).toBe('ERR_SESSION_CLEARED');
+      const dump = await dumpDatabase(world.storeName);
+      expect(dump.entries).toEqual([]);
+    });
+
     it('R7: clearSession(true) also ends the conversation on the server', async () => {
       const [a] = (await setup()).tabs as [Tab];
       await verify([a]);
@@ -360,6 +377,50 @@ describe('SessionEngine over comlink MessageChannels', () => {
       expect(await unwrap(c.api.listEntries(0))).toEqual([]);
       await world.engine.whenIdle();
       expect(world.server.revoked).toContain('access-1');
+    });
+
+    it("R8: a user switch racing a token of the previous user never lets one user into the other's session", async () => {
+      const [a, b, c] = (await setup()).tabs as [Tab, Tab, Tab];
+      await verify([a], 'alice', 600);
+      await unwrap(a.api.startConversation());
+      // Tab a never confirms, so the user-switch clear stays open for the ack timeout.
+      await world.engine.subscribe(a.id, () => new Promise<void>(() => {}));
+      const bob = world.corpus.idp.mint({
+        sub: 'bob',
+        now: world.clock.now(),
+        claims: { aud: 'tabwarden-chat' },
+      });
+      const alice = world.corpus.idp.mint({
+        sub: 'alice',
+        expiresInSeconds: 7200,
+        now: world.clock.now(),
+        claims: { aud: 'tabwarden-chat' },
+      });
+      const bobSet = b.api.setIdentityToken(await bob);
+      await b.waitForEvents('session-cleared');
+      const aliceSet = c.api.setIdentityToken(await alice);
+      await world.clock.advance(1_000); // the first clear ends
+      await b.waitForEvents('session-cleared', 2); // alice's token switched bob out again
+      await world.clock.advance(1_000); // the second clear ends
+      expect([await codeOf(bobSet), await codeOf(aliceSet)]).toEqual(['ok', 'ok']);
+      const states = await Promise.all([a, b, c].map((t) => t.api.getState()));
+      const verifiedAs = states.filter((st) => st.verified).map((st) => st.subject?.sub);
+      expect(verifiedAs).toEqual(['alice']); // the last token wins; bob's tab was switched out
+      expect(await codeOf(b.api.startConversation())).toBe('ERR_NOT_VERIFIED');
+      expect((await unwrap(c.api.startConversation())).subject.sub).toBe('alice');
+    });
+
+    it('R8: a clear during an exchange does not leave the next user joined to it', async () => {
+      const [a, b] = (await setup()).tabs as [Tab, Tab];
+      await verify([a], 'alice');
+      let release = () => {};
+      world.server.gate = new Promise((resolve) => (release = resolve));
+      const aliceStart = a.api.startConversation();
+      await verify([b], 'bob');
+      const bobStart = b.api.startConversation();
+      release();
+      expect(await codeOf(aliceStart)).toBe('ERR_SESSION_CLEARED');
+      expect((await unwrap(bobStart)).subject.sub).toBe('bob');
     });
 
     it("R8: a stale token of the previous user cannot rejoin the new user's session after a restart", async () => {

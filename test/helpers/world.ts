@@ -27,6 +27,9 @@ export class FakeServer implements AuthorizationClient, ConversationClient {
   accessLifetimeMs: number;
   /** Exchanges wait on this, so a test can hold them in flight. */
   gate: Promise<void> = Promise.resolve();
+  /** Entry lists wait on this, so a test can hold them in flight; `onList` says one arrived. */
+  listGate: Promise<void> = Promise.resolve();
+  onList: () => void = () => {};
   readonly #clock: ManualClock;
   readonly #verify: (token: string) => Promise<{ iss: string; sub: string }>;
   readonly #tokens = new Map<string, { iss: string; sub: string; expiresAt: number }>();
@@ -78,6 +81,8 @@ export class FakeServer implements AuthorizationClient, ConversationClient {
 
   async listEntries(accessToken: string, conversationId: string, afterSeq: number) {
     this.#check(accessToken);
+    this.onList();
+    await this.listGate;
     return (this.#messages.get(conversationId) ?? []).filter((e) => e.seq > afterSeq);
   }
 
