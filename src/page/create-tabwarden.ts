@@ -9,7 +9,7 @@ import { Tabwarden, type TabwardenClientOptions } from './tabwarden.ts';
 import type { EventSink, TransportKind, WorkerLink } from './worker-link.ts';
 
 /** Options of {@link createTabwarden}. */
-export interface TabwardenOptions extends Omit<TabwardenClientOptions, 'serverUrl'> {
+export interface TabwardenOptions extends Omit<TabwardenClientOptions, 'serverUrl' | 'graceMs'> {
   /** What the shared worker needs: issuer, keys, the server's URL (no secrets). */
   worker: WorkerConfig;
   /** Default `/bundles/tabwarden-sw.js` (served with `Service-Worker-Allowed: /`). */
@@ -20,8 +20,6 @@ export interface TabwardenOptions extends Omit<TabwardenClientOptions, 'serverUr
   inPageHostUrl?: string;
   /** Default `'auto'`: service worker, else SharedWorker, else a leader tab (R11). */
   transport?: 'auto' | TransportKind;
-  /** Time limit of one call to the worker. Default 10 s. */
-  callTimeoutMs?: number;
   /** How long to wait for a new service worker to take control before falling back. Default 5 s. */
   controlTimeoutMs?: number;
 }
@@ -48,6 +46,7 @@ export async function createTabwarden(options: TabwardenOptions): Promise<Tabwar
   const tabwarden = new Tabwarden(await chooseLink(options, tabId, sink), {
     ...options,
     serverUrl: new URL(options.worker.serverUrl, location.href).href,
+    graceMs: options.worker.graceMs ?? 30_000,
   });
   client.current = tabwarden;
   await tabwarden.connect();
@@ -59,7 +58,6 @@ export async function createTabwarden(options: TabwardenOptions): Promise<Tabwar
 
 async function chooseLink(options: TabwardenOptions, tabId: string, sink: EventSink): Promise<WorkerLink> {
   const transport = options.transport ?? 'auto';
-  const timeoutMs = options.callTimeoutMs ?? 10_000;
   const config = encodeWorkerConfig(options.worker);
   if (
     (transport === 'auto' || transport === 'service-worker') &&
@@ -68,7 +66,7 @@ async function chooseLink(options: TabwardenOptions, tabId: string, sink: EventS
   ) {
     const url = scriptUrl(`${options.serviceWorkerUrl ?? '/bundles/tabwarden-sw.js'}?config=${config}`);
     if (await becomeControlled(url, options.controlTimeoutMs ?? 5_000)) {
-      return new ServiceWorkerLink(navigator.serviceWorker, tabId, timeoutMs, sink);
+      return new ServiceWorkerLink(navigator.serviceWorker, tabId, sink);
     }
     if (transport === 'service-worker') {
       throw new TabwardenError('ERR_NOT_READY', 'No service worker took control of this page');
@@ -78,12 +76,12 @@ async function chooseLink(options: TabwardenOptions, tabId: string, sink: EventS
     const url = scriptUrl(
       `${options.sharedWorkerUrl ?? '/bundles/tabwarden-shared-worker.js'}?config=${config}`,
     );
-    return new SharedWorkerLink(url, tabId, timeoutMs, sink);
+    return new SharedWorkerLink(url, tabId, sink);
   }
   if (transport === 'auto' || transport === 'in-page') {
     const hostUrl = new URL(options.inPageHostUrl ?? '/bundles/tabwarden-in-page-host.js', location.href)
       .href;
-    return InPageLink.create(tabId, timeoutMs, sink, hostUrl, options.worker);
+    return InPageLink.create(tabId, sink, hostUrl, options.worker);
   }
   throw new TabwardenError('ERR_NOT_READY', `The ${transport} transport is not available in this page`);
 }

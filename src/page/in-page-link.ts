@@ -28,14 +28,12 @@ const CHANNEL = 'tabwarden';
 export class InPageLink implements WorkerLink {
   readonly kind = 'in-page';
   readonly #tabId: string;
-  readonly #timeoutMs: number;
   readonly #channel = new BroadcastChannel(CHANNEL);
   readonly #replies = new Map<string, (result: unknown) => void>();
   #leader: Awaited<ReturnType<LeaderModule['startLeader']>> | undefined;
 
-  private constructor(tabId: string, timeoutMs: number, sink: EventSink) {
+  private constructor(tabId: string, sink: EventSink) {
     this.#tabId = tabId;
-    this.#timeoutMs = timeoutMs;
     this.#channel.addEventListener('message', (event) => {
       const message = parseLeaderMessage(event.data);
       if (message?.type === 'tabwarden:reply' && message.tabId === tabId) {
@@ -61,7 +59,6 @@ export class InPageLink implements WorkerLink {
   /** Joins the tabs of this origin: leads at once if no tab does, else follows and waits in line. */
   static async create(
     tabId: string,
-    timeoutMs: number,
     sink: EventSink,
     hostUrl: string,
     config: WorkerConfig,
@@ -69,7 +66,7 @@ export class InPageLink implements WorkerLink {
     if (!navigator.locks) {
       throw new TabwardenError('ERR_NOT_READY', 'The in-page transport needs Web Locks (a secure context)');
     }
-    const link = new InPageLink(tabId, timeoutMs, sink);
+    const link = new InPageLink(tabId, sink);
     const lead = async () => {
       const module = (await import(/* @vite-ignore */ hostUrl)) as LeaderModule;
       link.#leader = await module.startLeader(config, link.#channel, tabId, sink);
@@ -92,18 +89,14 @@ export class InPageLink implements WorkerLink {
 
   call<M extends TabMethod>(
     method: M,
-    ...args: Parameters<TabApi[M]>
+    args: Parameters<TabApi[M]>,
+    timeoutMs: number,
   ): Promise<Awaited<ReturnType<TabApi[M]>>> {
     type Result = Awaited<ReturnType<TabApi[M]>>;
     const timeout = () =>
-      new TabwardenError('ERR_TIMEOUT', `No leader answered ${method} within ${this.#timeoutMs} ms`);
+      new TabwardenError('ERR_TIMEOUT', `No leader answered ${method} within ${timeoutMs} ms`);
     if (this.#leader) {
-      return withTimeout(
-        this.#leader.call(method, args) as Promise<Result>,
-        this.#timeoutMs,
-        systemClock,
-        timeout,
-      );
+      return withTimeout(this.#leader.call(method, args) as Promise<Result>, timeoutMs, systemClock, timeout);
     }
     const callId = crypto.randomUUID();
     const reply = new Promise<Result>((resolve) =>
@@ -117,9 +110,7 @@ export class InPageLink implements WorkerLink {
       method,
       args,
     } satisfies LeaderMessage);
-    return withTimeout(reply, this.#timeoutMs, systemClock, timeout).finally(() =>
-      this.#replies.delete(callId),
-    );
+    return withTimeout(reply, timeoutMs, systemClock, timeout).finally(() => this.#replies.delete(callId));
   }
 
   close(): void {

@@ -15,13 +15,11 @@ export class ServiceWorkerLink implements WorkerLink {
   readonly kind = 'service-worker';
   readonly #container: ServiceWorkerContainer;
   readonly #tabId: string;
-  readonly #timeoutMs: number;
   readonly #onMessage: (event: MessageEvent) => void;
 
-  constructor(container: ServiceWorkerContainer, tabId: string, timeoutMs: number, sink: EventSink) {
+  constructor(container: ServiceWorkerContainer, tabId: string, sink: EventSink) {
     this.#container = container;
     this.#tabId = tabId;
-    this.#timeoutMs = timeoutMs;
     this.#onMessage = (event) => {
       const message = parseEventMessage(event.data, event.origin, location.origin, tabId);
       if (!message) return;
@@ -35,7 +33,8 @@ export class ServiceWorkerLink implements WorkerLink {
 
   async call<M extends TabMethod>(
     method: M,
-    ...args: Parameters<TabApi[M]>
+    args: Parameters<TabApi[M]>,
+    timeoutMs: number,
   ): Promise<Awaited<ReturnType<TabApi[M]>>> {
     const controller = this.#container.controller;
     if (!controller) throw new TabwardenError('ERR_NOT_READY', 'No service worker controls this page');
@@ -45,7 +44,7 @@ export class ServiceWorkerLink implements WorkerLink {
     ]);
     const api = Comlink.wrap<TabApi>(port1);
     try {
-      return await callWithTimeout(api, this.#timeoutMs, method, args);
+      return await callWithTimeout(api, timeoutMs, method, args);
     } finally {
       port1.close();
     }

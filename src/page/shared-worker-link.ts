@@ -13,10 +13,8 @@ export class SharedWorkerLink implements WorkerLink {
   readonly #worker: SharedWorker;
   readonly #api: Comlink.Remote<TabApi>;
   readonly #port: MessagePort;
-  readonly #timeoutMs: number;
 
-  constructor(scriptUrl: string, tabId: string, timeoutMs: number, sink: EventSink) {
-    this.#timeoutMs = timeoutMs;
+  constructor(scriptUrl: string, tabId: string, sink: EventSink) {
     this.#worker = new SharedWorker(scriptUrl, { type: 'module', name: 'tabwarden' });
     this.#worker.port.onmessage = (event) => {
       // A port has no origin; only same-origin pages can construct this worker.
@@ -33,9 +31,10 @@ export class SharedWorkerLink implements WorkerLink {
 
   call<M extends TabMethod>(
     method: M,
-    ...args: Parameters<TabApi[M]>
+    args: Parameters<TabApi[M]>,
+    timeoutMs: number,
   ): Promise<Awaited<ReturnType<TabApi[M]>>> {
-    return callWithTimeout(this.#api, this.#timeoutMs, method, args);
+    return callWithTimeout(this.#api, timeoutMs, method, args);
   }
 
   close(): void {

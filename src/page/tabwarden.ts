@@ -41,11 +41,20 @@ export interface TabwardenClientOptions {
   identityTokenProvider?: () => Promise<string>;
   /** How long before `exp` the provider is asked. Default 30 s. */
   refreshAheadMs?: number;
+  /** Time limit of one call to the worker. Default 10 s. */
+  callTimeoutMs?: number;
   /** The reference server's absolute URL, for the entry stream. */
   serverUrl: string;
+  /** The worker's grace window (R6): a call that may wait for a new token gets this much longer. */
+  graceMs: number;
 }
 
 const REFRESH_AHEAD_MS = 30_000;
+// Never ask the provider more often than this, whatever the token's lifetime (no refresh loops).
+const MIN_REFRESH_DELAY_MS = 5_000;
+const CALL_TIMEOUT_MS = 10_000;
+// Calls that may wait for a grace window to end (R6).
+const MAY_WAIT = new Set<TabMethod>(['startConversation', 'sendMessage', 'listEntries']);
 
 /**
  * One tab's handle on the shared verified session. Created by `createTabwarden`; a typed
@@ -67,6 +76,8 @@ export class Tabwarden extends EventTarget {
   #identityToken: string | undefined;
   #state: TabState = { sessionVersion: 0, verified: false };
   #refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The `exp` the refresh timer is set for. */
+  #refreshFor = 0;
   #ready = false;
 
   /** @internal Use `createTabwarden`. */
@@ -93,7 +104,7 @@ export class Tabwarden extends EventTarget {
 
   /** @internal Completes the handshake, then announces ready on the next task. */
   async connect(): Promise<void> {
-    const { state } = await this.#link.call('hello');
+    const { state } = await this.#callOnce('hello');
     this.#state = state;
     this.#ready = true;
     // A task later, so that code awaiting createTabwarden() has attached its listeners.
@@ -180,7 +191,7 @@ export class Tabwarden extends EventTarget {
   /** Disconnects this tab (as on `pagehide`). */
   close(): void {
     clearTimeout(this.#refreshTimer);
-    void this.#link.call('disconnect').catch(() => undefined);
+    void this.#callOnce('disconnect').catch(() => undefined);
     this.#link.close();
   }
 
@@ -232,16 +243,26 @@ export class Tabwarden extends EventTarget {
     }
     let result;
     try {
-      result = await this.#link.call(method, ...args);
+      result = await this.#callOnce(method, ...args);
     } catch (error) {
       if (!(error instanceof TabwardenError) || error.code !== 'ERR_TIMEOUT') throw error;
-      result = await this.#link.call(method, ...args);
+      result = await this.#callOnce(method, ...args);
     }
     const failed = result as RpcResult<unknown>;
     if (this.#identityToken && failed && failed.ok === false && failed.error.code === 'ERR_NOT_VERIFIED') {
-      if (await this.#restore()) result = await this.#link.call(method, ...args);
+      if (await this.#restore()) result = await this.#callOnce(method, ...args);
     }
     return result;
+  }
+
+  /** One call with its time limit: longer for calls that may wait out a grace window (R6). */
+  #callOnce<M extends TabMethod>(method: M, ...args: Parameters<TabApi[M]>) {
+    const timeoutMs = this.#options.callTimeoutMs ?? CALL_TIMEOUT_MS;
+    return this.#link.call(
+      method,
+      args,
+      MAY_WAIT.has(method) ? timeoutMs + this.#options.graceMs : timeoutMs,
+    );
   }
 
   #value<T>(result: RpcResult<T>): T {
@@ -249,20 +270,29 @@ export class Tabwarden extends EventTarget {
     throw deserializeError(result.error);
   }
 
+  /**
+   * Re-presents the in-memory token (R10). Refused because the session was cleared meanwhile, the
+   * tab clears itself (R7: it missed the clear while frozen, in the back/forward cache, or idle
+   * while the worker was down).
+   */
   async #restore(): Promise<boolean> {
     const token = this.#identityToken;
     if (!token) return false;
-    const result = await this.#link.call('restoreIdentityToken', token, this.#state.sessionVersion);
+    const result = await this.#callOnce('restoreIdentityToken', token, this.#state.sessionVersion);
     if (result.ok) return true;
-    if (result.error.code === 'ERR_SESSION_CLEARED') await this.#resync();
+    if (result.error.code === 'ERR_SESSION_CLEARED') {
+      const { sessionVersion } = await this.#callOnce('getState');
+      this.#clearLocally(Math.max(sessionVersion, this.#state.sessionVersion), 'logout');
+    }
     return false;
   }
 
-  /** After bfcache or a stale restore: adopt the worker's view; a newer version means cleared (R7). */
+  /** Back from the back/forward cache: rejoin with the in-memory token, or learn the version. */
   async #resync(): Promise<void> {
-    const state = await this.#link.call('getState');
-    if (state.sessionVersion > this.#state.sessionVersion && !state.verified) {
-      this.#clearLocally(state.sessionVersion, 'logout');
+    if (await this.#restore()) return;
+    const state = await this.#callOnce('getState');
+    if (!this.#identityToken && state.sessionVersion > this.#state.sessionVersion) {
+      this.#state = { ...this.#state, sessionVersion: state.sessionVersion };
     }
   }
 
@@ -278,6 +308,7 @@ export class Tabwarden extends EventTarget {
     if (sessionVersion < this.#state.sessionVersion) return;
     const wasCleared = sessionVersion === this.#state.sessionVersion && !this.#state.verified;
     clearTimeout(this.#refreshTimer);
+    this.#refreshFor = 0;
     this.#identityToken = undefined;
     this.#state = { sessionVersion, verified: false };
     if (wasCleared && reason === 'logout') return;
@@ -290,11 +321,13 @@ export class Tabwarden extends EventTarget {
     if (!this.#state.verified) void this.#askProvider();
   }
 
+  /** Asks the provider shortly before `exp`; only a later `exp` moves the appointment. */
   #scheduleRefresh(exp: number): void {
-    if (!this.#options.identityTokenProvider) return;
+    if (!this.#options.identityTokenProvider || exp <= this.#refreshFor) return;
+    this.#refreshFor = exp;
     clearTimeout(this.#refreshTimer);
     const delay = exp * 1000 - Date.now() - (this.#options.refreshAheadMs ?? REFRESH_AHEAD_MS);
-    this.#refreshTimer = setTimeout(() => void this.#askProvider(), Math.max(0, delay));
+    this.#refreshTimer = setTimeout(() => void this.#askProvider(), Math.max(MIN_REFRESH_DELAY_MS, delay));
   }
 
   async #askProvider(): Promise<void> {

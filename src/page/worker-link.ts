@@ -9,10 +9,11 @@ export type TabMethod = Exclude<keyof TabApi, 'subscribe'>;
 /** A page's connection to the shared engine, whatever carries it. */
 export interface WorkerLink {
   readonly kind: TransportKind;
-  /** Calls one method; rejects ERR_TIMEOUT when no answer comes in time, never hangs. */
+  /** Calls one method; rejects ERR_TIMEOUT when no answer comes within `timeoutMs`, never hangs. */
   call<M extends TabMethod>(
     method: M,
-    ...args: Parameters<TabApi[M]>
+    args: Parameters<TabApi[M]>,
+    timeoutMs: number,
   ): Promise<Awaited<ReturnType<TabApi[M]>>>;
   close(): void;
 }

@@ -1,6 +1,6 @@
 // The service worker entry (R11's first choice): one engine for every tab of the origin.
 // Registered by the page stub with workbox-window as `tabwarden-sw.js?config=...`.
-import { PROTOCOL_VERSION } from '../core/protocol.ts';
+import { PROTOCOL_VERSION, type EventMessage } from '../core/protocol.ts';
 import { decodeWorkerConfig } from '../core/worker-config.ts';
 import { createEngine } from './create-engine.ts';
 import { WorkerHost } from './worker-host.ts';
@@ -17,12 +17,17 @@ sw.addEventListener('activate', (event) => event.waitUntil(sw.clients.claim()));
 sw.addEventListener('message', (event) => {
   const source = event.source;
   if (!(source instanceof WindowClient)) return;
-  // Each call arrives here (postMessage wakes a stopped worker), so waitUntil covers it.
+  // Each call arrives here (postMessage wakes a stopped worker); waitUntil keeps the worker up
+  // until the call has settled and its background work (revocation, writes) is done.
+  const post = async (message: EventMessage, transfer: MessagePort[]) => {
+    // Look the client up again: the tab may have gone since it called.
+    const client = await sw.clients.get(source.id);
+    client?.postMessage(message, transfer);
+    return client !== undefined;
+  };
+  // The client id, not a page-chosen id, is the tab's identity: no page can pose as another.
   event.waitUntil(
-    host.accept(event.data, event.origin, event.ports, (message, transfer) => {
-      // Look the client up again: the tab may have navigated since it called.
-      void sw.clients.get(source.id).then((client) => client?.postMessage(message, transfer));
-    }),
+    host.accept(event.data, event.origin, event.ports, post, source.id).then(() => host.whenIdle()),
   );
 });
 

@@ -13,9 +13,11 @@ worker.addEventListener('connect', (event) => {
   if (!tabPort) return;
   // A SharedWorker's connect carries no origin: only same-origin pages can construct it.
   tabPort.addEventListener('message', (message) => {
-    void host.accept(message.data, worker.location.origin, message.ports, (out, transfer) =>
-      tabPort.postMessage(out, transfer),
-    );
+    // A port has no close event, so a SharedWorker cannot tell a gone tab: pagehide tells it.
+    void host.accept(message.data, worker.location.origin, message.ports, (out, transfer) => {
+      tabPort.postMessage(out, transfer);
+      return true;
+    });
   });
   tabPort.start();
 });

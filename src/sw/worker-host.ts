@@ -1,11 +1,18 @@
 import * as Comlink from 'comlink';
-import { PROTOCOL_VERSION, type EventMessage, type WorkerEvent } from '../core/protocol.ts';
+import { PROTOCOL_VERSION, type EventMessage, type TabApi, type WorkerEvent } from '../core/protocol.ts';
 import type { SessionEngine } from '../core/session-engine.ts';
 import { createTabApi } from '../core/tab-api.ts';
 import { parseConnectMessage } from '../core/validate-message.ts';
 
-/** Posts one event message to a tab; resolves when the tab confirmed on the port it was given. */
-export type PostToTab = (message: EventMessage, transfer: MessagePort[]) => void;
+/** Posts one event message to a tab; resolves false when the tab is gone. */
+export type PostToTab = (message: EventMessage, transfer: MessagePort[]) => boolean | Promise<boolean>;
+
+// Bounds: how long a connection's first call may keep a service worker busy, and how long an
+// event's acknowledgement port stays open (the engine stops waiting sooner, at its ack timeout).
+const FIRST_CALL_BOUND_MS = 60_000;
+const ACK_BOUND_MS = 5_000;
+
+const after = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * What every worker entry shares: validate a connect message (R13), serve the tab's
@@ -22,22 +29,32 @@ export class WorkerHost {
   }
 
   /**
-   * Handles one incoming message. Ignores (returns false for) anything that is not a
-   * well-formed connect message from the worker's own origin with a port.
+   * Serves one connection. Resolves false at once for anything that is not a well-formed
+   * connect message from the worker's own origin with a port; otherwise true once the first call
+   * on the port settled, so a service worker can keep itself alive until then.
+   *
+   * @param engineTabId The tab's identity for the engine, when the host knows one the page
+   *   cannot forge (a service worker's client id); by default the page's own tab id.
    */
   async accept(
     data: unknown,
     origin: string,
     ports: readonly MessagePort[],
     post: PostToTab,
+    engineTabId?: string,
   ): Promise<boolean> {
     const connect = parseConnectMessage(data, origin, this.#ownOrigin);
     const port = ports[0];
     if (!connect || !port) return false;
     const engine = await this.#engine;
-    const { tabId } = connect;
-    Comlink.expose(createTabApi(engine, tabId), port as Comlink.Endpoint);
-    engine.subscribe(tabId, (event) => deliver(post, tabId, event));
+    const tabId = engineTabId ?? connect.tabId;
+    let settled = () => {};
+    const firstCall = new Promise<void>((resolve) => (settled = resolve));
+    Comlink.expose(settling(createTabApi(engine, tabId), settled), port as Comlink.Endpoint);
+    engine.subscribe(tabId, async (event) => {
+      if (!(await deliver(post, connect.tabId, event))) engine.disconnectTab(tabId);
+    });
+    await Promise.race([firstCall, after(FIRST_CALL_BOUND_MS)]);
     return true;
   }
 
@@ -47,14 +64,23 @@ export class WorkerHost {
   }
 }
 
-/** Sends `event` to one tab and resolves on its acknowledgement (the engine bounds the wait). */
-export function deliver(post: PostToTab, tabId: string, event: WorkerEvent): Promise<void> {
+/** The same API, calling `settled` whenever one of its calls has settled. */
+function settling(api: TabApi, settled: () => void): TabApi {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, method] of Object.entries(api) as Array<
+    [string, (...args: unknown[]) => Promise<unknown>]
+  >) {
+    wrapped[name] = (...args: unknown[]) => method(...args).finally(settled);
+  }
+  return wrapped as unknown as TabApi;
+}
+
+/** Sends `event` to one tab; resolves true once it confirmed (or stayed silent too long), false if it is gone. */
+export async function deliver(post: PostToTab, tabId: string, event: WorkerEvent): Promise<boolean> {
   const { port1, port2 } = new MessageChannel();
-  return new Promise<void>((resolve) => {
-    port1.onmessage = () => {
-      port1.close();
-      resolve();
-    };
-    post({ type: 'tabwarden:event', protocol: PROTOCOL_VERSION, tabId, event }, [port2]);
-  });
+  const confirmed = new Promise<void>((resolve) => (port1.onmessage = () => resolve()));
+  const posted = await post({ type: 'tabwarden:event', protocol: PROTOCOL_VERSION, tabId, event }, [port2]);
+  if (posted) await Promise.race([confirmed, after(ACK_BOUND_MS)]);
+  port1.close();
+  return posted;
 }
