@@ -14,6 +14,11 @@ export interface TabwardenOptions extends Omit<TabwardenClientOptions, 'serverUr
   worker: WorkerConfig;
   /** Default `/bundles/tabwarden-sw.js` (served with `Service-Worker-Allowed: /`). */
   serviceWorkerUrl?: string;
+  /**
+   * Default `/`: the worker serves every page of the origin. An app with a service worker of its
+   * own gives tabwarden's a scope of its own (and serves the script under it).
+   */
+  serviceWorkerScope?: string;
   /** Default `/bundles/tabwarden-shared-worker.js`. */
   sharedWorkerUrl?: string;
   /** The engine an elected tab loads for the in-page transport. Default `/bundles/tabwarden-in-page-host.js`. */
@@ -65,7 +70,7 @@ async function chooseLink(options: TabwardenOptions, tabId: string, sink: EventS
     isSecureContext
   ) {
     const url = scriptUrl(`${options.serviceWorkerUrl ?? '/bundles/tabwarden-sw.js'}?config=${config}`);
-    if (await becomeControlled(url, options.controlTimeoutMs ?? 5_000)) {
+    if (await becomeControlled(url, options.serviceWorkerScope ?? '/', options.controlTimeoutMs ?? 5_000)) {
       return new ServiceWorkerLink(navigator.serviceWorker, tabId, sink);
     }
     if (transport === 'service-worker') {
@@ -90,7 +95,7 @@ async function chooseLink(options: TabwardenOptions, tabId: string, sink: EventS
  * Registers the service worker and waits until it controls this page. False when it does not
  * within `timeoutMs` (a Shift+Reload leaves the page uncontrolled until the next load).
  */
-async function becomeControlled(url: string, timeoutMs: number): Promise<boolean> {
+async function becomeControlled(url: string, scope: string, timeoutMs: number): Promise<boolean> {
   const container = navigator.serviceWorker;
   const controlled = new Promise<boolean>((resolve) => {
     if (
@@ -104,7 +109,7 @@ async function becomeControlled(url: string, timeoutMs: number): Promise<boolean
     setTimeout(() => resolve(Boolean(container.controller)), timeoutMs);
   });
   try {
-    await new Workbox(url, { type: 'module', scope: '/' }).register();
+    await new Workbox(url, { type: 'module', scope }).register();
   } catch {
     return false;
   }

@@ -1,4 +1,4 @@
-import { deserializeError, TabwardenError } from '../core/errors.ts';
+import { deserializeError, serializeError, TabwardenError } from '../core/errors.ts';
 import type {
   ClearReason,
   ConversationEntry,
@@ -119,7 +119,15 @@ export class Tabwarden extends EventTarget {
    * with a {@link TabwardenError} whose `code` says why; a refused token changes nothing.
    */
   async setIdentityToken(identityToken: string): Promise<IdentityClaims> {
-    const result = await this.#call('setIdentityToken', identityToken);
+    let result: RpcResult<IdentityClaims>;
+    try {
+      result = await this.#call('setIdentityToken', identityToken);
+    } catch (error) {
+      // No verdict came (the worker did not answer): still announced, so a `true` from the
+      // seed's facade is always followed by an outcome.
+      const { code, message } = serializeError(error);
+      result = { ok: false, error: { code, message } };
+    }
     if (!result.ok) {
       this.#dispatch('identity-token-rejected', { code: result.error.code, message: result.error.message });
       throw deserializeError(result.error);
