@@ -2,16 +2,16 @@
 // downloaded) against the reference server on 127.0.0.1. See docs/testing.md.
 //
 // The behaviour suite runs once per transport (R11): one project per transport, each setting the
-// `transport` option of test/e2e/harness.ts. Only transports whose worker host and page stub are
-// ready are registered — a transport that cannot pass yet is left out, never skipped test by test.
-// Run others with TABWARDEN_E2E_TRANSPORTS=shared-worker,in-page (or =all) npx playwright test.
+// `transport` option of test/e2e/harness.ts. Every transport's host and page stub exist, so all
+// three are registered; a test that finds a product bug fails, it is never skipped. Run a subset
+// with TABWARDEN_E2E_TRANSPORTS=shared-worker,in-page npx playwright test.
 import { defineConfig } from '@playwright/test';
 import { chromiumLaunchOptions } from './src/testing/browser/launch-chromium.ts';
 import type { TabwardenTestOptions, Transport } from './test/e2e/harness.ts';
 
 const ALL_TRANSPORTS: readonly Transport[] = ['service-worker', 'shared-worker', 'in-page'];
-// Transports the suite must pass on today. Add 'shared-worker' and 'in-page' as their hosts land.
-const READY_TRANSPORTS: readonly Transport[] = ['service-worker'];
+// Transports the suite runs on by default: all three.
+const READY_TRANSPORTS: readonly Transport[] = ALL_TRANSPORTS;
 
 function selectedTransports(): readonly Transport[] {
   const requested = process.env.TABWARDEN_E2E_TRANSPORTS?.trim();
@@ -38,9 +38,10 @@ export default defineConfig<TabwardenTestOptions>({
   timeout: 30_000,
   expect: { timeout: 5_000 },
   retries: 0,
-  // Two cores here: one browser per worker process, test files in parallel, tests in a file in order.
+  // Two cores here: one browser per worker process. Every test has its own server and browser
+  // context, so tests run in parallel across files and within them (balances the long R6/R10 ones).
   workers: 2,
-  fullyParallel: false,
+  fullyParallel: true,
   forbidOnly: Boolean(process.env.CI),
   reporter: 'list',
   use: {

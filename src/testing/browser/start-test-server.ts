@@ -5,12 +5,13 @@ import type { JSONWebKeySet } from 'jose';
 import type { RunningServer, ServerOptions } from '../../server/index.ts';
 import type { TestIdentityProvider } from '../test-identity-provider.ts';
 
-/** One request the test server answered, as its request log line records it. */
+/** One request that reached the test server, in the order they arrived. */
 export interface RecordedRequest {
   method: string;
   /** The path, without the query string. */
   path: string;
-  status: number;
+  /** The status the server answered with; absent while the request is still being handled. */
+  status?: number;
 }
 
 /**
@@ -51,19 +52,29 @@ export interface TestServer {
   server: RunningServer;
   /** Mints an RS256 identity token the server (and a worker configured like it) accepts. */
   mintIdentityToken(options?: MintIdentityTokenOptions): Promise<string>;
-  /** Every request the server has answered so far, in the order it finished them. */
+  /**
+   * Every request that has reached the server so far, in the order they arrived, each with its
+   * status once answered. Recorded by the server itself (its `onRequest` option), so requests a
+   * service worker or a SharedWorker makes are there too.
+   */
   requests(): RecordedRequest[];
   /**
-   * How many `POST /v1/authorization` requests (identity-token exchanges) reached the server,
-   * whatever their answer. Counted by the server itself, so requests a service worker makes are
-   * counted too. A request is counted once the server has answered it.
+   * How many requests with this method and path (no query) have reached the server so far,
+   * answered or not.
+   */
+  requestCount(method: string, path: string): number;
+  /**
+   * How many `POST /v1/authorization` requests (identity-token exchanges) have reached the
+   * server, whatever their answer. Counted as each request arrives, before the server handles
+   * it, so an exchange still in flight counts too.
    */
   exchangeCount(): number;
   /** Stops the server and removes its temporary data folder. Idempotent. */
   close(): Promise<void>;
 }
 
-// The reference server's request log line: "<METHOD> <path> <status> <ms>ms" (src/server/app.ts).
+// The reference server's request log line: "<METHOD> <path> <status> <ms>ms" (src/server/app.ts),
+// written once a request is answered: where the status of a recorded request comes from.
 const REQUEST_LINE = /^([A-Z]+) (\/\S*) (\d{3}) \d+(?:\.\d+)?ms$/;
 
 /**
@@ -81,8 +92,10 @@ const REQUEST_LINE = /^([A-Z]+) (\/\S*) (\d{3}) \d+(?:\.\d+)?ms$/;
  * test('the app exchanges the token once', async ({ page }) => {
  *   const server = await startTestServer({ staticDir: 'dist/app', accessTokenLifetimeSeconds: 2 });
  *   try {
+ *     await page.goto(`${server.url}/`);
  *     const token = await server.mintIdentityToken({ sub: 'alice', expiresInSeconds: 60 });
- *     await page.goto(`${server.url}/?token=${encodeURIComponent(token)}`);
+ *     // Hand the token over in memory, never in a URL (R3):
+ *     await page.evaluate((token) => window.signIn(token), token);
  *     // ... click the conversation button, then:
  *     expect(server.exchangeCount()).toBe(1);
  *   } finally {
@@ -94,14 +107,26 @@ const REQUEST_LINE = /^([A-Z]+) (\/\S*) (\d{3}) \d+(?:\.\d+)?ms$/;
 export async function startTestServer(options: StartTestServerOptions = {}): Promise<TestServer> {
   // Loaded on use, so importing tabwarden/testing for its other helpers opens no SQLite.
   const { startServer } = await import('../../server/index.ts');
-  const { identityProvider, log: forward, ...serverOptions } = options;
+  const { identityProvider, log: forward, onRequest: forwardRequest, ...serverOptions } = options;
   const temporaryDir = serverOptions.dataDir
     ? undefined
     : mkdtempSync(join(tmpdir(), 'tabwarden-test-server-'));
   const recorded: RecordedRequest[] = [];
+  // Counting happens here, as each request arrives (before any handling), so a request still in
+  // flight — say, one exchange five tabs wait on — is already counted.
+  const onRequest = (request: { method: string; path: string }) => {
+    recorded.push({ method: request.method, path: request.path });
+    forwardRequest?.(request);
+  };
+  // The status comes from the log line written when a request is answered: it goes to the
+  // oldest unanswered request with the same method and path.
   const log = (line: string) => {
     const match = REQUEST_LINE.exec(line);
-    if (match) recorded.push({ method: match[1]!, path: match[2]!, status: Number(match[3]) });
+    if (match) {
+      const [, method, path, status] = match;
+      const request = recorded.find((r) => r.status === undefined && r.method === method && r.path === path);
+      if (request) request.status = Number(status);
+    }
     forward?.(line);
   };
   const keysetGiven =
@@ -128,6 +153,7 @@ export async function startTestServer(options: StartTestServerOptions = {}): Pro
       port: 0,
       host: '127.0.0.1',
       log,
+      onRequest,
     });
   } catch (error) {
     if (temporaryDir) rmSync(temporaryDir, { recursive: true, force: true });
@@ -151,6 +177,8 @@ export async function startTestServer(options: StartTestServerOptions = {}): Pro
       );
     },
     requests: () => recorded.map((request) => ({ ...request })),
+    requestCount: (method, path) =>
+      recorded.filter((request) => request.method === method && request.path === path).length,
     exchangeCount: () =>
       recorded.filter((request) => request.method === 'POST' && request.path === '/v1/authorization').length,
     close() {

@@ -1,0 +1,120 @@
+// R10 in real Chromium, once per transport: the host of the shared session goes away — how
+// depends on the transport (see restartHost in workers.ts: the browser stops the service
+// worker; a SharedWorker's process ends; the in-page leader's tab closes) — several times in a row,
+// and the tabs go on: the next call succeeds in the same conversation, nothing hangs, and a
+// logout after a restart still reaches a tab that has been idle since.
+import type { Page } from '@playwright/test';
+import { eventsOf, waitForEvent } from '../../src/testing/index.ts';
+import {
+  call,
+  facadeClearSession,
+  reload,
+  signIn,
+  stateOf,
+  value,
+  type ConversationEntry,
+} from './app-driver.ts';
+import { expect, test } from './harness.ts';
+import { inPageLeader, restartHost } from './workers.ts';
+
+// Five stops of the service worker (the brief's minimum); fewer rounds elsewhere, where each
+// round closes and opens tabs or kills a process.
+const roundsFor = (transport: string) => (transport === 'service-worker' ? 5 : 3);
+// Short, so that a call lost with a dead host fails the test in seconds rather than hanging it.
+// Calls that may wait out a grace window (R6) get the grace on top, so that is short too.
+const CALL_TIMEOUT_MS = 3_000;
+const GRACE_MS = 3_000;
+const query = { callTimeoutMs: CALL_TIMEOUT_MS, graceMs: GRACE_MS };
+// The longest a call may take: its limit (plus the grace), twice (the client retries once).
+const CALL_BOUND_MS = 2 * (CALL_TIMEOUT_MS + GRACE_MS);
+
+test('R10: after each of several restarts of the worker (five of the service worker) the next send succeeds in the same conversation; nothing hangs', async ({
+  app,
+  transport,
+  browser,
+}) => {
+  let tabs = await app.open(3, { query });
+  if (transport === 'in-page') expect(await inPageLeader(tabs)).toBe(tabs[0]);
+  const token = await app.mint('alice');
+  for (const tab of tabs) await signIn(tab, token);
+  const { conversationId } = await value<{ conversationId: string }>(tabs[0]!, 'startConversation');
+
+  const rounds = roundsFor(transport);
+  for (let round = 1; round <= rounds; round++) {
+    tabs = await restartHost(transport, tabs, browser, app.server.url);
+    // In-page: the leader's tab closed; a new tab joins so the next round has a leader to lose
+    // and followers to keep.
+    if (tabs.length < 3) {
+      const [joined] = await app.open(1, { query });
+      await signIn(joined!, token);
+      tabs.push(joined!);
+    }
+    const started = Date.now();
+    const sent = await call<ConversationEntry>(tabs[0]!, 'sendMessage', `after restart ${round}`);
+    expect(sent, `round ${round}`).toMatchObject({ ok: true, value: { conversationId } });
+    expect(Date.now() - started, `round ${round}: the send took too long`).toBeLessThan(CALL_BOUND_MS);
+    for (const tab of tabs) expect(await stateOf(tab)).toMatchObject({ verified: true });
+  }
+
+  const texts = (await value<ConversationEntry[]>(tabs.at(-1)!, 'listEntries', 0))
+    .filter((entry) => entry.role === 'user')
+    .map((entry) => entry.text);
+  expect(texts).toEqual(Array.from({ length: rounds }, (_, i) => `after restart ${i + 1}`));
+  for (const tab of tabs) expect(await eventsOf(tab, 'tabwarden:session-cleared')).toHaveLength(0);
+});
+
+test('R10: a logout in one tab after a restart of the worker still clears a tab idle since (five times for the service worker)', async ({
+  app,
+  transport,
+  browser,
+}) => {
+  let tabs = await app.open(3, { query });
+  const clearsSeen = new Map<Page, number>();
+
+  for (let round = 1; round <= roundsFor(transport); round++) {
+    const token = await app.mint('alice');
+    for (const tab of tabs) await signIn(tab, token);
+    await value(tabs[0]!, 'startConversation');
+
+    tabs = await restartHost(transport, tabs, browser, app.server.url);
+    // The first remaining tab logs out; the others have made no call since the restart.
+    const [active, ...idle] = tabs;
+    expect(await facadeClearSession(active!), `round ${round}`).toEqual({ ok: true });
+    for (const tab of idle) {
+      const count = (clearsSeen.get(tab) ?? 0) + 1;
+      clearsSeen.set(tab, count);
+      const cleared = await waitForEvent<{ reason: string }>(tab, 'tabwarden:session-cleared', {
+        count,
+        timeoutMs: CALL_BOUND_MS,
+      });
+      expect(cleared.detail, `round ${round}`).toEqual({ reason: 'logout' });
+      expect(await stateOf(tab)).toMatchObject({ verified: false });
+      expect(await call(tab, 'listEntries', 0)).toMatchObject({ ok: false, code: 'ERR_NOT_VERIFIED' });
+    }
+    if (tabs.length < 3) tabs.push(...(await app.open(3 - tabs.length, { query })));
+  }
+});
+
+test('R10: the first tab opened reloads (on in-page, the leader) and gets Ready again; the others keep the session', async ({
+  app,
+  transport,
+}) => {
+  const tabs = await app.open(3, { query });
+  const [first, ...others] = tabs;
+  if (transport === 'in-page') expect(await inPageLeader(tabs)).toBe(first);
+  const token = await app.mint('alice');
+  for (const tab of tabs) await signIn(tab, token);
+  const { conversationId } = await value<{ conversationId: string }>(others[0]!, 'startConversation');
+
+  // The reload takes the host with it on in-page: another tab takes the lead while the reloaded
+  // page comes back and connects to it.
+  await reload(first!);
+  expect(await stateOf(first!)).toMatchObject({ ready: true, verified: false });
+  await signIn(first!, token);
+  const sent = await call<ConversationEntry>(first!, 'sendMessage', 'after the reload');
+  expect(sent).toMatchObject({ ok: true, value: { conversationId } });
+  for (const tab of others) {
+    expect(await stateOf(tab)).toMatchObject({ verified: true, conversationId });
+    expect(await call(tab, 'listEntries', 0)).toMatchObject({ ok: true });
+  }
+});
