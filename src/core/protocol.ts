@@ -91,6 +91,8 @@ export interface TabState {
   conversationId?: string;
   /** Set while a grace window is open (R6). */
   graceDeadline?: number;
+  /** Why the last clear happened, for a tab that learns of it late (R7, R10). */
+  lastClearReason?: ClearReason;
 }
 
 /** Receives worker events in a tab. Resolving acknowledges (R7 waits for every live tab). */

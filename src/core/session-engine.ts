@@ -72,6 +72,7 @@ export class SessionEngine {
   #sessionVersion = 0;
   /** The version the last clear produced: a tab that knows no later one missed that clear. */
   #clearedVersion = 0;
+  #lastClearReason: ClearReason | undefined;
   #session: SessionRecord | undefined;
   /** The newest identity token for the current subject, in memory only (R3). */
   #identity: { token: string; claims: VerifiedIdentity } | undefined;
@@ -99,7 +100,9 @@ export class SessionEngine {
   async #restore(): Promise<void> {
     const { store } = this.#options;
     this.#sessionVersion = await store.loadSessionVersion();
-    this.#clearedVersion = await store.loadClearedVersion();
+    const lastClear = await store.loadLastClear();
+    this.#clearedVersion = lastClear.sessionVersion;
+    this.#lastClearReason = lastClear.reason;
     this.#session = await store.loadSession();
     const deadline = this.#session?.graceDeadline;
     if (deadline === undefined) return;
@@ -134,6 +137,7 @@ export class SessionEngine {
   getState(tabId: string): TabState {
     const tab = this.#tab(tabId);
     const state: TabState = { sessionVersion: this.#sessionVersion, verified: tab.verifiedAs !== undefined };
+    if (this.#lastClearReason) state.lastClearReason = this.#lastClearReason;
     if (tab.verifiedAs) state.subject = tab.verifiedAs;
     if (tab.verifiedAs && this.#session) state.conversationId = this.#session.conversationId;
     if (tab.verifiedAs && this.#graceDeadline !== undefined) state.graceDeadline = this.#graceDeadline;
@@ -472,6 +476,7 @@ export class SessionEngine {
     const previous = this.#session;
     const sessionVersion = ++this.#sessionVersion;
     this.#clearedVersion = sessionVersion;
+    this.#lastClearReason = reason;
     this.#session = undefined;
     this.#identity = undefined;
     // An exchange in flight belongs to the cleared session; it fails its own stale check.
@@ -485,7 +490,7 @@ export class SessionEngine {
     const cleared = new TabwardenError('ERR_SESSION_CLEARED', `The session was cleared (${reason})`);
     for (const waiter of waiters) waiter.reject(cleared);
 
-    await store.clearSession(sessionVersion);
+    await store.clearSession(sessionVersion, reason);
     if (previous) {
       const { accessToken, conversationId } = previous;
       const endThenRevoke = async () => {

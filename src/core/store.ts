@@ -1,5 +1,5 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { ConversationEntry, Subject } from './protocol.ts';
+import type { ClearReason, ConversationEntry, Subject } from './protocol.ts';
 
 /**
  * The session as it is kept in IndexedDB (R4), so it survives a worker restart and a page
@@ -26,7 +26,7 @@ export interface OutboxItem {
 }
 
 interface TabwardenSchema extends DBSchema {
-  meta: { key: string; value: number };
+  meta: { key: string; value: number | string };
   session: { key: string; value: SessionRecord };
   entries: { key: [string, number]; value: ConversationEntry };
   outbox: { key: string; value: OutboxItem; indexes: { byCreatedAt: number } };
@@ -57,6 +57,7 @@ export const SCHEMA_VERSION = migrations.length;
 const SESSION_KEY = 'current';
 const VERSION_KEY = 'sessionVersion';
 const CLEARED_KEY = 'clearedVersion';
+const CLEAR_REASON_KEY = 'clearReason';
 const SESSION_STORES = ['meta', 'session', 'entries', 'outbox'] as const;
 
 /**
@@ -71,13 +72,13 @@ const SESSION_STORES = ['meta', 'session', 'entries', 'outbox'] as const;
 export interface SessionStore {
   /** The session version last written; 0 for a new database. */
   loadSessionVersion(): Promise<number>;
-  /** The session version the last clear produced; 0 if never cleared. */
-  loadClearedVersion(): Promise<number>;
+  /** The session version the last clear produced (0 if never cleared) and why it happened. */
+  loadLastClear(): Promise<{ sessionVersion: number; reason?: ClearReason }>;
   loadSession(): Promise<SessionRecord | undefined>;
   /** Writes the session and its version in one transaction. */
   saveSession(record: SessionRecord): Promise<void>;
   /** Deletes every record of the session (session, cached entries, outbox) and stores the new version, atomically and durably (R7). */
-  clearSession(sessionVersion: number): Promise<void>;
+  clearSession(sessionVersion: number, reason: ClearReason): Promise<void>;
   /** Caches conversation entries for offline reading. */
   putEntries(entries: ConversationEntry[]): Promise<void>;
   /** Cached entries of a conversation after `afterSeq`, in order. */
@@ -94,10 +95,12 @@ export async function openSessionStore(name = 'tabwarden'): Promise<SessionStore
   const db = await openDatabase(name, SCHEMA_VERSION);
   return {
     async loadSessionVersion() {
-      return (await db.get('meta', VERSION_KEY)) ?? 0;
+      return Number((await db.get('meta', VERSION_KEY)) ?? 0);
     },
-    async loadClearedVersion() {
-      return (await db.get('meta', CLEARED_KEY)) ?? 0;
+    async loadLastClear() {
+      const sessionVersion = Number((await db.get('meta', CLEARED_KEY)) ?? 0);
+      const reason = (await db.get('meta', CLEAR_REASON_KEY)) as ClearReason | undefined;
+      return reason === undefined ? { sessionVersion } : { sessionVersion, reason };
     },
     loadSession() {
       return db.get('session', SESSION_KEY);
@@ -110,7 +113,7 @@ export async function openSessionStore(name = 'tabwarden'): Promise<SessionStore
         tx.done,
       ]);
     },
-    async clearSession(sessionVersion) {
+    async clearSession(sessionVersion, reason) {
       // 'strict' so the promise resolves only once the wipe is on disk.
       const tx = db.transaction(SESSION_STORES, 'readwrite', { durability: 'strict' });
       await Promise.all([
@@ -119,6 +122,7 @@ export async function openSessionStore(name = 'tabwarden'): Promise<SessionStore
         tx.objectStore('outbox').clear(),
         tx.objectStore('meta').put(sessionVersion, VERSION_KEY),
         tx.objectStore('meta').put(sessionVersion, CLEARED_KEY),
+        tx.objectStore('meta').put(reason, CLEAR_REASON_KEY),
         tx.done,
       ]);
     },

@@ -12,7 +12,7 @@ interface LeaderModule {
     channel: BroadcastChannel,
     ownTabId: string,
     ownSink: EventSink,
-  ): Promise<{ call(method: TabMethod, args: unknown[]): Promise<unknown>; close(): void }>;
+  ): Promise<{ call(method: TabMethod, args: unknown[]): Promise<unknown>; announce(): void; close(): void }>;
 }
 
 const LOCK = 'tabwarden-leader';
@@ -29,7 +29,11 @@ export class InPageLink implements WorkerLink {
   readonly kind = 'in-page';
   readonly #tabId: string;
   readonly #channel = new BroadcastChannel(CHANNEL);
-  readonly #replies = new Map<string, (result: unknown) => void>();
+  /** Calls sent over the channel and not answered yet, so a new leader can be asked again. */
+  readonly #pending = new Map<
+    string,
+    { message: LeaderMessage & { type: 'tabwarden:call' }; resolve(result: unknown): void }
+  >();
   #leader: Awaited<ReturnType<LeaderModule['startLeader']>> | undefined;
 
   private constructor(tabId: string, sink: EventSink) {
@@ -37,7 +41,11 @@ export class InPageLink implements WorkerLink {
     this.#channel.addEventListener('message', (event) => {
       const message = parseLeaderMessage(event.data);
       if (message?.type === 'tabwarden:reply' && message.tabId === tabId) {
-        this.#replies.get(message.callId)?.(message.result);
+        this.#pending.get(message.callId)?.resolve(message.result);
+      }
+      if (message?.type === 'tabwarden:event' && message.event.type === 'identity-token-requested') {
+        // A new leader: what the old one never answered goes to it (calls are idempotent).
+        for (const { message: call } of this.#pending.values()) this.#channel.postMessage(call);
       }
       if (message?.type === 'tabwarden:event' && (message.tabId === tabId || message.tabId === '*')) {
         const envelope: EventMessage = {
@@ -69,7 +77,14 @@ export class InPageLink implements WorkerLink {
     const link = new InPageLink(tabId, sink);
     const lead = async () => {
       const module = (await import(/* @vite-ignore */ hostUrl)) as LeaderModule;
-      link.#leader = await module.startLeader(config, link.#channel, tabId, sink);
+      const leader = await module.startLeader(config, link.#channel, tabId, sink);
+      link.#leader = leader;
+      // Calls this tab sent to the old leader are answered by this one now.
+      for (const [callId, { message, resolve }] of link.#pending) {
+        link.#pending.delete(callId);
+        void leader.call(message.method as TabMethod, message.args).then(resolve);
+      }
+      leader.announce();
     };
     // A lock is held while its callback's promise is pending: for a leader, until the page goes.
     const forever = () => new Promise<never>(() => {});
@@ -99,18 +114,19 @@ export class InPageLink implements WorkerLink {
       return withTimeout(this.#leader.call(method, args) as Promise<Result>, timeoutMs, systemClock, timeout);
     }
     const callId = crypto.randomUUID();
-    const reply = new Promise<Result>((resolve) =>
-      this.#replies.set(callId, resolve as (r: unknown) => void),
-    );
-    this.#channel.postMessage({
-      type: 'tabwarden:call',
+    const message = {
+      type: 'tabwarden:call' as const,
       protocol: PROTOCOL_VERSION,
       tabId: this.#tabId,
       callId,
       method,
-      args,
-    } satisfies LeaderMessage);
-    return withTimeout(reply, timeoutMs, systemClock, timeout).finally(() => this.#replies.delete(callId));
+      args: args as unknown[],
+    };
+    const reply = new Promise<Result>((resolve) =>
+      this.#pending.set(callId, { message, resolve: resolve as (result: unknown) => void }),
+    );
+    this.#channel.postMessage(message);
+    return withTimeout(reply, timeoutMs, systemClock, timeout).finally(() => this.#pending.delete(callId));
   }
 
   close(): void {

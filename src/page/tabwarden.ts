@@ -104,7 +104,7 @@ export class Tabwarden extends EventTarget {
 
   /** @internal Completes the handshake, then announces ready on the next task. */
   async connect(): Promise<void> {
-    const { state } = await this.#callOnce('hello');
+    const { state } = await this.#call('hello');
     this.#state = state;
     this.#ready = true;
     // A task later, so that code awaiting createTabwarden() has attached its listeners.
@@ -138,7 +138,16 @@ export class Tabwarden extends EventTarget {
 
   /** Starts the session or resumes it (R4): one exchange however many tabs ask. */
   async startConversation(): Promise<ConversationInfo> {
-    return this.#value(await this.#call('startConversation'));
+    const info = this.#value(await this.#call('startConversation'));
+    // A resumed session announces nothing: learn it from the answer.
+    if (this.#state.verified && info.sessionVersion >= this.#state.sessionVersion) {
+      this.#state = {
+        ...this.#state,
+        sessionVersion: info.sessionVersion,
+        conversationId: info.conversationId,
+      };
+    }
+    return info;
   }
 
   /** Sends a message, idempotent by a client message id it makes (R12). */
@@ -206,7 +215,9 @@ export class Tabwarden extends EventTarget {
   /** Handles one event from the worker. Stale ones (an older session version) are dropped. */
   async handleEvent(message: EventMessage): Promise<void> {
     const { event } = message;
-    if (event.sessionVersion < this.#state.sessionVersion) return;
+    // A request to re-present the token is no news about the session: never stale.
+    if (event.sessionVersion < this.#state.sessionVersion && event.type !== 'identity-token-requested')
+      return;
     switch (event.type) {
       case 'session-cleared':
         this.#clearLocally(event.sessionVersion, event.reason);
@@ -289,8 +300,8 @@ export class Tabwarden extends EventTarget {
     const result = await this.#callOnce('restoreIdentityToken', token, this.#state.sessionVersion);
     if (result.ok) return true;
     if (result.error.code === 'ERR_SESSION_CLEARED') {
-      const { sessionVersion } = await this.#callOnce('getState');
-      this.#clearLocally(Math.max(sessionVersion, this.#state.sessionVersion), 'logout');
+      const { sessionVersion, lastClearReason } = await this.#callOnce('getState');
+      this.#clearLocally(Math.max(sessionVersion, this.#state.sessionVersion), lastClearReason ?? 'logout');
     }
     return false;
   }

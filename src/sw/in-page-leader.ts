@@ -34,6 +34,11 @@ const ACK_GIVE_UP_MS = 5_000;
 export interface Leader {
   /** Calls the engine for the leader's own tab, without the channel. */
   call(method: CallableMethod, args: unknown[]): Promise<unknown>;
+  /**
+   * Tells every tab, this one included, that a (new) leader serves: each re-presents its
+   * in-memory token (R10) and resends calls the old leader never answered.
+   */
+  announce(): void;
   close(): void;
 }
 
@@ -47,7 +52,8 @@ export async function startLeader(
   ownTabId: string,
   ownSink: (message: EventMessage) => void | Promise<void>,
 ): Promise<Leader> {
-  const engine = await createEngine(config, location.href);
+  // Listen before the engine is up: calls that arrive meanwhile wait for it instead of being lost.
+  const engineReady = createEngine(config, location.href);
   const apis = new Map<string, TabApi>();
   const acks = new Map<string, () => void>();
   const post = (message: LeaderMessage) => channel.postMessage(message);
@@ -69,7 +75,8 @@ export async function startLeader(
     });
   };
 
-  const apiFor = (tabId: string): TabApi => {
+  const apiFor = async (tabId: string): Promise<TabApi> => {
+    const engine = await engineReady;
     let api = apis.get(tabId);
     if (!api) {
       api = createTabApi(engine, tabId);
@@ -79,8 +86,8 @@ export async function startLeader(
     return api;
   };
 
-  const invoke = (tabId: string, method: CallableMethod, args: unknown[]) =>
-    (apiFor(tabId)[method] as (...a: unknown[]) => Promise<unknown>)(...args);
+  const invoke = async (tabId: string, method: CallableMethod, args: unknown[]) =>
+    ((await apiFor(tabId))[method] as (...a: unknown[]) => Promise<unknown>)(...args);
 
   const onMessage = async (event: MessageEvent) => {
     const message = parseLeaderMessage(event.data);
@@ -93,18 +100,21 @@ export async function startLeader(
   };
   channel.addEventListener('message', onMessage);
 
-  // R10: a new leader knows no tab yet; every tab re-presents its in-memory token.
-  const requested: WorkerEvent = { type: 'identity-token-requested', sessionVersion: engine.sessionVersion };
-  post({
-    type: 'tabwarden:event',
-    protocol: PROTOCOL_VERSION,
-    tabId: '*',
-    event: requested,
-    ackId: crypto.randomUUID(),
-  });
-
+  const engine = await engineReady;
   return {
     call: (method, args) => invoke(ownTabId, method, args),
+    announce() {
+      // R10: a new leader knows no tab yet.
+      const event: WorkerEvent = { type: 'identity-token-requested', sessionVersion: engine.sessionVersion };
+      post({
+        type: 'tabwarden:event',
+        protocol: PROTOCOL_VERSION,
+        tabId: '*',
+        event,
+        ackId: crypto.randomUUID(),
+      });
+      void ownSink({ type: 'tabwarden:event', protocol: PROTOCOL_VERSION, tabId: ownTabId, event });
+    },
     close: () => channel.removeEventListener('message', onMessage),
   };
 }

@@ -5,6 +5,9 @@ import { createEngine } from './create-engine.ts';
 import { WorkerHost } from './worker-host.ts';
 
 const worker = self as unknown as SharedWorkerGlobalScope;
+// Held for the worker's whole life: tabs wait on it to learn that the worker is gone, since a
+// port to a dead worker just goes silent. Must match SHARED_WORKER_LOCK in the page stub.
+void worker.navigator.locks?.request('tabwarden:shared-worker', () => new Promise<never>(() => {}));
 const config = decodeWorkerConfig(new URL(worker.location.href).searchParams.get('config'));
 const host = new WorkerHost(createEngine(config, worker.location.href), worker.location.origin);
 
