@@ -9,7 +9,9 @@ import {
   call,
   facadeClearSession,
   reload,
+  settled,
   signIn,
+  start,
   stateOf,
   value,
   type ConversationEntry,
@@ -61,6 +63,30 @@ test('R10: after each of several restarts of the worker (five of the service wor
     .map((entry) => entry.text);
   expect(texts).toEqual(Array.from({ length: rounds }, (_, i) => `after restart ${i + 1}`));
   for (const tab of tabs) expect(await eventsOf(tab, 'tabwarden:session-cleared')).toHaveLength(0);
+});
+
+test('R10: the host goes away while the session is being started: the start still succeeds and nothing hangs', async ({
+  app,
+  transport,
+  browser,
+}) => {
+  let tabs = await app.open(3, { query });
+  const token = await app.mint('alice');
+  for (const tab of tabs) await signIn(tab, token);
+  // In-page, the host is the leader's tab: the start must come from a tab that survives it.
+  const leader = transport === 'in-page' ? await inPageLeader(tabs) : undefined;
+  const starter = tabs.find((tab) => tab !== leader)!;
+  const began = Date.now();
+  await start(starter, 'starting', 'startConversation');
+  tabs = await restartHost(transport, tabs, browser, app.server.url);
+  const outcome = await settled<{ conversationId: string }>(starter, 'starting');
+  expect(outcome).toMatchObject({ ok: true });
+  expect(Date.now() - began).toBeLessThan(CALL_BOUND_MS);
+  const { conversationId } = (outcome as { value: { conversationId: string } }).value;
+  const sent = await value<ConversationEntry>(tabs.at(-1)!, 'sendMessage', 'after the restart');
+  expect(sent.conversationId).toBe(conversationId);
+  // The exchange the old host made before it went away may be lost, and made again: not more.
+  expect(app.server.exchangeCount()).toBeLessThanOrEqual(2);
 });
 
 test('R10: a logout in one tab after a restart of the worker still clears a tab idle since (five times for the service worker)', async ({
