@@ -268,6 +268,8 @@ describe('SessionEngine over comlink MessageChannels', () => {
       await world.clock.advance(1);
       expect((await a.waitForEvents('session-cleared'))[0]?.reason).toBe('identity-token-timeout');
       expect(a.eventsOf('identity-token-expired')).toHaveLength(1);
+      // A tab that learns of the clear late (it was away) is told why.
+      expect((await a.api.getState()).lastClearReason).toBe('identity-token-timeout');
     });
 
     it('R6: a deadline that passed while the worker was stopped clears the session on restart', async () => {
@@ -296,7 +298,11 @@ describe('SessionEngine over comlink MessageChannels', () => {
         expect(tab.eventsOf('session-cleared')).toEqual([
           { type: 'session-cleared', sessionVersion, reason: 'logout' },
         ]);
-        expect(await tab.api.getState()).toEqual({ sessionVersion, verified: false });
+        expect(await tab.api.getState()).toEqual({
+          sessionVersion,
+          verified: false,
+          lastClearReason: 'logout',
+        });
       }
       const dump = await dumpDatabase(world.storeName);
       expect([dump.session, dump.entries, dump.outbox]).toEqual([[], [], []]);

@@ -35,11 +35,12 @@ describe('openSessionStore', () => {
     await store.saveSession(record(1));
     await store.putEntries([{ conversationId: 'c-1', seq: 1, role: 'user', text: 'hi', createdAt: 1 }]);
     await store.addToOutbox({ clientMessageId: 'm-1', conversationId: 'c-1', text: 'later', createdAt: 2 });
-    await store.clearSession(2);
+    await store.clearSession(2, 'logout');
     expect(await store.loadSession()).toBeUndefined();
     expect(await store.listEntries('c-1', 0)).toEqual([]);
     expect(await store.listOutbox()).toEqual([]);
     expect(await store.loadSessionVersion()).toBe(2);
+    expect(await store.loadLastClear()).toEqual({ sessionVersion: 2, reason: 'logout' });
     store.close();
   });
 
