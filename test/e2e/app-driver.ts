@@ -12,6 +12,7 @@ import {
   type RecordedEvent,
   type TestServer,
 } from '../../src/testing/index.ts';
+import type { ConversationEntry, IdentityClaims } from '../../src/core/protocol.ts';
 import type { Transport } from './harness.ts';
 
 /** `app.html` (module API, `createTabwarden`) or `seed.html` (the seed's facade, script tag). */
@@ -31,20 +32,7 @@ export interface AppState {
   transport: string;
 }
 
-export interface ConversationEntry {
-  conversationId: string;
-  seq: number;
-  role: 'user' | 'agent' | 'system';
-  text: string;
-  createdAt: number;
-  clientMessageId?: string;
-}
-
-export interface IdentityClaims {
-  sub: string;
-  iss: string;
-  exp: number;
-}
+export type { ConversationEntry, IdentityClaims } from '../../src/core/protocol.ts';
 
 /** tabwarden's IndexedDB database, store by store (`null`: no database). */
 export interface DatabaseDump {
