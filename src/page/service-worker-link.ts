@@ -46,7 +46,9 @@ export class ServiceWorkerLink implements WorkerLink {
     try {
       return await callWithTimeout(api, timeoutMs, method, args);
     } finally {
-      port1.close();
+      // Referencing the proxy until here also keeps it from being collected mid-call, which would
+      // make comlink release the port under the call (GoogleChromeLabs/comlink#692).
+      void api[Comlink.releaseProxy]();
     }
   }
 

@@ -12,7 +12,13 @@ export type PostToTab = (message: EventMessage, transfer: MessagePort[]) => bool
 const FIRST_CALL_BOUND_MS = 60_000;
 const ACK_BOUND_MS = 5_000;
 
-const after = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Resolves when `promise` settles or after `ms`, whichever comes first, leaving no timer behind. */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([promise, bound]);
+  clearTimeout(timer);
+}
 
 /**
  * What every worker entry shares: validate a connect message (R13), serve the tab's
@@ -54,7 +60,7 @@ export class WorkerHost {
     engine.subscribe(tabId, async (event) => {
       if (!(await deliver(post, connect.tabId, event))) engine.disconnectTab(tabId);
     });
-    await Promise.race([firstCall, after(FIRST_CALL_BOUND_MS)]);
+    await within(firstCall, FIRST_CALL_BOUND_MS);
     return true;
   }
 
@@ -80,7 +86,7 @@ export async function deliver(post: PostToTab, tabId: string, event: WorkerEvent
   const { port1, port2 } = new MessageChannel();
   const confirmed = new Promise<void>((resolve) => (port1.onmessage = () => resolve()));
   const posted = await post({ type: 'tabwarden:event', protocol: PROTOCOL_VERSION, tabId, event }, [port2]);
-  if (posted) await Promise.race([confirmed, after(ACK_BOUND_MS)]);
+  if (posted) await within(confirmed, ACK_BOUND_MS);
   port1.close();
   return posted;
 }
