@@ -46,6 +46,8 @@ export default defineConfig(() => {
       sourcemap: true,
       minify: true,
       target: 'es2022',
+      // Vite keeps whitespace in ES library output; these bundles ship as they are, so minify fully.
+      rolldownOptions: { output: { minify: true } },
       lib: {
         entry: bundle.entry,
         formats: [bundle.format],
