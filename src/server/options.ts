@@ -122,30 +122,24 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   if (resolved.demo && keysets.length > 0 && !resolved.issuer) {
     throw new TypeError('A configured keyset needs its issuer');
   }
-  const positive: Array<keyof ResolvedServerOptions> = [
-    'accessTokenLifetimeSeconds',
-    'bodyLimitBytes',
-    'messageTextLimit',
-    'sseHeartbeatMs',
+  // Numeric options and the least each may be: sizes and periods above 0, counts and delays from 0.
+  const minimums: Array<[keyof ResolvedServerOptions, 'positive' | 'non-negative']> = [
+    ['accessTokenLifetimeSeconds', 'positive'],
+    ['bodyLimitBytes', 'positive'],
+    ['messageTextLimit', 'positive'],
+    ['sseHeartbeatMs', 'positive'],
+    ['port', 'non-negative'],
+    ['clockToleranceSeconds', 'non-negative'],
+    ['agentReplyDelayMs', 'non-negative'],
+    ['exchangesPerAddressPerMinute', 'non-negative'],
+    ['exchangesPerSubjectPerMinute', 'non-negative'],
+    ['shutdownTimeoutMs', 'non-negative'],
   ];
-  for (const name of positive) {
+  for (const [name, minimum] of minimums) {
     const value = resolved[name];
-    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-      throw new TypeError(`${name} must be a positive number`);
-    }
-  }
-  const nonNegative: Array<keyof ResolvedServerOptions> = [
-    'port',
-    'clockToleranceSeconds',
-    'agentReplyDelayMs',
-    'exchangesPerAddressPerMinute',
-    'exchangesPerSubjectPerMinute',
-    'shutdownTimeoutMs',
-  ];
-  for (const name of nonNegative) {
-    const value = resolved[name];
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw new TypeError(`${name} must be a number of at least 0`);
+    const positive = minimum === 'positive';
+    if (typeof value !== 'number' || !Number.isFinite(value) || (positive ? value <= 0 : value < 0)) {
+      throw new TypeError(`${name} must be ${positive ? 'a positive number' : 'a number of at least 0'}`);
     }
   }
   if (!Number.isInteger(resolved.port) || resolved.port > 65535) throw new TypeError('port must be 0..65535');

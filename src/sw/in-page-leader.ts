@@ -14,18 +14,20 @@ import type { WorkerConfig } from '../core/worker-config.ts';
 import { createEngine } from './create-engine.ts';
 
 type CallableMethod = Exclude<keyof TabApi, 'subscribe'>;
-const CALLABLE = new Set<string>([
-  'hello',
-  'setIdentityToken',
-  'restoreIdentityToken',
-  'startConversation',
-  'sendMessage',
-  'listEntries',
-  'getStreamGrant',
-  'clearSession',
-  'getState',
-  'disconnect',
-] satisfies CallableMethod[]);
+// What a follower may call, once each: the Record type makes the compiler refuse a missing one
+// when TabApi grows (a BroadcastChannel message names its method as a string).
+const CALLABLE: Record<CallableMethod, true> = {
+  hello: true,
+  setIdentityToken: true,
+  restoreIdentityToken: true,
+  startConversation: true,
+  sendMessage: true,
+  listEntries: true,
+  getStreamGrant: true,
+  clearSession: true,
+  getState: true,
+  disconnect: true,
+};
 
 // An unconfirmed event stops being waited for after this long (the engine has its own bound).
 const ACK_GIVE_UP_MS = 5_000;
@@ -92,7 +94,7 @@ export async function startLeader(
   const onMessage = async (event: MessageEvent) => {
     const message = parseLeaderMessage(event.data);
     if (message?.type === 'tabwarden:ack') acks.get(message.ackId)?.();
-    if (message?.type !== 'tabwarden:call' || !CALLABLE.has(message.method)) return;
+    if (message?.type !== 'tabwarden:call' || !Object.hasOwn(CALLABLE, message.method)) return;
     const { tabId, callId } = message;
     const result = await invoke(tabId, message.method as CallableMethod, message.args);
     post({ type: 'tabwarden:reply', protocol: PROTOCOL_VERSION, tabId, callId, result });
