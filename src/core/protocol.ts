@@ -144,12 +144,18 @@ export interface ConnectMessage {
   type: 'tabwarden:connect';
   protocol: number;
   tabId: string;
+  /**
+   * Over a service worker: the second transferred port is this tab's event port, for the
+   * worker to keep while it lives. A port reaches the tab directly; a post to the window client
+   * goes through the browser process and takes about twice as long.
+   */
+  listen?: true;
 }
 
 /**
  * A worker event on its way to one tab where no comlink listener can carry it (the service
- * worker posts it to the window client). The tab confirms by posting anything on the port in
- * the transfer list (R7 waits for that).
+ * worker posts it on the tab's event port, or to the window client when it has none). The tab
+ * confirms by posting anything on the port in the transfer list (R7 waits for that).
  */
 export interface EventMessage {
   type: 'tabwarden:event';

@@ -490,6 +490,8 @@ export class SessionEngine {
     const cleared = new TabwardenError('ERR_SESSION_CLEARED', `The session was cleared (${reason})`);
     for (const waiter of waiters) waiter.reject(cleared);
 
+    // Tabs hear of the clear while the wipe is made durable; both must finish before it resolves.
+    const told = this.#broadcast({ type: 'session-cleared', sessionVersion, reason }, () => true);
     await store.clearSession(sessionVersion, reason);
     if (previous) {
       const { accessToken, conversationId } = previous;
@@ -499,7 +501,7 @@ export class SessionEngine {
       };
       this.#inBackground(endThenRevoke());
     }
-    await this.#broadcast({ type: 'session-cleared', sessionVersion, reason }, () => true);
+    await told;
     return sessionVersion;
   }
 

@@ -31,7 +31,9 @@ export function parseConnectMessage(
   if (origin !== ownOrigin || !isRecord(data)) return undefined;
   if (data.type !== 'tabwarden:connect' || data.protocol !== PROTOCOL_VERSION) return undefined;
   if (!isText(data.tabId) || data.tabId.length > 100) return undefined;
-  return { type: data.type, protocol: data.protocol, tabId: data.tabId };
+  const connect: ConnectMessage = { type: data.type, protocol: data.protocol, tabId: data.tabId };
+  if (data.listen === true) connect.listen = true;
+  return connect;
 }
 
 const CLEAR_REASONS = new Set(['logout', 'identity-token-timeout', 'user-switch', 'authorization-revoked']);

@@ -1,6 +1,6 @@
 import * as Comlink from 'comlink';
 import { TabwardenError } from '../core/errors.ts';
-import { PROTOCOL_VERSION, type TabApi } from '../core/protocol.ts';
+import { PROTOCOL_VERSION, type ConnectMessage, type TabApi } from '../core/protocol.ts';
 import { parseEventMessage } from '../core/validate-message.ts';
 import { callWithTimeout } from './call-with-timeout.ts';
 import type { EventSink, TabMethod, WorkerLink } from './worker-link.ts';
@@ -9,22 +9,33 @@ import type { EventSink, TabMethod, WorkerLink } from './worker-link.ts';
  * The link to a service worker. The browser stops an idle service worker whenever it likes, and
  * a MessagePort to a stopped worker goes silent with no close event. So every call travels
  * through `controller.postMessage`, which wakes the worker, with a fresh port that lives for
- * that one call (R10). Events come back as messages to the page, each with a port to confirm on.
+ * that one call (R10). Events come back, each with a port to confirm on, on an event port the
+ * tab hands the worker with a call — or as messages to the page from a worker that has no event
+ * port of this tab (it restarted), which makes the tab hand in a new one with its next call.
  */
 export class ServiceWorkerLink implements WorkerLink {
   readonly kind = 'service-worker';
   readonly #container: ServiceWorkerContainer;
   readonly #tabId: string;
   readonly #onMessage: (event: MessageEvent) => void;
+  readonly #receive: (event: MessageEvent, origin: string) => void;
+  /** The event port this tab last handed the worker, while the worker is believed to hold it. */
+  #eventPort: MessagePort | undefined;
 
   constructor(container: ServiceWorkerContainer, tabId: string, sink: EventSink) {
     this.#container = container;
     this.#tabId = tabId;
-    this.#onMessage = (event) => {
-      const message = parseEventMessage(event.data, event.origin, location.origin, tabId);
+    this.#receive = (event, origin) => {
+      const message = parseEventMessage(event.data, origin, location.origin, tabId);
       if (!message) return;
       const ack = event.ports[0];
       void Promise.resolve(sink(message)).finally(() => ack?.postMessage('ack'));
+    };
+    this.#onMessage = (event) => {
+      // The worker posted to the window: it holds no event port of this tab (any more).
+      this.#eventPort?.close();
+      this.#eventPort = undefined;
+      this.#receive(event, event.origin);
     };
     container.addEventListener('message', this.#onMessage);
     // Messages from the worker are queued until the page opts in.
@@ -39,9 +50,21 @@ export class ServiceWorkerLink implements WorkerLink {
     const controller = this.#container.controller;
     if (!controller) throw new TabwardenError('ERR_NOT_READY', 'No service worker controls this page');
     const { port1, port2 } = new MessageChannel();
-    controller.postMessage({ type: 'tabwarden:connect', protocol: PROTOCOL_VERSION, tabId: this.#tabId }, [
-      port2,
-    ]);
+    const connect: ConnectMessage = {
+      type: 'tabwarden:connect',
+      protocol: PROTOCOL_VERSION,
+      tabId: this.#tabId,
+    };
+    const transfer = [port2];
+    if (!this.#eventPort) {
+      const events = new MessageChannel();
+      // A port only this tab and the worker hold: what arrives on it comes from the worker.
+      events.port1.onmessage = (event) => this.#receive(event, location.origin);
+      this.#eventPort = events.port1;
+      connect.listen = true;
+      transfer.push(events.port2);
+    }
+    controller.postMessage(connect, transfer);
     const api = Comlink.wrap<TabApi>(port1);
     try {
       return await callWithTimeout(api, timeoutMs, method, args);
@@ -54,5 +77,6 @@ export class ServiceWorkerLink implements WorkerLink {
 
   close(): void {
     this.#container.removeEventListener('message', this.#onMessage);
+    this.#eventPort?.close();
   }
 }

@@ -1,6 +1,7 @@
 // The service worker entry (R11's first choice): one engine for every tab of the origin.
 // Registered by the page stub with workbox-window as `tabwarden-sw.js?config=...`.
 import { PROTOCOL_VERSION, type EventMessage } from '../core/protocol.ts';
+import { parseConnectMessage } from '../core/validate-message.ts';
 import { decodeWorkerConfig } from '../core/worker-config.ts';
 import { createEngine } from './create-engine.ts';
 import { WorkerHost } from './worker-host.ts';
@@ -9,6 +10,9 @@ const sw = self as unknown as ServiceWorkerGlobalScope;
 const config = decodeWorkerConfig(new URL(sw.location.href).searchParams.get('config'));
 const engine = createEngine(config, sw.location.href);
 const host = new WorkerHost(engine, sw.location.origin);
+// Each tab's event port, by client id, for as long as this worker lives (a stop loses them;
+// tabs hand in new ones when the restarted worker asks them to reconnect).
+const eventPorts = new Map<string, MessagePort>();
 
 // A new version takes over at once; the session lives in IndexedDB, so nothing is lost (R10).
 sw.addEventListener('install', () => void sw.skipWaiting());
@@ -17,12 +21,20 @@ sw.addEventListener('activate', (event) => event.waitUntil(sw.clients.claim()));
 sw.addEventListener('message', (event) => {
   const source = event.source;
   if (!(source instanceof WindowClient)) return;
+  const events = event.ports[1];
+  if (events && parseConnectMessage(event.data, event.origin, sw.location.origin)?.listen) {
+    eventPorts.get(source.id)?.close();
+    eventPorts.set(source.id, events);
+  }
   // Each call arrives here (postMessage wakes a stopped worker); waitUntil keeps the worker up
   // until the call has settled and its background work (revocation, writes) is done.
   const post = async (message: EventMessage, transfer: MessagePort[]) => {
-    // Look the client up again: the tab may have gone since it called.
+    const port = eventPorts.get(source.id);
+    // A port cannot tell that its tab has gone: post at once, and ask the browser meanwhile.
+    port?.postMessage(message, transfer);
     const client = await sw.clients.get(source.id);
-    client?.postMessage(message, transfer);
+    if (!client) eventPorts.delete(source.id);
+    else if (!port) client.postMessage(message, transfer);
     return client !== undefined;
   };
   // The client id, not a page-chosen id, is the tab's identity: no page can pose as another.

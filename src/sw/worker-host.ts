@@ -4,7 +4,7 @@ import type { SessionEngine } from '../core/session-engine.ts';
 import { createTabApi } from '../core/tab-api.ts';
 import { parseConnectMessage } from '../core/validate-message.ts';
 
-/** Posts one event message to a tab; resolves false when the tab is gone. */
+/** Posts one event message to a tab; resolves false when the tab is gone (possibly after posting). */
 export type PostToTab = (message: EventMessage, transfer: MessagePort[]) => boolean | Promise<boolean>;
 
 // Bounds: how long a connection's first call may keep a service worker busy, and how long an
@@ -81,12 +81,19 @@ function settling(api: TabApi, settled: () => void): TabApi {
   return wrapped as unknown as TabApi;
 }
 
-/** Sends `event` to one tab; resolves true once it confirmed (or stayed silent too long), false if it is gone. */
+/**
+ * Sends `event` to one tab; resolves true once it confirmed (or stayed silent too long), false
+ * as soon as `post` reports the tab gone — which `post` may learn after it posted.
+ */
 export async function deliver(post: PostToTab, tabId: string, event: WorkerEvent): Promise<boolean> {
   const { port1, port2 } = new MessageChannel();
-  const confirmed = new Promise<void>((resolve) => (port1.onmessage = () => resolve()));
-  const posted = await post({ type: 'tabwarden:event', protocol: PROTOCOL_VERSION, tabId, event }, [port2]);
-  if (posted) await within(confirmed, ACK_BOUND_MS);
+  const confirmed = new Promise<true>((resolve) => (port1.onmessage = () => resolve(true)));
+  const posted = post({ type: 'tabwarden:event', protocol: PROTOCOL_VERSION, tabId, event }, [port2]);
+  const goneOrSilent = Promise.resolve(posted).then(async (live) => {
+    if (live) await within(confirmed, ACK_BOUND_MS);
+    return live;
+  });
+  const outcome = await Promise.race([confirmed, goneOrSilent]);
   port1.close();
-  return posted;
+  return outcome;
 }

@@ -40,6 +40,16 @@ describe('parseConnectMessage', () => {
   it('R13: copies only the known fields', () => {
     expect(parseConnectMessage({ ...connect, extra: 'ignored' }, origin, origin)).toEqual(connect);
   });
+
+  it('R13: keeps the event-port flag only when it is exactly true', () => {
+    expect(parseConnectMessage({ ...connect, listen: true }, origin, origin)).toEqual({
+      ...connect,
+      listen: true,
+    });
+    for (const listen of [false, 'true', 1, {}]) {
+      expect(parseConnectMessage({ ...connect, listen }, origin, origin)).toEqual(connect);
+    }
+  });
 });
 
 describe('parseWorkerEvent', () => {
