@@ -99,11 +99,11 @@ export class SessionEngine {
 
   async #restore(): Promise<void> {
     const { store } = this.#options;
-    this.#sessionVersion = await store.loadSessionVersion();
-    const lastClear = await store.loadLastClear();
+    const { sessionVersion, lastClear, session } = await store.loadState();
+    this.#sessionVersion = sessionVersion;
     this.#clearedVersion = lastClear.sessionVersion;
     this.#lastClearReason = lastClear.reason;
-    this.#session = await store.loadSession();
+    this.#session = session;
     const deadline = this.#session?.graceDeadline;
     if (deadline === undefined) return;
     // A grace window was open when the worker stopped: keep its deadline, fire no second event.

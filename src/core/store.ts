@@ -16,6 +16,15 @@ export interface SessionRecord {
   graceDeadline?: number;
 }
 
+/** The state a worker restores from the store. */
+export interface StoredState {
+  /** The session version last written; 0 for a new database. */
+  sessionVersion: number;
+  /** The session version the last clear produced (0 if never cleared) and why it happened. */
+  lastClear: { sessionVersion: number; reason?: ClearReason };
+  session?: SessionRecord;
+}
+
 /** A message written while offline, waiting to be delivered in order, exactly once (R12). */
 export interface OutboxItem {
   clientMessageId: string;
@@ -70,10 +79,8 @@ const SESSION_STORES = ['meta', 'session', 'entries', 'outbox'] as const;
  * ```
  */
 export interface SessionStore {
-  /** The session version last written; 0 for a new database. */
-  loadSessionVersion(): Promise<number>;
-  /** The session version the last clear produced (0 if never cleared) and why it happened. */
-  loadLastClear(): Promise<{ sessionVersion: number; reason?: ClearReason }>;
+  /** What a (re)started worker restores, read in one transaction (R10). */
+  loadState(): Promise<StoredState>;
   loadSession(): Promise<SessionRecord | undefined>;
   /** Writes the session and its version in one transaction. */
   saveSession(record: SessionRecord): Promise<void>;
@@ -94,13 +101,21 @@ export interface SessionStore {
 export async function openSessionStore(name = 'tabwarden'): Promise<SessionStore> {
   const db = await openDatabase(name, SCHEMA_VERSION);
   return {
-    async loadSessionVersion() {
-      return Number((await db.get('meta', VERSION_KEY)) ?? 0);
-    },
-    async loadLastClear() {
-      const sessionVersion = Number((await db.get('meta', CLEARED_KEY)) ?? 0);
-      const reason = (await db.get('meta', CLEAR_REASON_KEY)) as ClearReason | undefined;
-      return reason === undefined ? { sessionVersion } : { sessionVersion, reason };
+    async loadState() {
+      // One transaction, every read in flight at once: each read is a round trip to the browser.
+      const tx = db.transaction(['meta', 'session']);
+      const meta = tx.objectStore('meta');
+      const [version, clearedVersion, reason, session] = await Promise.all([
+        meta.get(VERSION_KEY),
+        meta.get(CLEARED_KEY),
+        meta.get(CLEAR_REASON_KEY) as Promise<ClearReason | undefined>,
+        tx.objectStore('session').get(SESSION_KEY),
+      ]);
+      const lastClear = {
+        sessionVersion: Number(clearedVersion ?? 0),
+        ...(reason === undefined ? {} : { reason }),
+      };
+      return { sessionVersion: Number(version ?? 0), lastClear, ...(session ? { session } : {}) };
     },
     loadSession() {
       return db.get('session', SESSION_KEY);

@@ -21,12 +21,16 @@ describe('openSessionStore', () => {
   it('R4: keeps the session record and its version across reopening', async () => {
     const name = uniqueName();
     const store = await openSessionStore(name);
-    expect(await store.loadSessionVersion()).toBe(0);
+    expect(await store.loadState()).toEqual({ sessionVersion: 0, lastClear: { sessionVersion: 0 } });
     await store.saveSession(record(3));
     store.close();
     const reopened = await openSessionStore(name);
     expect(await reopened.loadSession()).toEqual(record(3));
-    expect(await reopened.loadSessionVersion()).toBe(3);
+    expect(await reopened.loadState()).toEqual({
+      sessionVersion: 3,
+      lastClear: { sessionVersion: 0 },
+      session: record(3),
+    });
     reopened.close();
   });
 
@@ -39,8 +43,10 @@ describe('openSessionStore', () => {
     expect(await store.loadSession()).toBeUndefined();
     expect(await store.listEntries('c-1', 0)).toEqual([]);
     expect(await store.listOutbox()).toEqual([]);
-    expect(await store.loadSessionVersion()).toBe(2);
-    expect(await store.loadLastClear()).toEqual({ sessionVersion: 2, reason: 'logout' });
+    expect(await store.loadState()).toEqual({
+      sessionVersion: 2,
+      lastClear: { sessionVersion: 2, reason: 'logout' },
+    });
     store.close();
   });
 
@@ -78,7 +84,7 @@ describe('openSessionStore', () => {
       old.close();
       const store = await openSessionStore(name);
       expect(await store.loadSession()).toEqual(record(7));
-      expect(await store.loadSessionVersion()).toBe(7);
+      expect((await store.loadState()).sessionVersion).toBe(7);
       await store.addToOutbox({ clientMessageId: 'm', conversationId: 'c-1', text: 'works', createdAt: 1 });
       expect(await store.listOutbox()).toHaveLength(1);
       store.close();
