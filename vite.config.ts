@@ -53,7 +53,21 @@ export default defineConfig(() => {
       minify: true,
       target: 'es2022',
       // Vite keeps whitespace in ES library output; these bundles ship as they are, so minify fully.
-      rolldownOptions: { output: { minify: true } },
+      rolldownOptions: {
+        // The page stub loads its fallback transports with import(). Every module the entry
+        // imports statically stays in the entry (the `$initial` group, which the entry may
+        // absorb because it may export a few extra bindings for the chunks), so that no module
+        // the chunks share with it goes to a common chunk every page would have to load as
+        // well. The chunks import the entry as `./tabwarden.js`: a page that loads it under
+        // another URL (say `tabwarden.js?v=2`) would get a second copy, with its own
+        // TabwardenError class.
+        preserveEntrySignatures: 'allow-extension' as const,
+        output: {
+          minify: true,
+          codeSplitting: { groups: [{ name: 'entry', tags: ['$initial' as const] }] },
+          chunkFileNames: 'tabwarden-[name]-[hash].js',
+        },
+      },
       lib: {
         entry: bundle.entry,
         formats: [bundle.format],

@@ -1,8 +1,11 @@
 // Builds every browser bundle (see vite.config.ts), then checks the page-side ones: jose must
-// never reach a page bundle (identity tokens are verified in the worker), and prints sizes.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+// never reach a page bundle or any chunk it loads (identity tokens are verified in the worker),
+// and prints sizes. The page stub's fallback transports are chunks of their own
+// (`tabwarden-*-link-<hash>.js`, loaded with import() only where no service worker controls
+// the page); they are listed under their entry.
+import { existsSync, rmSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { build } from 'vite';
+import { build, type Rolldown } from 'vite';
 import { bundleEntries } from '../vite.config.ts';
 
 rmSync('dist/bundles', { recursive: true, force: true });
@@ -10,19 +13,27 @@ const report = [];
 for (const [name, bundle] of Object.entries(bundleEntries)) {
   if (!existsSync(bundle.entry)) continue;
   process.env.TABWARDEN_ENTRY = name;
-  await build({ logLevel: 'warn' });
-  const code = readFileSync(`dist/bundles/${bundle.fileName}`);
-  report.push({
-    bundle: bundle.fileName,
-    side: bundle.side,
-    bytes: code.length,
-    gzip: gzipSync(code).length,
-  });
-  if (bundle.side === 'page' && /JWSSignatureVerificationFailed|ERR_JWS_|ERR_JWKS_/.test(code.toString())) {
-    console.error(
-      `${bundle.fileName}: jose is in a page bundle; identity tokens are verified in the worker.`,
-    );
-    process.exit(1);
+  const output = await build({ logLevel: 'warn' });
+  const chunks = (Array.isArray(output) ? output : [output])
+    .flatMap((result) => (result as Rolldown.RolldownOutput).output)
+    .filter((file): file is Rolldown.OutputChunk => file.type === 'chunk')
+    // The entry first, then its chunks.
+    .sort((a, b) => Number(b.isEntry) - Number(a.isEntry));
+  for (const chunk of chunks) {
+    const code = Buffer.from(chunk.code);
+    report.push({
+      bundle: chunk.isEntry ? chunk.fileName : `  └ ${chunk.fileName}`,
+      side: bundle.side,
+      loads: chunk.isEntry ? 'entry' : chunk.isDynamicEntry ? 'import()' : 'with entry',
+      bytes: code.length,
+      gzip: gzipSync(code).length,
+    });
+    if (bundle.side === 'page' && /JWSSignatureVerificationFailed|ERR_JWS_|ERR_JWKS_/.test(chunk.code)) {
+      console.error(
+        `${chunk.fileName}: jose is in a page bundle; identity tokens are verified in the worker.`,
+      );
+      process.exit(1);
+    }
   }
 }
 console.table(report);

@@ -1,10 +1,8 @@
 import { Workbox } from 'workbox-window';
 import { TabwardenError } from '../core/errors.ts';
 import { encodeWorkerConfig, type WorkerConfig } from '../core/worker-config.ts';
-import { InPageLink } from './in-page-link.ts';
 import { scriptUrl } from './script-url.ts';
 import { ServiceWorkerLink } from './service-worker-link.ts';
-import { SharedWorkerLink } from './shared-worker-link.ts';
 import { Tabwarden, type TabwardenClientOptions } from './tabwarden.ts';
 import type { EventSink, TransportKind, WorkerLink } from './worker-link.ts';
 
@@ -81,11 +79,14 @@ async function chooseLink(options: TabwardenOptions, tabId: string, sink: EventS
     const url = scriptUrl(
       `${options.sharedWorkerUrl ?? '/bundles/tabwarden-shared-worker.js'}?config=${config}`,
     );
+    // The fallbacks load only where they are used: a page a service worker controls never does.
+    const { SharedWorkerLink } = await import('./shared-worker-link.ts');
     return new SharedWorkerLink(url, tabId, sink);
   }
   if (transport === 'auto' || transport === 'in-page') {
     const hostUrl = new URL(options.inPageHostUrl ?? '/bundles/tabwarden-in-page-host.js', location.href)
       .href;
+    const { InPageLink } = await import('./in-page-link.ts');
     return InPageLink.create(tabId, sink, hostUrl, options.worker);
   }
   throw new TabwardenError('ERR_NOT_READY', `The ${transport} transport is not available in this page`);
