@@ -66,6 +66,9 @@ export default defineConfig(() => {
           minify: true,
           codeSplitting: { groups: [{ name: 'entry', tags: ['$initial' as const] }] },
           chunkFileNames: 'tabwarden-[name]-[hash].js',
+          // Served as they are, never bundled again: no tool reads their `@__PURE__` or
+          // `@vite-ignore` hints.
+          comments: { annotation: false },
         },
       },
       lib: {
