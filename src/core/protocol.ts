@@ -150,6 +150,18 @@ export interface ConnectMessage {
    * goes through the browser process and takes about twice as long.
    */
   listen?: true;
+  /**
+   * The tab's in-memory identity token and the last session version it knew. A service worker
+   * that restarted and forgot the tab re-presents it (as `restoreIdentityToken`) before serving
+   * the call, which saves the refused call and its retry (R10). Ignored for a verified tab.
+   */
+  restore?: RestoreCredential;
+}
+
+/** What a tab re-presents to a restarted worker (R10). Travels in memory only, never stored. */
+export interface RestoreCredential {
+  identityToken: string;
+  sessionVersion: number;
 }
 
 /**

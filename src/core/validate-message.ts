@@ -1,4 +1,5 @@
 import { isErrorCode } from './errors.ts';
+import { DEFAULT_MAX_TOKEN_BYTES } from './inspect-identity-token.ts';
 import {
   PROTOCOL_VERSION,
   type ClearReason,
@@ -33,6 +34,19 @@ export function parseConnectMessage(
   if (!isText(data.tabId) || data.tabId.length > 100) return undefined;
   const connect: ConnectMessage = { type: data.type, protocol: data.protocol, tabId: data.tabId };
   if (data.listen === true) connect.listen = true;
+  const restore = data.restore;
+  if (
+    isRecord(restore) &&
+    isText(restore.identityToken) &&
+    restore.identityToken.length <= DEFAULT_MAX_TOKEN_BYTES &&
+    Number.isSafeInteger(restore.sessionVersion) &&
+    (restore.sessionVersion as number) >= 0
+  ) {
+    connect.restore = {
+      identityToken: restore.identityToken,
+      sessionVersion: restore.sessionVersion as number,
+    };
+  }
   return connect;
 }
 

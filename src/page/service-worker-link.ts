@@ -1,6 +1,11 @@
 import * as Comlink from 'comlink';
 import { TabwardenError } from '../core/errors.ts';
-import { PROTOCOL_VERSION, type ConnectMessage, type TabApi } from '../core/protocol.ts';
+import {
+  PROTOCOL_VERSION,
+  type ConnectMessage,
+  type RestoreCredential,
+  type TabApi,
+} from '../core/protocol.ts';
 import { parseEventMessage } from '../core/validate-message.ts';
 import { callWithTimeout } from './call-with-timeout.ts';
 import type { EventSink, TabMethod, WorkerLink } from './worker-link.ts';
@@ -46,6 +51,7 @@ export class ServiceWorkerLink implements WorkerLink {
     method: M,
     args: Parameters<TabApi[M]>,
     timeoutMs: number,
+    restore?: RestoreCredential,
   ): Promise<Awaited<ReturnType<TabApi[M]>>> {
     const controller = this.#container.controller;
     if (!controller) throw new TabwardenError('ERR_NOT_READY', 'No service worker controls this page');
@@ -55,6 +61,7 @@ export class ServiceWorkerLink implements WorkerLink {
       protocol: PROTOCOL_VERSION,
       tabId: this.#tabId,
     };
+    if (restore) connect.restore = restore;
     const transfer = [port2];
     if (!this.#eventPort) {
       const events = new MessageChannel();

@@ -55,6 +55,8 @@ const MIN_REFRESH_DELAY_MS = 5_000;
 const CALL_TIMEOUT_MS = 10_000;
 // Calls that may wait for a grace window to end (R6).
 const MAY_WAIT = new Set<TabMethod>(['startConversation', 'sendMessage', 'listEntries']);
+// Calls only a verified tab may make: they carry the token, for a worker that restarted (R10).
+const NEEDS_VERIFIED_TAB = new Set<TabMethod>([...MAY_WAIT, 'getStreamGrant']);
 
 /**
  * One tab's handle on the shared verified session. Created by `createTabwarden`; a typed
@@ -79,6 +81,7 @@ export class Tabwarden extends EventTarget {
   /** The `exp` the refresh timer is set for. */
   #refreshFor = 0;
   #ready = false;
+  #restoring: Promise<boolean> | undefined;
 
   /** @internal Use `createTabwarden`. */
   constructor(link: WorkerLink, options: TabwardenClientOptions) {
@@ -277,10 +280,14 @@ export class Tabwarden extends EventTarget {
   /** One call with its time limit: longer for calls that may wait out a grace window (R6). */
   #callOnce<M extends TabMethod>(method: M, ...args: Parameters<TabApi[M]>) {
     const timeoutMs = this.#options.callTimeoutMs ?? CALL_TIMEOUT_MS;
+    const token = this.#identityToken;
     return this.#link.call(
       method,
       args,
       MAY_WAIT.has(method) ? timeoutMs + this.#options.graceMs : timeoutMs,
+      token && NEEDS_VERIFIED_TAB.has(method)
+        ? { identityToken: token, sessionVersion: this.#state.sessionVersion }
+        : undefined,
     );
   }
 
@@ -294,7 +301,13 @@ export class Tabwarden extends EventTarget {
    * tab clears itself (R7: it missed the clear while frozen, in the back/forward cache, or idle
    * while the worker was down).
    */
-  async #restore(): Promise<boolean> {
+  #restore(): Promise<boolean> {
+    // A restarted worker asks for the token while a refused call re-presents it: one does for both.
+    this.#restoring ??= this.#restoreOnce().finally(() => (this.#restoring = undefined));
+    return this.#restoring;
+  }
+
+  async #restoreOnce(): Promise<boolean> {
     const token = this.#identityToken;
     if (!token) return false;
     const result = await this.#callOnce('restoreIdentityToken', token, this.#state.sessionVersion);

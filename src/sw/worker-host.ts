@@ -56,7 +56,13 @@ export class WorkerHost {
     const tabId = engineTabId ?? connect.tabId;
     let settled = () => {};
     const firstCall = new Promise<void>((resolve) => (settled = resolve));
-    Comlink.expose(settling(createTabApi(engine, tabId), settled), port as Comlink.Endpoint);
+    const api = createTabApi(engine, tabId);
+    // A restarted worker forgot the tab: take the token it brought before the call, which would
+    // otherwise be refused and retried (R10). The call's own outcome reports any refusal.
+    if (connect.restore && !engine.getState(tabId).verified) {
+      await api.restoreIdentityToken(connect.restore.identityToken, connect.restore.sessionVersion);
+    }
+    Comlink.expose(settling(api, settled), port as Comlink.Endpoint);
     engine.subscribe(tabId, async (event) => {
       if (!(await deliver(post, connect.tabId, event))) engine.disconnectTab(tabId);
     });
