@@ -41,6 +41,23 @@ describe('parseConnectMessage', () => {
     expect(parseConnectMessage({ ...connect, extra: 'ignored' }, origin, origin)).toEqual(connect);
   });
 
+  it('R13: keeps a well-formed restore credential and drops a malformed one', () => {
+    const restore = { identityToken: 'a.b.c', sessionVersion: 3 };
+    expect(parseConnectMessage({ ...connect, restore }, origin, origin)).toEqual({ ...connect, restore });
+    for (const bad of [
+      { ...restore, identityToken: '' },
+      { ...restore, identityToken: 'x'.repeat(16 * 1024 + 1) },
+      { ...restore, identityToken: 7 },
+      { ...restore, sessionVersion: -1 },
+      { ...restore, sessionVersion: 1.5 },
+      { ...restore, sessionVersion: '3' },
+      'a.b.c',
+      null,
+    ]) {
+      expect(parseConnectMessage({ ...connect, restore: bad }, origin, origin)).toEqual(connect);
+    }
+  });
+
   it('R13: keeps the event-port flag only when it is exactly true', () => {
     expect(parseConnectMessage({ ...connect, listen: true }, origin, origin)).toEqual({
       ...connect,
