@@ -18,7 +18,7 @@ import { ApiError, badRequest } from './api-error.ts';
 import type { DemoAgent } from './demo-agent.ts';
 import { DEMO_MAX_LIFETIME_SECONDS, type DemoIdentityProvider } from './demo-identity-provider.ts';
 import type { EntryHub } from './entry-hub.ts';
-import { redactToken, type Logger } from './log.ts';
+import { redactToken, type ServerLog } from './log.ts';
 import type { ResolvedServerOptions } from './options.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { EntryStreams } from './sse.ts';
@@ -36,7 +36,7 @@ export interface AppServices {
   exchangesPerAddress: RateLimiter;
   exchangesPerSubject: RateLimiter;
   demoIdentityProvider: DemoIdentityProvider | undefined;
-  log: Logger;
+  log: ServerLog;
   /** True once shutdown began: new requests are turned away, in-flight ones finish. */
   isClosing(): boolean;
 }
@@ -128,9 +128,20 @@ export function createApp(services: AppServices): Hono<AppEnv> {
     options.onRequest({ method: c.req.method, path: c.req.path });
     const started = performance.now();
     await next();
-    c.header('x-content-type-options', 'nosniff');
+    // On the answer's own headers: `c.header()` after the handler would rebuild the answer as a
+    // stream-bodied Response, which @hono/node-server then writes out the slow way.
+    c.res.headers.set('x-content-type-options', 'nosniff');
     // The path only: a query string is never logged, whatever a client put there.
-    log(`${c.req.method} ${c.req.path} ${c.res.status} ${(performance.now() - started).toFixed(1)}ms`);
+    if (log.enabled) {
+      log(`${c.req.method} ${c.req.path} ${c.res.status} ${(performance.now() - started).toFixed(1)}ms`);
+    }
+  });
+
+  // Nothing the API answers may be cached: the answers carry tokens and private messages. Registered
+  // before the body limit, so its 413 carries the header too.
+  app.use('/v1/*', async (c, next) => {
+    await next();
+    c.res.headers.set('cache-control', 'no-store');
   });
 
   if (options.corsOrigins.length > 0) {
@@ -145,24 +156,31 @@ export function createApp(services: AppServices): Hono<AppEnv> {
     app.use('/demo/*', corsMiddleware);
   }
 
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: options.bodyLimitBytes,
-      onError: () => {
-        throw new ApiError(
-          413,
-          'ERR_PAYLOAD_TOO_LARGE',
-          `The request body is larger than ${options.bodyLimitBytes} bytes`,
-        );
-      },
-    }),
-  );
-
-  // Nothing the API answers may be cached: the answers carry tokens and private messages.
-  app.use('/v1/*', async (c, next) => {
-    await next();
-    c.header('cache-control', 'no-store');
+  const tooLarge = () =>
+    new ApiError(
+      413,
+      'ERR_PAYLOAD_TOO_LARGE',
+      `The request body is larger than ${options.bodyLimitBytes} bytes`,
+    );
+  const limitStreamedBody = bodyLimit({
+    maxSize: options.bodyLimitBytes,
+    onError: () => {
+      throw tooLarge();
+    },
+  });
+  app.use('*', async (c, next) => {
+    // Hono's bodyLimit reads `c.req.raw.body`, which makes @hono/node-server build a whole
+    // WHATWG Request with a web stream over the socket for every request, GETs included. A
+    // declared Content-Length is checked here instead (Node's HTTP parser holds the body to it);
+    // only a body without one (chunked) goes through bodyLimit, which counts while reading.
+    const method = c.req.method;
+    if (method === 'GET' || method === 'HEAD') return next();
+    const declared = c.req.header('content-length');
+    if (declared === undefined || c.req.header('transfer-encoding') !== undefined) {
+      return limitStreamedBody(c, next);
+    }
+    if (!(Number(declared) <= options.bodyLimitBytes)) throw tooLarge();
+    return next();
   });
 
   app.get('/healthz', (c) => c.json({ ok: true }));
@@ -184,7 +202,7 @@ export function createApp(services: AppServices): Hono<AppEnv> {
       identity = await verifier.verify(body.identityToken);
     } catch (error) {
       if (!(error instanceof IdentityTokenError)) throw error;
-      log(`exchange refused ${error.code} token=${redactToken(body.identityToken)}`);
+      if (log.enabled) log(`exchange refused ${error.code} token=${redactToken(body.identityToken)}`);
       // Unavailable keys are the server's trouble, not the token's: 503, so clients retry.
       const status = error.code === 'ERR_KEYS_UNAVAILABLE' ? 503 : 401;
       throw new ApiError(status, error.code, error.message);
@@ -194,7 +212,7 @@ export function createApp(services: AppServices): Hono<AppEnv> {
     if (!bySubject.allowed) throw rateLimited(bySubject.retryAfterSeconds, 'subject');
 
     const issued = await accessTokens.issue(subject);
-    log(`exchange ok jti=${issued.jti} token=${redactToken(body.identityToken)}`);
+    if (log.enabled) log(`exchange ok jti=${issued.jti} token=${redactToken(body.identityToken)}`);
     const answer: ExchangeResponse = {
       accessToken: issued.accessToken,
       expiresAt: issued.expiresAt,

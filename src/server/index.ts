@@ -12,7 +12,7 @@ import { createApp } from './app.ts';
 import { DemoAgent } from './demo-agent.ts';
 import { DemoIdentityProvider } from './demo-identity-provider.ts';
 import { EntryHub } from './entry-hub.ts';
-import { redactSecrets } from './log.ts';
+import { createServerLog } from './log.ts';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { EntryStreams } from './sse.ts';
@@ -92,7 +92,8 @@ function listen(
  */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const resolved = resolveServerOptions(options);
-  const log = (line: string) => resolved.log(redactSecrets(line));
+  // The option itself, not the resolved no-op default: without a sink, nothing is built.
+  const log = createServerLog(options.log);
   const clock = resolved.clock;
   let store: ServerStore | undefined;
   let agent: DemoAgent | undefined;

@@ -52,3 +52,25 @@ export function redactSecrets(text: string): string {
 export function createRedactingLogger(sink: Logger, now: () => number = Date.now): Logger {
   return (line) => sink(`${new Date(now()).toISOString()} ${redactSecrets(line)}`);
 }
+
+/** The server's own log: every line redacted on its way to the sink. */
+export interface ServerLog {
+  (line: string): void;
+  /** False when lines go nowhere: hot paths skip building (and hashing for) them. */
+  readonly enabled: boolean;
+}
+
+/**
+ * The log the server's routes write to: lines pass {@link redactSecrets} before `sink` sees them;
+ * without a sink nothing is built or redacted at all.
+ *
+ * @example
+ * ```ts
+ * const log = createServerLog(options.log);
+ * if (log.enabled) log(`exchange ok token=${redactToken(token)}`);
+ * ```
+ */
+export function createServerLog(sink: Logger | undefined): ServerLog {
+  if (!sink) return Object.assign((_line: string) => {}, { enabled: false });
+  return Object.assign((line: string) => sink(redactSecrets(line)), { enabled: true });
+}

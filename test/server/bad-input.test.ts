@@ -96,6 +96,35 @@ describe('malformed and oversize input', () => {
     await exchange(server, await harness.idp.mint({ sub: 'alice' }));
   });
 
+  it('reads a chunked body under the limit like a declared one: the exchange succeeds', async () => {
+    const server = await harness.start({ bodyLimitBytes: 4096 });
+    const body = JSON.stringify({ identityToken: await harness.idp.mint({ sub: 'alice' }) });
+    const answer = await postChunked(server.url, '/v1/authorization', [body.slice(0, 100), body.slice(100)]);
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body).subject.sub).toBe('alice');
+  });
+
+  it('answers 413 for a Content-Length over the limit before reading the body', async () => {
+    const server = await harness.start({ bodyLimitBytes: 1024 });
+    // Declares 2000 bytes, sends a few: the answer must not wait for the rest.
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(new URL('/v1/authorization', server.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': '2000' },
+      });
+      req.on('response', (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on('error', reject);
+      req.write('{"identityToken":"');
+    });
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body).code).toBe('ERR_PAYLOAD_TOO_LARGE');
+  });
+
   it('has a 64 KiB body limit by default', async () => {
     const server = await harness.start();
     const over = await request(server, 'POST', '/v1/authorization', {

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { apiPaths } from '../../src/core/server-api.ts';
 import { createRedactingLogger, redactSecrets, redactToken } from '../../src/server/index.ts';
+import { createServerLog } from '../../src/server/log.ts';
 import { createHarness, exchange, openEvents, request } from './helpers.ts';
 
 let harness: Awaited<ReturnType<typeof createHarness>>;
@@ -72,5 +73,18 @@ describe('logs never carry a token (R3)', () => {
     );
     log('Bearer abc.def.ghi');
     expect(lines).toEqual([`2030-01-01T00:00:00.000Z Bearer ${redactToken('abc.def.ghi')}`]);
+  });
+
+  it("the server's log redacts every line for a sink, and is disabled (nothing to build) without one", () => {
+    const lines: string[] = [];
+    const log = createServerLog((line) => lines.push(line));
+    expect(log.enabled).toBe(true);
+    log('exchange ok token=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl');
+    expect(lines).toEqual([
+      `exchange ok token=${redactToken('eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl')}`,
+    ]);
+    const silent = createServerLog(undefined);
+    expect(silent.enabled).toBe(false);
+    expect(() => silent('anything')).not.toThrow();
   });
 });

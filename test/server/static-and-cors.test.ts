@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHarness } from './helpers.ts';
+import { apiPaths } from '../../src/core/server-api.ts';
+import { createHarness, exchange, openEvents, request } from './helpers.ts';
 
 let harness: Awaited<ReturnType<typeof createHarness>>;
 beforeEach(async () => {
@@ -69,5 +70,49 @@ describe('CORS', () => {
     expect(allowed.headers.get('access-control-allow-headers')).toContain('authorization');
     const refused = await preflight(server.url, 'https://evil.example');
     expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('security headers', () => {
+  it('every answer carries X-Content-Type-Options: nosniff; API answers also Cache-Control: no-store', async () => {
+    const staticDir = join(harness.dir, 'public');
+    mkdirSync(staticDir);
+    writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>portal</title>');
+    const server = await harness.start({ staticDir, bodyLimitBytes: 1024 });
+    const { accessToken } = await exchange(server, await harness.idp.mint({ sub: 'alice' }));
+    const opened = await request(server, 'POST', apiPaths.conversations, { accessToken });
+    const events = await openEvents(server, opened.body.conversationId, accessToken);
+    const answers: Array<[string, Headers, boolean]> = [
+      ['healthz', (await request(server, 'GET', '/healthz')).headers, false],
+      ['a static file', (await fetch(`${server.url}/`)).headers, false],
+      ['a 404', (await request(server, 'GET', '/nowhere')).headers, false],
+      [
+        'an exchange',
+        (
+          await request(server, 'POST', '/v1/authorization', {
+            body: { identityToken: await harness.idp.mint({ sub: 'alice' }) },
+          })
+        ).headers,
+        true,
+      ],
+      [
+        'a refused exchange',
+        (await request(server, 'POST', '/v1/authorization', { body: { identityToken: 'x' } })).headers,
+        true,
+      ],
+      [
+        'a 413',
+        (await request(server, 'POST', '/v1/authorization', { body: { identityToken: 'x'.repeat(2000) } }))
+          .headers,
+        true,
+      ],
+      ['an opened conversation', opened.headers, true],
+      ['the event stream', events.response.headers, true],
+    ];
+    events.close();
+    for (const [name, headers, api] of answers) {
+      expect({ name, nosniff: headers.get('x-content-type-options') }).toEqual({ name, nosniff: 'nosniff' });
+      if (api) expect({ name, cache: headers.get('cache-control') }).toEqual({ name, cache: 'no-store' });
+    }
   });
 });
