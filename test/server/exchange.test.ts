@@ -27,8 +27,8 @@ describe('POST /v1/authorization', () => {
     expect(body.subject).toEqual({ iss: harness.idp.issuer, sub: 'alice' });
     expect(body.expiresAt).toBe(clock.now() + 3600 * 1000);
     expect(Object.keys(body).sort()).toEqual(['accessToken', 'expiresAt', 'subject']);
-    // Signed by the server's own key (ES256), with a jti for revocation; not the identity token.
-    expect(decodeProtectedHeader(body.accessToken).alg).toBe('ES256');
+    // Signed by the server's own key (HS256), with a jti for revocation; not the identity token.
+    expect(decodeProtectedHeader(body.accessToken).alg).toBe('HS256');
     const claims = decodeJwt(body.accessToken);
     expect(claims.sub).toBe('alice');
     expect(typeof claims.jti).toBe('string');
