@@ -68,6 +68,11 @@ export interface VerifyOptions {
 export interface IdentityTokenVerifier {
   /** Resolves the verified claims, or rejects with an {@link IdentityTokenError}. Never throws anything else. */
   verify(token: unknown, options?: VerifyOptions): Promise<VerifiedIdentity>;
+  /**
+   * Fetches the keys now unless they are fresh, so a verification soon after need not wait for
+   * them (a restarted worker is about to verify every tab's token, R10). Never rejects.
+   */
+  prefetchKeys(): Promise<void>;
 }
 
 /** Maps jose's verification errors onto tabwarden's codes. */
@@ -123,16 +128,24 @@ function mapJoseError(error: unknown): IdentityTokenError {
 /** Marks a failure to get keys at all, as opposed to a token no key matches. */
 class KeysUnavailable extends Error {}
 
-function createKeyGetter(options: IdentityTokenVerifierOptions): JWTVerifyGetKey {
+/** The verifier's keys: a getter for jose, and a way to fetch them ahead of need. */
+interface Keys {
+  getKey: JWTVerifyGetKey;
+  prefetch(): Promise<void>;
+}
+
+function createKeys(options: IdentityTokenVerifierOptions): Keys {
   if (options.jwks && options.jwksUrl) throw new TypeError('Give either jwks or jwksUrl, not both');
-  if (options.jwks) return createLocalJWKSet(options.jwks);
+  if (options.jwks) return { getKey: createLocalJWKSet(options.jwks), prefetch: async () => {} };
   if (!options.jwksUrl) throw new TypeError('Give jwks or jwksUrl');
   const remote = createRemoteJWKSet(new URL(options.jwksUrl), {
     cooldownDuration: options.jwksCooldownMs ?? 30_000,
     timeoutDuration: options.jwksTimeoutMs ?? 5_000,
     ...(options.fetch ? { [customFetch]: options.fetch } : {}),
   });
-  return async (header, token) => {
+  // A failed prefetch is no verdict: the next verification fetches again and reports it.
+  const prefetch = () => (remote.fresh ? Promise.resolve() : remote.reload().catch(() => undefined));
+  const getKey: JWTVerifyGetKey = async (header, token) => {
     try {
       return await remote(header, token);
     } catch (error) {
@@ -142,6 +155,7 @@ function createKeyGetter(options: IdentityTokenVerifierOptions): JWTVerifyGetKey
       throw new KeysUnavailable('The identity provider keys could not be fetched', { cause: error });
     }
   };
+  return { getKey, prefetch };
 }
 
 /**
@@ -166,9 +180,10 @@ export function createIdentityTokenVerifier(options: IdentityTokenVerifierOption
   }
   const clock = options.clock ?? systemClock;
   const maxTokenBytes = options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
-  const getKey = createKeyGetter(options);
+  const { getKey, prefetch } = createKeys(options);
 
   return {
+    prefetchKeys: prefetch,
     async verify(token, verifyOptions = {}) {
       const { payload } = inspectIdentityToken(token, maxTokenBytes, algorithms);
       let now = clock.now();

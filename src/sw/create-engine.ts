@@ -11,16 +11,19 @@ import type { WorkerConfig } from '../core/worker-config.ts';
  */
 export async function createEngine(config: WorkerConfig, baseUrl: string): Promise<SessionEngine> {
   const http = { baseUrl: new URL(config.serverUrl, baseUrl).href };
+  const verifier = createIdentityTokenVerifier({
+    issuer: config.issuer,
+    ...(config.jwks ? { jwks: config.jwks } : { jwksUrl: new URL(config.jwksUrl ?? '', baseUrl).href }),
+    ...(config.audience === undefined ? {} : { audience: config.audience }),
+    ...(config.algorithms ? { algorithms: config.algorithms } : {}),
+    ...(config.clockToleranceSeconds === undefined
+      ? {}
+      : { clockToleranceSeconds: config.clockToleranceSeconds }),
+  });
+  // A (re)started worker verifies every tab's token next (R10): fetch the keys while the store opens.
+  void verifier.prefetchKeys();
   return SessionEngine.create({
-    verifier: createIdentityTokenVerifier({
-      issuer: config.issuer,
-      ...(config.jwks ? { jwks: config.jwks } : { jwksUrl: new URL(config.jwksUrl ?? '', baseUrl).href }),
-      ...(config.audience === undefined ? {} : { audience: config.audience }),
-      ...(config.algorithms ? { algorithms: config.algorithms } : {}),
-      ...(config.clockToleranceSeconds === undefined
-        ? {}
-        : { clockToleranceSeconds: config.clockToleranceSeconds }),
-    }),
+    verifier,
     authorization: createAuthorizationClient(http),
     conversations: createConversationClient(http),
     store: await openSessionStore(),

@@ -146,6 +146,29 @@ describe('createIdentityTokenVerifier with a JWKS URL', () => {
     expect(fetches).toBe(2);
   });
 
+  it('R10: prefetchKeys fetches the keys once ahead of need; the verification after it fetches nothing', async () => {
+    const idp = await createTestIdentityProvider({ issuer: 'https://idp.remote.test', kid: 'p1' });
+    keys = idp.jwks;
+    fetches = 0;
+    const verifier = createIdentityTokenVerifier({ issuer: idp.issuer, jwksUrl: url });
+    await Promise.all([verifier.prefetchKeys(), verifier.prefetchKeys()]);
+    expect(fetches).toBe(1);
+    await verifier.prefetchKeys();
+    expect((await verifier.verify(await idp.mint({ sub: 'carol' }))).sub).toBe('carol');
+    expect(fetches).toBe(1);
+  });
+
+  it('R10: a failed prefetch neither rejects nor is a verdict; the verification reports ERR_KEYS_UNAVAILABLE', async () => {
+    const idp = await createTestIdentityProvider({ issuer: 'https://idp.down.test' });
+    const verifier = createIdentityTokenVerifier({
+      issuer: idp.issuer,
+      jwksUrl: 'http://127.0.0.1:9/jwks.json',
+      jwksTimeoutMs: 2_000,
+    });
+    await expect(verifier.prefetchKeys()).resolves.toBeUndefined();
+    expect(await codeOf(verifier.verify(await idp.mint()))).toBe('ERR_KEYS_UNAVAILABLE');
+  });
+
   it('R2: an unreachable JWKS URL is ERR_KEYS_UNAVAILABLE, not a verdict on the token', async () => {
     const idp = await createTestIdentityProvider({ issuer: 'https://idp.down.test' });
     const verifier = createIdentityTokenVerifier({
