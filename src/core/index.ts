@@ -52,13 +52,8 @@ export type {
   WorkerEvent,
   WorkerEventType,
 } from './protocol.ts';
-export {
-  parseConnectMessage,
-  parseEventMessage,
-  parseLeaderMessage,
-  parseWorkerEvent,
-  isRpcResult,
-} from './validate-message.ts';
+export { parseConnectMessage, parseEventMessage, parseWorkerEvent, isRpcResult } from './validate-message.ts';
+export { parseLeaderMessage } from './validate-leader-message.ts';
 export { encodeWorkerConfig, decodeWorkerConfig } from './worker-config.ts';
 export type { WorkerConfig } from './worker-config.ts';
 export { apiPaths } from './server-api.ts';

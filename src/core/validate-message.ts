@@ -5,7 +5,6 @@ import {
   type ClearReason,
   type ConnectMessage,
   type EventMessage,
-  type LeaderMessage,
   type RpcResult,
   type WorkerEvent,
 } from './protocol.ts';
@@ -13,12 +12,14 @@ import {
 // Runtime checks for what arrives over postMessage (R13). Anything that fails is ignored by the
 // receiver: a malformed or foreign message must never change state.
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+/** A non-null, non-array object. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 const isVersion = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
-const isText = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
+/** A non-empty string. */
+export const isText = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
 
 /**
  * The connect message a tab sends the worker, if `data` is one from `origin` and `origin` is the
@@ -126,38 +127,4 @@ export function isRpcResult(data: unknown): data is RpcResult<unknown> {
     isErrorCode(data.error.code) &&
     typeof data.error.message === 'string'
   );
-}
-
-const isId = (value: unknown): value is string => isText(value) && value.length <= 100;
-
-/** The in-page transport message in `data`, if it is a well-formed one of this protocol version. */
-export function parseLeaderMessage(data: unknown): LeaderMessage | undefined {
-  if (!isRecord(data) || data.protocol !== PROTOCOL_VERSION) return undefined;
-  const protocol = data.protocol;
-  switch (data.type) {
-    case 'tabwarden:call':
-      if (!isId(data.tabId) || !isId(data.callId) || !isText(data.method) || !Array.isArray(data.args)) {
-        return undefined;
-      }
-      return {
-        type: data.type,
-        protocol,
-        tabId: data.tabId,
-        callId: data.callId,
-        method: data.method,
-        args: data.args,
-      };
-    case 'tabwarden:reply':
-      if (!isId(data.tabId) || !isId(data.callId) || !('result' in data)) return undefined;
-      return { type: data.type, protocol, tabId: data.tabId, callId: data.callId, result: data.result };
-    case 'tabwarden:event': {
-      const event = parseWorkerEvent(data.event);
-      if (!event || !isId(data.ackId) || !(isId(data.tabId) || data.tabId === '*')) return undefined;
-      return { type: data.type, protocol, tabId: data.tabId as string, event, ackId: data.ackId };
-    }
-    case 'tabwarden:ack':
-      return isId(data.ackId) ? { type: data.type, protocol, ackId: data.ackId } : undefined;
-    default:
-      return undefined;
-  }
 }

@@ -1,7 +1,7 @@
 import { systemClock, withTimeout } from '../core/clock.ts';
 import { TabwardenError } from '../core/errors.ts';
 import { PROTOCOL_VERSION, type EventMessage, type LeaderMessage, type TabApi } from '../core/protocol.ts';
-import { parseLeaderMessage } from '../core/validate-message.ts';
+import { parseLeaderMessage } from '../core/validate-leader-message.ts';
 import type { WorkerConfig } from '../core/worker-config.ts';
 import type { EventSink, TabMethod, WorkerLink } from './worker-link.ts';
 

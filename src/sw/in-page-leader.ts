@@ -9,7 +9,7 @@ import {
   type WorkerEvent,
 } from '../core/protocol.ts';
 import { createTabApi } from '../core/tab-api.ts';
-import { parseLeaderMessage } from '../core/validate-message.ts';
+import { parseLeaderMessage } from '../core/validate-leader-message.ts';
 import type { WorkerConfig } from '../core/worker-config.ts';
 import { createEngine } from './create-engine.ts';
 
