@@ -15,6 +15,7 @@ const BASE64URL = /^[A-Za-z0-9_-]*$/;
 const FORBIDDEN_HEADERS = ['jku', 'x5u', 'jwk', 'x5c', 'crit', 'b64'] as const;
 // `fatal`, so invalid UTF-8 is an error rather than U+FFFD.
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8Encoder = new TextEncoder();
 
 function fail(code: TokenErrorCode, message: string, cause?: unknown): never {
   throw new IdentityTokenError(code, message, cause === undefined ? undefined : { cause });
@@ -23,7 +24,11 @@ function fail(code: TokenErrorCode, message: string, cause?: unknown): never {
 function decodeBase64Url(segment: string): Uint8Array {
   const base64 = segment.replace(/-/g, '+').replace(/_/g, '/');
   const binary = atob(base64 + '='.repeat((4 - (base64.length % 4)) % 4));
-  return Uint8Array.from(binary, (char) => char.charCodeAt(0));
+  // A plain loop: Uint8Array.from with a mapping function is several times slower (the server
+  // inspects every token it exchanges).
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
 }
 
 /** Decodes one base64url JSON object segment, or fails with ERR_TOKEN_MALFORMED. */
@@ -52,7 +57,7 @@ export function inspectIdentityToken(
 ): { header: Record<string, unknown>; payload: Record<string, unknown> } {
   if (typeof token !== 'string') fail('ERR_TOKEN_MALFORMED', 'The identity token must be a string');
   // Length in UTF-16 units bounds the UTF-8 size from below, so huge inputs stop before encoding.
-  if (token.length > maxTokenBytes || new TextEncoder().encode(token).length > maxTokenBytes) {
+  if (token.length > maxTokenBytes || utf8Encoder.encode(token).length > maxTokenBytes) {
     fail('ERR_TOKEN_TOO_LARGE', `The identity token is larger than ${maxTokenBytes} bytes`);
   }
   const parts = token.split('.');
