@@ -48,6 +48,7 @@ const CLIENT_MESSAGE_ID = /^[\x21-\x7e]{1,128}$/;
 const SEQ = /^(0|[1-9][0-9]{0,15})$/;
 const BEARER = /^Bearer +([^\s]+) *$/i;
 const CLOSING_TEXT = 'The conversation has ended.';
+const DEMO_JWKS_MAX_AGE_SECONDS = 300;
 
 /** The client's address as the socket saw it (no proxy headers are trusted). */
 function clientAddress(c: Context): string {
@@ -346,7 +347,11 @@ export function createApp(services: AppServices): Hono<AppEnv> {
 
   const idp = services.demoIdentityProvider;
   if (idp) {
-    app.get('/demo/idp/jwks.json', (c) => c.json(idp.jwks));
+    // Cacheable, as identity providers serve their keys: a restarted worker's key fetch is then a
+    // cache hit. Keys rotate by being published ahead of use, for longer than this.
+    app.get('/demo/idp/jwks.json', (c) =>
+      c.json(idp.jwks, 200, { 'cache-control': `public, max-age=${DEMO_JWKS_MAX_AGE_SECONDS}` }),
+    );
     app.post('/demo/idp/token', async (c) => {
       const body = await readJsonObject(c);
       const { sub, expiresInSeconds = 300 } = body;

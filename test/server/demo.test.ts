@@ -27,6 +27,13 @@ describe('demo identity provider', () => {
     expect(token.body.code).toBe('ERR_NOT_FOUND');
   });
 
+  it('R10: the demo keys are served cacheable (public, 5 minutes), as identity providers serve theirs', async () => {
+    const server = await harness.start(demoOptions);
+    const jwks = await request(server, 'GET', '/demo/idp/jwks.json');
+    expect(jwks.status).toBe(200);
+    expect(jwks.headers.get('cache-control')).toBe('public, max-age=300');
+  });
+
   it('in demo mode mints RS256 identity tokens for a chosen subject and lifetime that the server exchanges', async () => {
     const server = await harness.start(demoOptions);
     expect(server.issuer).toBe(DEMO_ISSUER);
