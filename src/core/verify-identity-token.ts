@@ -69,8 +69,8 @@ export interface IdentityTokenVerifier {
   /** Resolves the verified claims, or rejects with an {@link IdentityTokenError}. Never throws anything else. */
   verify(token: unknown, options?: VerifyOptions): Promise<VerifiedIdentity>;
   /**
-   * Fetches the keys now unless they are fresh, so a verification soon after need not wait for
-   * them (a restarted worker is about to verify every tab's token, R10). Never rejects.
+   * Fetches the keys now unless they are fresh, and imports them, so a verification soon after
+   * only verifies (a restarted worker is about to verify every tab's token, R10). Never rejects.
    */
   prefetchKeys(): Promise<void>;
 }
@@ -128,15 +128,36 @@ function mapJoseError(error: unknown): IdentityTokenError {
 /** Marks a failure to get keys at all, as opposed to a token no key matches. */
 class KeysUnavailable extends Error {}
 
-/** The verifier's keys: a getter for jose, and a way to fetch them ahead of need. */
+/** The verifier's keys: a getter for jose, and a way to have them ready ahead of need. */
 interface Keys {
   getKey: JWTVerifyGetKey;
   prefetch(): Promise<void>;
 }
 
-function createKeys(options: IdentityTokenVerifierOptions): Keys {
+// What a key lookup ahead of any token passes jose as the token: no header beyond the protected one.
+const NO_TOKEN = { payload: '', signature: '' };
+
+/**
+ * Imports every key of `jwks` for each of `algorithms` through `getKey` (jose caches imported
+ * keys), so that the first verification only verifies. Keys that match nothing are skipped.
+ */
+async function importAhead(
+  getKey: JWTVerifyGetKey,
+  jwks: JSONWebKeySet | undefined,
+  algorithms: readonly string[],
+): Promise<void> {
+  const imports = (jwks?.keys ?? []).flatMap((jwk) =>
+    algorithms.map(async (alg) => getKey({ alg, ...(jwk.kid ? { kid: jwk.kid } : {}) }, NO_TOKEN)),
+  );
+  await Promise.allSettled(imports);
+}
+
+function createKeys(options: IdentityTokenVerifierOptions, algorithms: readonly string[]): Keys {
   if (options.jwks && options.jwksUrl) throw new TypeError('Give either jwks or jwksUrl, not both');
-  if (options.jwks) return { getKey: createLocalJWKSet(options.jwks), prefetch: async () => {} };
+  if (options.jwks) {
+    const local = createLocalJWKSet(options.jwks);
+    return { getKey: local, prefetch: () => importAhead(local, local.jwks(), algorithms) };
+  }
   if (!options.jwksUrl) throw new TypeError('Give jwks or jwksUrl');
   const remote = createRemoteJWKSet(new URL(options.jwksUrl), {
     cooldownDuration: options.jwksCooldownMs ?? 30_000,
@@ -144,7 +165,10 @@ function createKeys(options: IdentityTokenVerifierOptions): Keys {
     ...(options.fetch ? { [customFetch]: options.fetch } : {}),
   });
   // A failed prefetch is no verdict: the next verification fetches again and reports it.
-  const prefetch = () => (remote.fresh ? Promise.resolve() : remote.reload().catch(() => undefined));
+  const prefetch = async () => {
+    if (!remote.fresh) await remote.reload().catch(() => undefined);
+    if (remote.fresh) await importAhead(remote, remote.jwks(), algorithms);
+  };
   const getKey: JWTVerifyGetKey = async (header, token) => {
     try {
       return await remote(header, token);
@@ -180,7 +204,7 @@ export function createIdentityTokenVerifier(options: IdentityTokenVerifierOption
   }
   const clock = options.clock ?? systemClock;
   const maxTokenBytes = options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
-  const { getKey, prefetch } = createKeys(options);
+  const { getKey, prefetch } = createKeys(options, algorithms);
 
   return {
     prefetchKeys: prefetch,

@@ -20,13 +20,15 @@ export async function createEngine(config: WorkerConfig, baseUrl: string): Promi
       ? {}
       : { clockToleranceSeconds: config.clockToleranceSeconds }),
   });
-  // A (re)started worker verifies every tab's token next (R10): fetch the keys while the store opens.
+  // The store opens in the browser process meanwhile; a (re)started worker verifies every tab's
+  // token next (R10): have the keys ready by then.
+  const store = openSessionStore();
   void verifier.prefetchKeys();
   return SessionEngine.create({
     verifier,
     authorization: createAuthorizationClient(http),
     conversations: createConversationClient(http),
-    store: await openSessionStore(),
+    store: await store,
     ...(config.graceMs === undefined ? {} : { graceMs: config.graceMs }),
   });
 }
