@@ -110,7 +110,8 @@ async function becomeControlled(url: string, scope: string, timeoutMs: number): 
     setTimeout(() => resolve(Boolean(container.controller)), timeoutMs);
   });
   try {
-    await new Workbox(url, { type: 'module', scope }).register();
+    // A classic script (see vite.config.ts): it restarts faster than a module worker.
+    await new Workbox(url, { scope }).register();
   } catch {
     return false;
   }
