@@ -167,13 +167,22 @@ export interface RestoreCredential {
 /**
  * A worker event on its way to one tab where no comlink listener can carry it (the service
  * worker posts it on the tab's event port, or to the window client when it has none). The tab
- * confirms by posting anything on the port in the transfer list (R7 waits for that).
+ * confirms by posting anything on the port in the transfer list, or an {@link EventAck} on its
+ * event port (R7 waits for that).
  */
 export interface EventMessage {
   type: 'tabwarden:event';
   protocol: number;
   tabId: string;
   event: WorkerEvent;
+  /** Set on a tab's event port: the tab confirms with an {@link EventAck} on that port instead. */
+  ackId?: number;
+}
+
+/** A tab's confirmation of the event numbered `ackId`, on its event port. */
+export interface EventAck {
+  type: 'tabwarden:ack';
+  ackId: number;
 }
 
 /**

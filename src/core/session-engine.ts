@@ -496,6 +496,9 @@ export class SessionEngine {
     if (previous) {
       const { accessToken, conversationId } = previous;
       const endThenRevoke = async () => {
+        // Best effort, in a task of its own: starting a request holds the worker's thread for a
+        // moment that the tabs' confirmations and the caller's answer need more.
+        await new Promise<void>((resolve) => setTimeout(resolve, 0));
         if (shouldEndSession) await conversations.end(accessToken, conversationId).catch(() => undefined);
         await authorization.revoke(accessToken);
       };

@@ -17,7 +17,8 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-const isVersion = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+const isWholeNumber = (value: unknown): value is number =>
+  Number.isSafeInteger(value) && (value as number) >= 0;
 /** A non-empty string. */
 export const isText = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
 
@@ -55,7 +56,7 @@ const CLEAR_REASONS = new Set(['logout', 'identity-token-timeout', 'user-switch'
 
 /** The worker event in `data`, or `undefined` if it is not a well-formed one. */
 export function parseWorkerEvent(data: unknown): WorkerEvent | undefined {
-  if (!isRecord(data) || !isVersion(data.sessionVersion)) return undefined;
+  if (!isRecord(data) || !isWholeNumber(data.sessionVersion)) return undefined;
   const sessionVersion = data.sessionVersion;
   switch (data.type) {
     case 'identity-token-expired':
@@ -114,7 +115,17 @@ export function parseEventMessage(
     return undefined;
   }
   const event = parseWorkerEvent(data.event);
-  return event && { type: data.type, protocol: data.protocol, tabId: data.tabId, event };
+  if (!event) return undefined;
+  const message: EventMessage = { type: data.type, protocol: data.protocol, tabId: data.tabId, event };
+  if (isWholeNumber(data.ackId)) message.ackId = data.ackId;
+  return message;
+}
+
+/** The id `data` confirms, if it is a well-formed {@link EventAck}. */
+export function parseEventAck(data: unknown): number | undefined {
+  return isRecord(data) && data.type === 'tabwarden:ack' && isWholeNumber(data.ackId)
+    ? data.ackId
+    : undefined;
 }
 
 /** True when `data` has the shape of an {@link RpcResult}. */

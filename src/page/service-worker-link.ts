@@ -3,6 +3,7 @@ import { TabwardenError } from '../core/errors.ts';
 import {
   PROTOCOL_VERSION,
   type ConnectMessage,
+  type EventAck,
   type RestoreCredential,
   type TabApi,
 } from '../core/protocol.ts';
@@ -33,8 +34,12 @@ export class ServiceWorkerLink implements WorkerLink {
     this.#receive = (event, origin) => {
       const message = parseEventMessage(event.data, origin, location.origin, tabId);
       if (!message) return;
-      const ack = event.ports[0];
-      void Promise.resolve(sink(message)).finally(() => ack?.postMessage('ack'));
+      const { ackId } = message;
+      const ackPort = event.ports[0];
+      void Promise.resolve(sink(message)).finally(() => {
+        if (ackId === undefined) ackPort?.postMessage('ack');
+        else this.#eventPort?.postMessage({ type: 'tabwarden:ack', ackId } satisfies EventAck);
+      });
     };
     this.#onMessage = (event) => {
       // The worker posted to the window: it holds no event port of this tab (any more).

@@ -4,7 +4,8 @@ import { PROTOCOL_VERSION, type EventMessage } from '../core/protocol.ts';
 import { parseConnectMessage } from '../core/validate-message.ts';
 import { decodeWorkerConfig } from '../core/worker-config.ts';
 import { createEngine } from './create-engine.ts';
-import { WorkerHost } from './worker-host.ts';
+import { TabEventPort } from './tab-event-port.ts';
+import { sendWithAckPort, WorkerHost } from './worker-host.ts';
 
 const sw = self as unknown as ServiceWorkerGlobalScope;
 const config = decodeWorkerConfig(new URL(sw.location.href).searchParams.get('config'));
@@ -12,7 +13,7 @@ const engine = createEngine(config, sw.location.href);
 const host = new WorkerHost(engine, sw.location.origin);
 // Each tab's event port, by client id, for as long as this worker lives (a stop loses them;
 // tabs hand in new ones when the restarted worker asks them to reconnect).
-const eventPorts = new Map<string, MessagePort>();
+const eventPorts = new Map<string, TabEventPort>();
 
 // A new version takes over at once; the session lives in IndexedDB, so nothing is lost (R10).
 sw.addEventListener('install', () => void sw.skipWaiting());
@@ -24,22 +25,31 @@ sw.addEventListener('message', (event) => {
   const events = event.ports[1];
   if (events && parseConnectMessage(event.data, event.origin, sw.location.origin)?.listen) {
     eventPorts.get(source.id)?.close();
-    eventPorts.set(source.id, events);
+    eventPorts.set(source.id, new TabEventPort(events));
   }
-  // Each call arrives here (postMessage wakes a stopped worker); waitUntil keeps the worker up
-  // until the call has settled and its background work (revocation, writes) is done.
-  const post = async (message: EventMessage, transfer: MessagePort[]) => {
-    const port = eventPorts.get(source.id);
-    // A port cannot tell that its tab has gone: post at once, and ask the browser meanwhile.
-    port?.postMessage(message, transfer);
+  // Asked only when a tab is slow to confirm an event: a port cannot tell that its tab has gone.
+  const isGone = async () => {
+    const gone = (await sw.clients.get(source.id)) === undefined;
+    if (gone) {
+      eventPorts.get(source.id)?.close();
+      eventPorts.delete(source.id);
+    }
+    return gone;
+  };
+  // A tab whose event port this worker lacks (it restarted since): post to its window, looked up
+  // afresh (it may have gone since it called).
+  const postToClient = async (message: EventMessage, transfer: MessagePort[]) => {
     const client = await sw.clients.get(source.id);
-    if (!client) eventPorts.delete(source.id);
-    else if (!port) client.postMessage(message, transfer);
+    client?.postMessage(message, transfer);
     return client !== undefined;
   };
-  // The client id, not a page-chosen id, is the tab's identity: no page can pose as another.
+  const send = (message: EventMessage) =>
+    eventPorts.get(source.id)?.send(message, isGone) ?? sendWithAckPort(postToClient)(message);
+  // Each call arrives here (postMessage wakes a stopped worker); waitUntil keeps the worker up
+  // until the call has settled and its background work (revocation, writes) is done. The client
+  // id, not a page-chosen id, is the tab's identity: no page can pose as another.
   event.waitUntil(
-    host.accept(event.data, event.origin, event.ports, post, source.id).then(() => host.whenIdle()),
+    host.accept(event.data, event.origin, event.ports, send, source.id).then(() => host.whenIdle()),
   );
 });
 

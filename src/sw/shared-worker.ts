@@ -2,7 +2,7 @@
 // insecure context, service workers disabled, Shift+Reload). It lives while any tab is connected.
 import { decodeWorkerConfig } from '../core/worker-config.ts';
 import { createEngine } from './create-engine.ts';
-import { WorkerHost } from './worker-host.ts';
+import { sendWithAckPort, WorkerHost } from './worker-host.ts';
 
 const worker = self as unknown as SharedWorkerGlobalScope;
 // Held for the worker's whole life: tabs wait on it to learn that the worker is gone, since a
@@ -17,10 +17,11 @@ worker.addEventListener('connect', (event) => {
   // A SharedWorker's connect carries no origin: only same-origin pages can construct it.
   tabPort.addEventListener('message', (message) => {
     // A port has no close event, so a SharedWorker cannot tell a gone tab: pagehide tells it.
-    void host.accept(message.data, worker.location.origin, message.ports, (out, transfer) => {
+    const send = sendWithAckPort((out, transfer) => {
       tabPort.postMessage(out, transfer);
       return true;
     });
+    void host.accept(message.data, worker.location.origin, message.ports, send);
   });
   tabPort.start();
 });

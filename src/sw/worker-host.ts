@@ -1,19 +1,25 @@
 import * as Comlink from 'comlink';
-import { PROTOCOL_VERSION, type EventMessage, type TabApi, type WorkerEvent } from '../core/protocol.ts';
+import { PROTOCOL_VERSION, type EventMessage, type TabApi } from '../core/protocol.ts';
 import type { SessionEngine } from '../core/session-engine.ts';
 import { createTabApi } from '../core/tab-api.ts';
 import { parseConnectMessage } from '../core/validate-message.ts';
 
+/**
+ * Sends one event message to a tab; resolves true once the tab confirmed (or stayed silent too
+ * long), false when the tab is gone.
+ */
+export type SendToTab = (message: EventMessage) => Promise<boolean>;
+
 /** Posts one event message to a tab; resolves false when the tab is gone (possibly after posting). */
 export type PostToTab = (message: EventMessage, transfer: MessagePort[]) => boolean | Promise<boolean>;
 
-// Bounds: how long a connection's first call may keep a service worker busy, and how long an
-// event's acknowledgement port stays open (the engine stops waiting sooner, at its ack timeout).
+// Bounds: how long a connection's first call may keep a service worker busy, and how long a
+// tab's confirmation of an event is awaited (the engine stops waiting sooner, at its ack timeout).
 const FIRST_CALL_BOUND_MS = 60_000;
-const ACK_BOUND_MS = 5_000;
+export const ACK_BOUND_MS = 5_000;
 
 /** Resolves when `promise` settles or after `ms`, whichever comes first, leaving no timer behind. */
-async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+export async function within(promise: Promise<unknown>, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
   await Promise.race([promise, bound]);
@@ -23,7 +29,7 @@ async function within(promise: Promise<unknown>, ms: number): Promise<void> {
 /**
  * What every worker entry shares: validate a connect message (R13), serve the tab's
  * {@link TabApi} on the port it brought (comlink), and route the engine's events for that tab
- * to `post` with an acknowledgement port. The entries only say where messages come from and go.
+ * to `send`. The entries only say where messages come from and go.
  */
 export class WorkerHost {
   readonly #engine: Promise<SessionEngine>;
@@ -46,7 +52,7 @@ export class WorkerHost {
     data: unknown,
     origin: string,
     ports: readonly MessagePort[],
-    post: PostToTab,
+    send: SendToTab,
     engineTabId?: string,
   ): Promise<boolean> {
     const connect = parseConnectMessage(data, origin, this.#ownOrigin);
@@ -64,7 +70,13 @@ export class WorkerHost {
     }
     Comlink.expose(settling(api, settled), port as Comlink.Endpoint);
     engine.subscribe(tabId, async (event) => {
-      if (!(await deliver(post, connect.tabId, event))) engine.disconnectTab(tabId);
+      const message = {
+        type: 'tabwarden:event' as const,
+        protocol: PROTOCOL_VERSION,
+        tabId: connect.tabId,
+        event,
+      };
+      if (!(await send(message))) engine.disconnectTab(tabId);
     });
     await within(firstCall, FIRST_CALL_BOUND_MS);
     return true;
@@ -88,18 +100,21 @@ function settling(api: TabApi, settled: () => void): TabApi {
 }
 
 /**
- * Sends `event` to one tab; resolves true once it confirmed (or stayed silent too long), false
- * as soon as `post` reports the tab gone — which `post` may learn after it posted.
+ * A {@link SendToTab} over `post`, with a port of its own for each event to confirm on (a
+ * SharedWorker's port to the tab, a service worker's window client). Resolves false as soon as
+ * `post` reports the tab gone — which `post` may learn after it posted.
  */
-export async function deliver(post: PostToTab, tabId: string, event: WorkerEvent): Promise<boolean> {
-  const { port1, port2 } = new MessageChannel();
-  const confirmed = new Promise<true>((resolve) => (port1.onmessage = () => resolve(true)));
-  const posted = post({ type: 'tabwarden:event', protocol: PROTOCOL_VERSION, tabId, event }, [port2]);
-  const goneOrSilent = Promise.resolve(posted).then(async (live) => {
-    if (live) await within(confirmed, ACK_BOUND_MS);
-    return live;
-  });
-  const outcome = await Promise.race([confirmed, goneOrSilent]);
-  port1.close();
-  return outcome;
+export function sendWithAckPort(post: PostToTab): SendToTab {
+  return async (message) => {
+    const { port1, port2 } = new MessageChannel();
+    const confirmed = new Promise<true>((resolve) => (port1.onmessage = () => resolve(true)));
+    const posted = post(message, [port2]);
+    const goneOrSilent = Promise.resolve(posted).then(async (live) => {
+      if (live) await within(confirmed, ACK_BOUND_MS);
+      return live;
+    });
+    const outcome = await Promise.race([confirmed, goneOrSilent]);
+    port1.close();
+    return outcome;
+  };
 }

@@ -6,7 +6,13 @@ import {
   TabwardenError,
 } from '../../src/core/errors.ts';
 import { PROTOCOL_VERSION } from '../../src/core/protocol.ts';
-import { isRpcResult, parseConnectMessage, parseWorkerEvent } from '../../src/core/validate-message.ts';
+import {
+  isRpcResult,
+  parseConnectMessage,
+  parseEventAck,
+  parseEventMessage,
+  parseWorkerEvent,
+} from '../../src/core/validate-message.ts';
 
 const origin = 'https://app.example';
 
@@ -65,6 +71,43 @@ describe('parseConnectMessage', () => {
     });
     for (const listen of [false, 'true', 1, {}]) {
       expect(parseConnectMessage({ ...connect, listen }, origin, origin)).toEqual(connect);
+    }
+  });
+});
+
+describe('parseEventMessage and parseEventAck', () => {
+  const event = { type: 'session-cleared', sessionVersion: 2, reason: 'logout' };
+  const message = { type: 'tabwarden:event', protocol: PROTOCOL_VERSION, tabId: 'tab-1', event };
+
+  it('R13: accepts an event for this tab or every tab, from the own origin only', () => {
+    expect(parseEventMessage(message, origin, origin, 'tab-1')).toEqual(message);
+    expect(parseEventMessage({ ...message, tabId: '*' }, origin, origin, 'tab-1')).toMatchObject({
+      tabId: '*',
+    });
+    expect(parseEventMessage(message, origin, origin, 'tab-2')).toBeUndefined();
+    expect(parseEventMessage(message, 'https://evil.example', origin, 'tab-1')).toBeUndefined();
+  });
+
+  it('R13: keeps a whole-number ack id and drops any other', () => {
+    expect(parseEventMessage({ ...message, ackId: 7 }, origin, origin, 'tab-1')).toEqual({
+      ...message,
+      ackId: 7,
+    });
+    for (const ackId of [-1, 1.5, '7', null]) {
+      expect(parseEventMessage({ ...message, ackId }, origin, origin, 'tab-1')).toEqual(message);
+    }
+  });
+
+  it('R13: an ack names its event by a whole number', () => {
+    expect(parseEventAck({ type: 'tabwarden:ack', ackId: 3 })).toBe(3);
+    for (const bad of [
+      { type: 'tabwarden:ack', ackId: '3' },
+      { type: 'ack', ackId: 3 },
+      { type: 'tabwarden:ack' },
+      'ack',
+      null,
+    ]) {
+      expect(parseEventAck(bad)).toBeUndefined();
     }
   });
 });

@@ -25,7 +25,7 @@ async function callThrough<T>(
 ): Promise<T> {
   const { port1, port2 } = new MessageChannel();
   const message = { type: 'tabwarden:connect', protocol: PROTOCOL_VERSION, tabId: 'page-tab', ...connect };
-  void host.accept(message, ORIGIN, [port1 as unknown as MessagePort], () => true, 'tab-1');
+  void host.accept(message, ORIGIN, [port1 as unknown as MessagePort], async () => true, 'tab-1');
   try {
     return await call(Comlink.wrap<TabApi>(port2 as unknown as Comlink.Endpoint));
   } finally {
@@ -82,7 +82,7 @@ describe('WorkerHost', () => {
       message,
       'https://evil.example',
       [port1 as unknown as MessagePort],
-      () => true,
+      async () => true,
     );
     expect(served).toBe(false);
     port1.close();
