@@ -492,18 +492,19 @@ export class SessionEngine {
 
     // Tabs hear of the clear while the wipe is made durable; both must finish before it resolves.
     const told = this.#broadcast({ type: 'session-cleared', sessionVersion, reason }, () => true);
-    await store.clearSession(sessionVersion, reason);
     if (previous) {
       const { accessToken, conversationId } = previous;
       const endThenRevoke = async () => {
-        // Best effort, in a task of its own: starting a request holds the worker's thread for a
-        // moment that the tabs' confirmations and the caller's answer need more.
+        // Best effort, once the tabs confirmed, in a task of its own: starting a request holds
+        // the worker's thread for a moment that the confirmations and the caller's answer need.
+        await told;
         await new Promise<void>((resolve) => setTimeout(resolve, 0));
         if (shouldEndSession) await conversations.end(accessToken, conversationId).catch(() => undefined);
         await authorization.revoke(accessToken);
       };
       this.#inBackground(endThenRevoke());
     }
+    await store.clearSession(sessionVersion, reason);
     await told;
     return sessionVersion;
   }
