@@ -22,7 +22,7 @@ const notInCore = [
 ].map((name) => ({ name, message: `src/core is runtime-neutral and silent: no ${name}.` }));
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'data', 'bench/results', 'test-results', 'playwright-report'] },
+  { ignores: ['node_modules', 'dist', 'data', 'bench/results', 'test-results', 'playwright-report', '.smoke'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

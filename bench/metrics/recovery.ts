@@ -67,7 +67,7 @@ export async function measureRecovery(env: BrowserEnv): Promise<MetricResult> {
         warmSendMs: summarize(warm),
       },
       notes: [
-        `Recovery: one tab with an open conversation; CDP ServiceWorker.stopAllWorkers (the testing kit's stopServiceWorker, which waits for 'stopped'), then sendMessage() timed in the page; a fresh worker restores the session from IndexedDB and asks the tab for its in-memory token (R10). For scale, sendMessage with the worker running: p50 ${ms(summarize(warm).p50)} (${WARM_SENDS} sends). Baseline: the same stop, then postMessage(ping, [port]) to a raw service worker until it answers.`,
+        `Recovery: one tab with an open conversation; CDP ServiceWorker.stopAllWorkers (the testing kit's stopServiceWorker, which waits for 'stopped'), then sendMessage() timed in the page; the call wakes a fresh worker, which restores the session from IndexedDB and verifies the in-memory token the call brings (R10) with keys it fetched while its store opened. For scale, sendMessage with the worker running: p50 ${ms(summarize(warm).p50)} (${WARM_SENDS} sends). Baseline: the same stop, then postMessage(ping, [port]) to a raw service worker until it answers.`,
       ],
     };
   } finally {
