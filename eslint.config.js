@@ -22,7 +22,9 @@ const notInCore = [
 ].map((name) => ({ name, message: `src/core is runtime-neutral and silent: no ${name}.` }));
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'data', 'bench/results', 'test-results', 'playwright-report', '.smoke'] },
+  {
+    ignores: ['node_modules', 'dist', 'data', 'bench/results', 'test-results', 'playwright-report', '.smoke'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
