@@ -498,6 +498,7 @@ export class SessionEngine {
         // Best effort, once the tabs confirmed, in a task of its own: starting a request holds
         // the worker's thread for a moment that the confirmations and the caller's answer need.
         await told;
+        // A task boundary, not a time (deadlines go through the injected clock).
         await new Promise<void>((resolve) => setTimeout(resolve, 0));
         if (shouldEndSession) await conversations.end(accessToken, conversationId).catch(() => undefined);
         await authorization.revoke(accessToken);

@@ -146,8 +146,12 @@ async function importAhead(
   jwks: JSONWebKeySet | undefined,
   algorithms: readonly string[],
 ): Promise<void> {
-  const imports = (jwks?.keys ?? []).flatMap((jwk) =>
-    algorithms.map(async (alg) => getKey({ alg, ...(jwk.kid ? { kid: jwk.kid } : {}) }, NO_TOKEN)),
+  // Only pairs that can match: a lookup that matches nothing would make a remote set refetch.
+  const usable = (jwks?.keys ?? []).filter((jwk) => jwk.kty === 'RSA' && (jwk.use ?? 'sig') === 'sig');
+  const imports = usable.flatMap((jwk) =>
+    algorithms
+      .filter((alg) => jwk.alg === undefined || jwk.alg === alg)
+      .map(async (alg) => getKey({ alg, ...(jwk.kid ? { kid: jwk.kid } : {}) }, NO_TOKEN)),
   );
   await Promise.allSettled(imports);
 }

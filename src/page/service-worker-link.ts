@@ -15,38 +15,37 @@ import type { EventSink, TabMethod, WorkerLink } from './worker-link.ts';
  * The link to a service worker. The browser stops an idle service worker whenever it likes, and
  * a MessagePort to a stopped worker goes silent with no close event. So every call travels
  * through `controller.postMessage`, which wakes the worker, with a fresh port that lives for
- * that one call (R10). Events come back, each with a port to confirm on, on an event port the
- * tab hands the worker with a call — or as messages to the page from a worker that has no event
- * port of this tab (it restarted), which makes the tab hand in a new one with its next call.
+ * that one call (R10). Events come back on an event port the tab hands the worker with a call,
+ * confirmed there by id — or, from a worker that holds no port of this tab, as messages to the
+ * page with a port to confirm on. A worker that just started asks every tab to reconnect, and
+ * the tab hands it a new event port with its next call.
  */
 export class ServiceWorkerLink implements WorkerLink {
   readonly kind = 'service-worker';
   readonly #container: ServiceWorkerContainer;
   readonly #tabId: string;
   readonly #onMessage: (event: MessageEvent) => void;
-  readonly #receive: (event: MessageEvent, origin: string) => void;
+  readonly #receive: (data: unknown, origin: string, confirm: (ackId?: number) => void) => void;
   /** The event port this tab last handed the worker, while the worker is believed to hold it. */
   #eventPort: MessagePort | undefined;
 
   constructor(container: ServiceWorkerContainer, tabId: string, sink: EventSink) {
     this.#container = container;
     this.#tabId = tabId;
-    this.#receive = (event, origin) => {
-      const message = parseEventMessage(event.data, origin, location.origin, tabId);
+    this.#receive = (data, origin, confirm) => {
+      const message = parseEventMessage(data, origin, location.origin, tabId);
       if (!message) return;
-      const { ackId } = message;
-      const ackPort = event.ports[0];
-      void Promise.resolve(sink(message)).finally(() => {
-        if (ackId === undefined) ackPort?.postMessage('ack');
-        else this.#eventPort?.postMessage({ type: 'tabwarden:ack', ackId } satisfies EventAck);
-      });
+      // Only a worker that just started (or took over) speaks to every tab: it holds no event
+      // port of this one, so the next call hands it one. Other posts to the window are events
+      // decided before the port arrived; the port stays.
+      if (message.tabId === '*') {
+        this.#eventPort?.close();
+        this.#eventPort = undefined;
+      }
+      void Promise.resolve(sink(message)).finally(() => confirm(message.ackId));
     };
-    this.#onMessage = (event) => {
-      // The worker posted to the window: it holds no event port of this tab (any more).
-      this.#eventPort?.close();
-      this.#eventPort = undefined;
-      this.#receive(event, event.origin);
-    };
+    this.#onMessage = (event) =>
+      this.#receive(event.data, event.origin, () => event.ports[0]?.postMessage('ack'));
     container.addEventListener('message', this.#onMessage);
     // Messages from the worker are queued until the page opts in.
     container.startMessages();
@@ -71,7 +70,10 @@ export class ServiceWorkerLink implements WorkerLink {
     if (!this.#eventPort) {
       const events = new MessageChannel();
       // A port only this tab and the worker hold: what arrives on it comes from the worker.
-      events.port1.onmessage = (event) => this.#receive(event, location.origin);
+      // Confirmed on the port it came on: ids count per port.
+      const confirm = (ackId?: number) =>
+        ackId !== undefined && events.port1.postMessage({ type: 'tabwarden:ack', ackId } satisfies EventAck);
+      events.port1.onmessage = (event) => this.#receive(event.data, location.origin, confirm);
       this.#eventPort = events.port1;
       connect.listen = true;
       transfer.push(events.port2);

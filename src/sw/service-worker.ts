@@ -17,7 +17,11 @@ const eventPorts = new Map<string, TabEventPort>();
 
 // A new version takes over at once; the session lives in IndexedDB, so nothing is lost (R10).
 sw.addEventListener('install', () => void sw.skipWaiting());
-sw.addEventListener('activate', (event) => event.waitUntil(sw.clients.claim()));
+sw.addEventListener('activate', (event) =>
+  // Once it controls the tabs, an update asks them to reconnect like a restart does (below,
+  // before activation, it controls none).
+  event.waitUntil(sw.clients.claim().then(askTabsToReconnect)),
+);
 
 sw.addEventListener('message', (event) => {
   const source = event.source;
@@ -53,12 +57,13 @@ sw.addEventListener('message', (event) => {
   );
 });
 
-// R10: a (re)started worker knows no tab yet; ask every window to reconnect and re-present
-// its in-memory identity token, so broadcasts (a logout elsewhere) reach idle tabs too.
-void engine.then(async (started) => {
-  const windows = await sw.clients.matchAll({ type: 'window' });
-  const event = { type: 'identity-token-requested' as const, sessionVersion: started.sessionVersion };
-  for (const client of windows) {
+// R10: a (re)started worker knows no tab yet; ask every window it controls to reconnect and
+// re-present its in-memory identity token, so broadcasts (a logout elsewhere) reach idle tabs too.
+async function askTabsToReconnect(): Promise<void> {
+  const { sessionVersion } = await engine;
+  const event = { type: 'identity-token-requested' as const, sessionVersion };
+  for (const client of await sw.clients.matchAll({ type: 'window' })) {
     client.postMessage({ type: 'tabwarden:event', protocol: PROTOCOL_VERSION, tabId: '*', event });
   }
-});
+}
+void askTabsToReconnect();

@@ -36,7 +36,8 @@ export class TabEventPort {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const lateVerdict = new Promise<boolean>((resolve) => {
       timer = setTimeout(async () => {
-        if (await isGone()) resolve(false);
+        // A failed lookup is no verdict: keep waiting, within the bound.
+        if (await isGone().catch(() => false)) resolve(false);
         else resolve(within(confirmed, ACK_BOUND_MS).then(() => true));
       }, LIVENESS_CHECK_MS);
     });

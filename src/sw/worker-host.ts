@@ -63,12 +63,6 @@ export class WorkerHost {
     let settled = () => {};
     const firstCall = new Promise<void>((resolve) => (settled = resolve));
     const api = createTabApi(engine, tabId);
-    // A restarted worker forgot the tab: take the token it brought before the call, which would
-    // otherwise be refused and retried (R10). The call's own outcome reports any refusal.
-    if (connect.restore && !engine.getState(tabId).verified) {
-      await api.restoreIdentityToken(connect.restore.identityToken, connect.restore.sessionVersion);
-    }
-    Comlink.expose(settling(api, settled), port as Comlink.Endpoint);
     engine.subscribe(tabId, async (event) => {
       const message = {
         type: 'tabwarden:event' as const,
@@ -78,6 +72,12 @@ export class WorkerHost {
       };
       if (!(await send(message))) engine.disconnectTab(tabId);
     });
+    // A restarted worker forgot the tab: take the token it brought before the call, which would
+    // otherwise be refused and retried (R10). The call's own outcome reports any refusal.
+    if (connect.restore && !engine.getState(tabId).verified) {
+      await api.restoreIdentityToken(connect.restore.identityToken, connect.restore.sessionVersion);
+    }
+    Comlink.expose(settling(api, settled), port as Comlink.Endpoint);
     await within(firstCall, FIRST_CALL_BOUND_MS);
     return true;
   }
