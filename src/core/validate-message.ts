@@ -41,13 +41,9 @@ export function parseConnectMessage(
     isRecord(restore) &&
     isText(restore.identityToken) &&
     restore.identityToken.length <= DEFAULT_MAX_TOKEN_BYTES &&
-    Number.isSafeInteger(restore.sessionVersion) &&
-    (restore.sessionVersion as number) >= 0
+    isWholeNumber(restore.sessionVersion)
   ) {
-    connect.restore = {
-      identityToken: restore.identityToken,
-      sessionVersion: restore.sessionVersion as number,
-    };
+    connect.restore = { identityToken: restore.identityToken, sessionVersion: restore.sessionVersion };
   }
   return connect;
 }

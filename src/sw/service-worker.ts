@@ -47,8 +47,9 @@ sw.addEventListener('message', (event) => {
     client?.postMessage(message, transfer);
     return client !== undefined;
   };
+  const sendToClient = sendWithAckPort(postToClient);
   const send = (message: EventMessage) =>
-    eventPorts.get(source.id)?.send(message, isGone) ?? sendWithAckPort(postToClient)(message);
+    eventPorts.get(source.id)?.send(message, isGone) ?? sendToClient(message);
   // Each call arrives here (postMessage wakes a stopped worker); waitUntil keeps the worker up
   // until the call has settled and its background work (revocation, writes) is done. The client
   // id, not a page-chosen id, is the tab's identity: no page can pose as another.

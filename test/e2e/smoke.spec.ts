@@ -14,6 +14,7 @@ import {
   waitForEvent,
   waitForServiceWorkerControl,
 } from '../../src/testing/index.ts';
+import type { BrowserContext, Page } from '@playwright/test';
 import { expect, fixturesDir, test } from './harness.ts';
 
 interface WorkerIdentity {
@@ -39,6 +40,14 @@ declare global {
 
 test.use({ serverOptions: { staticDir: fixturesDir } });
 
+/** One fixture tab, controlled by the fixture's service worker. */
+async function openControlledTab(context: BrowserContext, serverUrl: string): Promise<Page> {
+  const [page] = await openTabs(context, 1, `${serverUrl}/`);
+  await page!.evaluate(() => window.fixture.registerWorker());
+  await waitForServiceWorkerControl(page!);
+  return page!;
+}
+
 test('pages opened in one context are tabs of one origin: they share its storage', async ({
   context,
   testServer,
@@ -54,10 +63,7 @@ test('CDP stops a controlling service worker, and the next fetch wakes a fresh i
   context,
   testServer,
 }) => {
-  const [tab] = await openTabs(context, 1, `${testServer.url}/`);
-  const page = tab!;
-  await page.evaluate(() => window.fixture.registerWorker());
-  await waitForServiceWorkerControl(page);
+  const page = await openControlledTab(context, testServer.url);
   const before = (await page.evaluate(() => window.fixture.askWorker({ type: 'whoami' }))) as WorkerIdentity;
 
   const stopped = await stopServiceWorker(page);
@@ -87,10 +93,7 @@ test('stopping the service worker again after a restart works, and a message alo
   context,
   testServer,
 }) => {
-  const [tab] = await openTabs(context, 1, `${testServer.url}/`);
-  const page = tab!;
-  await page.evaluate(() => window.fixture.registerWorker());
-  await waitForServiceWorkerControl(page);
+  const page = await openControlledTab(context, testServer.url);
   const seen = new Set<string>();
   for (let round = 0; round < 3; round++) {
     const { instanceId } = (await page.evaluate(() =>
@@ -114,10 +117,7 @@ test('a fetch the service worker makes reaches the server and is counted there',
   context,
   testServer,
 }) => {
-  const [tab] = await openTabs(context, 1, `${testServer.url}/`);
-  const page = tab!;
-  await page.evaluate(() => window.fixture.registerWorker());
-  await waitForServiceWorkerControl(page);
+  const page = await openControlledTab(context, testServer.url);
   const identityToken = await testServer.mintIdentityToken({ sub: 'alice', expiresInSeconds: 60 });
   expect(testServer.exchangeCount()).toBe(0);
 
@@ -140,10 +140,7 @@ test('going offline cuts the page and its service worker off the server; going o
   context,
   testServer,
 }) => {
-  const [tab] = await openTabs(context, 1, `${testServer.url}/`);
-  const page = tab!;
-  await page.evaluate(() => window.fixture.registerWorker());
-  await waitForServiceWorkerControl(page);
+  const page = await openControlledTab(context, testServer.url);
   const workerFetch = () =>
     page.evaluate(() =>
       window.fixture.askWorker({ type: 'fetch', url: '/healthz' }),

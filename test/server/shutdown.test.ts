@@ -18,6 +18,32 @@ const ticks = async (n: number) => {
   for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
 };
 
+/**
+ * A JWKS endpoint that answers only when told, so an exchange is reliably in flight: `requested`
+ * resolves once the server asked for the keys.
+ */
+async function startHeldJwksServer() {
+  let held: ServerResponse | undefined;
+  let onRequest: () => void = () => {};
+  const requested = new Promise<void>((resolve) => (onRequest = resolve));
+  const jwksServer = createServer((_req, res) => {
+    held = res;
+    onRequest();
+  });
+  await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
+  const { port } = jwksServer.address() as AddressInfo;
+  return {
+    jwksUrl: `http://127.0.0.1:${port}/jwks.json`,
+    requested,
+    answer: (jwks: unknown) =>
+      held?.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks)),
+    close: async () => {
+      held?.destroy();
+      await new Promise((resolve) => jwksServer.close(resolve));
+    },
+  };
+}
+
 describe('graceful shutdown', () => {
   it('ends SSE streams, closes the database cleanly, and refuses new connections', async () => {
     const database = join(harness.dir, 'shutdown.sqlite');
@@ -38,65 +64,42 @@ describe('graceful shutdown', () => {
   });
 
   it('lets in-flight requests finish before closing', async () => {
-    // A JWKS endpoint that answers only when told, so an exchange is reliably in flight.
-    let held: ServerResponse | undefined;
-    let onRequest: () => void = () => {};
-    const requested = new Promise<void>((resolve) => (onRequest = resolve));
-    const jwksServer = createServer((_req, res) => {
-      held = res;
-      onRequest();
-    });
-    await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
-    const { port } = jwksServer.address() as AddressInfo;
+    const jwks = await startHeldJwksServer();
     try {
-      const server = await harness.start({ jwks: undefined, jwksUrl: `http://127.0.0.1:${port}/jwks.json` });
+      const server = await harness.start({ jwks: undefined, jwksUrl: jwks.jwksUrl });
       const inFlight = request(server, 'POST', '/v1/authorization', {
         body: { identityToken: await harness.idp.mint({ sub: 'alice' }) },
       });
-      await requested;
+      await jwks.requested;
 
       let closed = false;
       const closing = server.close().then(() => (closed = true));
       await ticks(20);
       expect(closed).toBe(false);
 
-      held?.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(harness.idp.jwks));
+      jwks.answer(harness.idp.jwks);
       const answer = await inFlight;
       expect(answer.status).toBe(200);
       expect(answer.body.subject.sub).toBe('alice');
       await closing;
       expect(closed).toBe(true);
     } finally {
-      held?.destroy();
-      await new Promise((resolve) => jwksServer.close(resolve));
+      await jwks.close();
     }
   });
 
   it('cuts requests that outlive the shutdown timeout', async () => {
-    let onRequest: () => void = () => {};
-    const requested = new Promise<void>((resolve) => (onRequest = resolve));
-    let held: ServerResponse | undefined;
-    const jwksServer = createServer((_req, res) => {
-      held = res;
-      onRequest();
-    });
-    await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
-    const { port } = jwksServer.address() as AddressInfo;
+    const jwks = await startHeldJwksServer();
     try {
-      const server = await harness.start({
-        jwks: undefined,
-        jwksUrl: `http://127.0.0.1:${port}/jwks.json`,
-        shutdownTimeoutMs: 50,
-      });
+      const server = await harness.start({ jwks: undefined, jwksUrl: jwks.jwksUrl, shutdownTimeoutMs: 50 });
       const inFlight = request(server, 'POST', '/v1/authorization', {
         body: { identityToken: await harness.idp.mint({ sub: 'alice' }) },
       }).catch((error: unknown) => error);
-      await requested;
+      await jwks.requested;
       await server.close();
       expect(await inFlight).toBeInstanceOf(Error);
     } finally {
-      held?.destroy();
-      await new Promise((resolve) => jwksServer.close(resolve));
+      await jwks.close();
     }
   });
 });
