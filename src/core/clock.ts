@@ -44,3 +44,18 @@ export function withTimeout<T>(
     );
   });
 }
+
+/**
+ * Resolves when `promise` settles or after `ms` on `clock`, whichever comes first. Never
+ * rejects, and leaves no timer behind: for waits that give up quietly (a tab's confirmation).
+ */
+export function within(promise: Promise<unknown>, ms: number, clock: Clock = systemClock): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const cancel = clock.setTimer(resolve, ms);
+    const done = () => {
+      cancel();
+      resolve();
+    };
+    promise.then(done, done);
+  });
+}

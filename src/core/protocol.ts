@@ -179,6 +179,9 @@ export interface EventMessage {
   ackId?: number;
 }
 
+/** The longest a host waits for a tab to confirm an event (the engine stops waiting sooner). */
+export const ACK_BOUND_MS = 5_000;
+
 /** A tab's confirmation of the event numbered `ackId`, on its event port. */
 export interface EventAck {
   type: 'tabwarden:ack';

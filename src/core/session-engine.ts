@@ -1,5 +1,5 @@
 import type { AuthorizationClient } from './authorization-client.ts';
-import { systemClock, withTimeout, type Clock } from './clock.ts';
+import { systemClock, within, type Clock } from './clock.ts';
 import type { ConversationClient } from './conversation-client.ts';
 import { TabwardenError } from './errors.ts';
 import type {
@@ -67,6 +67,8 @@ export class SessionEngine {
   readonly #options: SessionEngineOptions;
   readonly #clock: Clock;
   readonly #graceMs: number;
+  readonly #ackTimeoutMs: number;
+  readonly #maxMessageLength: number;
   readonly #tabs = new Map<string, TabRecord>();
   readonly #background = new Set<Promise<unknown>>();
   #sessionVersion = 0;
@@ -88,6 +90,8 @@ export class SessionEngine {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#graceMs = options.graceMs ?? 30_000;
+    this.#ackTimeoutMs = options.ackTimeoutMs ?? 2_000;
+    this.#maxMessageLength = options.maxMessageLength ?? 4_000;
   }
 
   /** Creates an engine and restores the session from the store (R4, R10). */
@@ -257,7 +261,7 @@ export class SessionEngine {
 
   /** Posts a message with the session's authorization (R5, R6). */
   async sendMessage(tabId: string, text: unknown, clientMessageId: unknown): Promise<ConversationEntry> {
-    const maxLength = this.#options.maxMessageLength ?? 4_000;
+    const maxLength = this.#maxMessageLength;
     if (typeof text !== 'string' || text.trim() === '' || text.length > maxLength) {
       throw new TabwardenError('ERR_INVALID_ARGUMENT', `Message text must be 1 to ${maxLength} characters`);
     }
@@ -517,16 +521,14 @@ export class SessionEngine {
    * A tab that fails to confirm delays nobody past the ack timeout.
    */
   #broadcast(event: WorkerEvent, to: (tabId: string, tab: TabRecord) => boolean): Promise<void> {
-    const timeoutMs = this.#options.ackTimeoutMs ?? 2_000;
     const deliveries = [...this.#tabs]
       .filter(([tabId, tab]) => tab.listener && to(tabId, tab))
       .map(([, tab]) =>
-        withTimeout(
+        within(
           Promise.resolve().then(() => tab.listener?.(event)),
-          timeoutMs,
+          this.#ackTimeoutMs,
           this.#clock,
-          () => new TabwardenError('ERR_TIMEOUT', 'A tab did not confirm in time'),
-        ).catch(() => undefined),
+        ),
       );
     return Promise.all(deliveries).then(() => undefined);
   }

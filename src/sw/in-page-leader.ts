@@ -1,7 +1,9 @@
 // The in-page host (R11's last resort): the tab elected leader runs the engine itself and serves
 // the other tabs over a BroadcastChannel. Loaded with a dynamic import only by the leader, so
 // jose and the engine never weigh on the page stub.
+import { within } from '../core/clock.ts';
 import {
+  ACK_BOUND_MS,
   PROTOCOL_VERSION,
   type EventMessage,
   type LeaderMessage,
@@ -28,9 +30,6 @@ const CALLABLE: Record<CallableMethod, true> = {
   getState: true,
   disconnect: true,
 };
-
-// An unconfirmed event stops being waited for after this long (the engine has its own bound).
-const ACK_GIVE_UP_MS = 5_000;
 
 /** The leader, as its own tab sees it. */
 export interface Leader {
@@ -64,17 +63,10 @@ export async function startLeader(
     if (tabId === ownTabId) {
       return Promise.resolve(ownSink({ type: 'tabwarden:event', protocol: PROTOCOL_VERSION, tabId, event }));
     }
-    return new Promise<void>((resolve) => {
-      const ackId = crypto.randomUUID();
-      const done = () => {
-        clearTimeout(timer);
-        acks.delete(ackId);
-        resolve();
-      };
-      const timer = setTimeout(done, ACK_GIVE_UP_MS);
-      acks.set(ackId, done);
-      post({ type: 'tabwarden:event', protocol: PROTOCOL_VERSION, tabId, event, ackId });
-    });
+    const ackId = crypto.randomUUID();
+    const confirmed = new Promise<void>((resolve) => acks.set(ackId, resolve));
+    post({ type: 'tabwarden:event', protocol: PROTOCOL_VERSION, tabId, event, ackId });
+    return within(confirmed, ACK_BOUND_MS).finally(() => acks.delete(ackId));
   };
 
   const apiFor = async (tabId: string): Promise<TabApi> => {

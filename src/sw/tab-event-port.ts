@@ -1,6 +1,6 @@
-import type { EventMessage } from '../core/protocol.ts';
+import { within } from '../core/clock.ts';
+import { ACK_BOUND_MS, type EventMessage } from '../core/protocol.ts';
 import { parseEventAck } from '../core/validate-message.ts';
-import { ACK_BOUND_MS, within } from './worker-host.ts';
 
 // How long a tab may take to confirm before the worker asks the browser whether it is still there.
 const LIVENESS_CHECK_MS = 100;

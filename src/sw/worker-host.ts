@@ -1,5 +1,6 @@
 import * as Comlink from 'comlink';
-import { PROTOCOL_VERSION, type EventMessage, type TabApi } from '../core/protocol.ts';
+import { within } from '../core/clock.ts';
+import { ACK_BOUND_MS, PROTOCOL_VERSION, type EventMessage, type TabApi } from '../core/protocol.ts';
 import type { SessionEngine } from '../core/session-engine.ts';
 import { createTabApi } from '../core/tab-api.ts';
 import { parseConnectMessage } from '../core/validate-message.ts';
@@ -13,18 +14,8 @@ export type SendToTab = (message: EventMessage) => Promise<boolean>;
 /** Posts one event message to a tab; resolves false when the tab is gone (possibly after posting). */
 export type PostToTab = (message: EventMessage, transfer: MessagePort[]) => boolean | Promise<boolean>;
 
-// Bounds: how long a connection's first call may keep a service worker busy, and how long a
-// tab's confirmation of an event is awaited (the engine stops waiting sooner, at its ack timeout).
+// How long a connection's first call may keep a service worker busy.
 const FIRST_CALL_BOUND_MS = 60_000;
-export const ACK_BOUND_MS = 5_000;
-
-/** Resolves when `promise` settles or after `ms`, whichever comes first, leaving no timer behind. */
-export async function within(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  await Promise.race([promise, bound]);
-  clearTimeout(timer);
-}
 
 /**
  * What every worker entry shares: validate a connect message (R13), serve the tab's
