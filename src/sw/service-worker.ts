@@ -10,7 +10,7 @@ import { sendWithAckPort, WorkerHost } from './worker-host.ts';
 const sw = self as unknown as ServiceWorkerGlobalScope;
 const config = decodeWorkerConfig(new URL(sw.location.href).searchParams.get('config'));
 const engine = createEngine(config, sw.location.href);
-const host = new WorkerHost(engine, sw.location.origin);
+const host = new WorkerHost(engine);
 // Each tab's event port, by client id, for as long as this worker lives (a stop loses them;
 // tabs hand in new ones when the restarted worker asks them to reconnect).
 const eventPorts = new Map<string, TabEventPort>();
@@ -26,8 +26,9 @@ sw.addEventListener('activate', (event) =>
 sw.addEventListener('message', (event) => {
   const source = event.source;
   if (!(source instanceof WindowClient)) return;
+  const connect = parseConnectMessage(event.data, event.origin, sw.location.origin);
   const events = event.ports[1];
-  if (events && parseConnectMessage(event.data, event.origin, sw.location.origin)?.listen) {
+  if (events && connect?.listen) {
     eventPorts.get(source.id)?.close();
     eventPorts.set(source.id, new TabEventPort(events));
   }
@@ -53,9 +54,7 @@ sw.addEventListener('message', (event) => {
   // Each call arrives here (postMessage wakes a stopped worker); waitUntil keeps the worker up
   // until the call has settled and its background work (revocation, writes) is done. The client
   // id, not a page-chosen id, is the tab's identity: no page can pose as another.
-  event.waitUntil(
-    host.accept(event.data, event.origin, event.ports, send, source.id).then(() => host.whenIdle()),
-  );
+  event.waitUntil(host.accept(connect, event.ports, send, source.id).then(() => host.whenIdle()));
 });
 
 // R10: a (re)started worker knows no tab yet; ask every window it controls to reconnect and

@@ -1,9 +1,14 @@
 import * as Comlink from 'comlink';
 import { within } from '../core/clock.ts';
-import { ACK_BOUND_MS, PROTOCOL_VERSION, type EventMessage, type TabApi } from '../core/protocol.ts';
+import {
+  ACK_BOUND_MS,
+  PROTOCOL_VERSION,
+  type ConnectMessage,
+  type EventMessage,
+  type TabApi,
+} from '../core/protocol.ts';
 import type { SessionEngine } from '../core/session-engine.ts';
 import { createTabApi } from '../core/tab-api.ts';
-import { parseConnectMessage } from '../core/validate-message.ts';
 
 /**
  * Sends one event message to a tab; resolves true once the tab confirmed (or stayed silent too
@@ -24,29 +29,26 @@ const FIRST_CALL_BOUND_MS = 60_000;
  */
 export class WorkerHost {
   readonly #engine: Promise<SessionEngine>;
-  readonly #ownOrigin: string;
 
-  constructor(engine: Promise<SessionEngine>, ownOrigin: string) {
+  constructor(engine: Promise<SessionEngine>) {
     this.#engine = engine;
-    this.#ownOrigin = ownOrigin;
   }
 
   /**
-   * Serves one connection. Resolves false at once for anything that is not a well-formed
-   * connect message from the worker's own origin with a port; otherwise true once the first call
-   * on the port settled, so a service worker can keep itself alive until then.
+   * Serves one connection. Resolves false at once without a connect message (as
+   * `parseConnectMessage` found one: well-formed, from the worker's own origin) and a port;
+   * otherwise true once the first call on the port settled, so a service worker can keep itself
+   * alive until then.
    *
    * @param engineTabId The tab's identity for the engine, when the host knows one the page
    *   cannot forge (a service worker's client id); by default the page's own tab id.
    */
   async accept(
-    data: unknown,
-    origin: string,
+    connect: ConnectMessage | undefined,
     ports: readonly MessagePort[],
     send: SendToTab,
     engineTabId?: string,
   ): Promise<boolean> {
-    const connect = parseConnectMessage(data, origin, this.#ownOrigin);
     const port = ports[0];
     if (!connect || !port) return false;
     const engine = await this.#engine;

@@ -10,6 +10,7 @@ import {
   type RpcResult,
   type TabApi,
 } from '../../src/core/protocol.ts';
+import { parseConnectMessage } from '../../src/core/validate-message.ts';
 import { WorkerHost } from '../../src/sw/worker-host.ts';
 import { createWorld, unwrap, type Tab, type World } from '../helpers/world.ts';
 
@@ -25,7 +26,8 @@ async function callThrough<T>(
 ): Promise<T> {
   const { port1, port2 } = new MessageChannel();
   const message = { type: 'tabwarden:connect', protocol: PROTOCOL_VERSION, tabId: 'page-tab', ...connect };
-  void host.accept(message, ORIGIN, [port1 as unknown as MessagePort], async () => true, 'tab-1');
+  const connectMessage = parseConnectMessage(message, ORIGIN, ORIGIN);
+  void host.accept(connectMessage, [port1 as unknown as MessagePort], async () => true, 'tab-1');
   try {
     return await call(Comlink.wrap<TabApi>(port2 as unknown as Comlink.Endpoint));
   } finally {
@@ -45,7 +47,7 @@ async function restartedWithSession(): Promise<{ tab: Tab; token: string; host: 
   await unwrap(tab.api.setIdentityToken(token));
   await unwrap(tab.api.startConversation());
   await world.restartWorker();
-  return { tab, token, host: new WorkerHost(Promise.resolve(world.engine), ORIGIN) };
+  return { tab, token, host: new WorkerHost(Promise.resolve(world.engine)) };
 }
 
 describe('WorkerHost', () => {
@@ -75,15 +77,11 @@ describe('WorkerHost', () => {
 
   it('R13: a connect message from another origin is not served', async () => {
     world = await createWorld({ tabs: 0 });
-    const host = new WorkerHost(Promise.resolve(world.engine), ORIGIN);
+    const host = new WorkerHost(Promise.resolve(world.engine));
     const { port1 } = new MessageChannel();
     const message = { type: 'tabwarden:connect', protocol: PROTOCOL_VERSION, tabId: 'page-tab' };
-    const served = await host.accept(
-      message,
-      'https://evil.example',
-      [port1 as unknown as MessagePort],
-      async () => true,
-    );
+    const connect = parseConnectMessage(message, 'https://evil.example', ORIGIN);
+    const served = await host.accept(connect, [port1 as unknown as MessagePort], async () => true);
     expect(served).toBe(false);
     port1.close();
   });
