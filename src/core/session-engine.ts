@@ -50,6 +50,11 @@ function subjectOf(claims: VerifiedIdentity): Subject {
   return { iss: claims.iss, sub: claims.sub };
 }
 
+/** The claims a tab learns of a token. */
+function claimsOf(claims: VerifiedIdentity): IdentityClaims {
+  return { sub: claims.sub, iss: claims.iss, exp: claims.exp };
+}
+
 /**
  * The verified-session state machine every tab shares (R3–R9). It knows nothing of transports:
  * a host (service worker, SharedWorker, in-page leader, or a test) connects tabs with
@@ -165,7 +170,7 @@ export class SessionEngine {
       if (current && !sameSubject(current, subject)) await this.#clear('user-switch', false);
       this.#verify(tabId, subject);
       this.#adopt(tabId, token as string, claims, true);
-      return { sub: claims.sub, iss: claims.iss, exp: claims.exp };
+      return claimsOf(claims);
     });
   }
 
@@ -202,15 +207,13 @@ export class SessionEngine {
       }
       this.#verify(tabId, subjectOf(claims));
       this.#adopt(tabId, token as string, claims, false);
-      return { sub: claims.sub, iss: claims.iss, exp: claims.exp };
+      return claimsOf(claims);
     });
   }
 
   #verify(tabId: string, subject: Subject): void {
     // The tab may have gone (or been cleared) while the token was being verified.
-    const tab = this.#tabs.get(tabId);
-    if (!tab) throw new TabwardenError('ERR_INVALID_ARGUMENT', `Unknown tab ${tabId}`);
-    tab.verifiedAs = subject;
+    this.#tab(tabId).verifiedAs = subject;
   }
 
   #adopt(tabId: string, token: string, claims: VerifiedIdentity, announce: boolean): void {
@@ -225,7 +228,7 @@ export class SessionEngine {
           type: 'identity-token-refreshed',
           sessionVersion: this.#sessionVersion,
           identityToken: token,
-          claims: { sub: claims.sub, iss: claims.iss, exp: claims.exp },
+          claims: claimsOf(claims),
         },
         (id, tab) => id !== tabId && tab.verifiedAs !== undefined,
       );
@@ -370,17 +373,18 @@ export class SessionEngine {
       const answer = await authorization.exchange(identityToken);
       const stale = () => this.#sessionVersion !== version;
       const subject = this.#currentSubject();
-      if (stale() || !subject || !sameSubject(subject, answer.subject)) {
+      // The answer belongs to a session that is no more: give its token back.
+      const abandoned = (message: string) => {
         this.#inBackground(authorization.revoke(answer.accessToken));
-        throw new TabwardenError('ERR_SESSION_CLEARED', 'The session changed while it was being authorized');
+        return new TabwardenError('ERR_SESSION_CLEARED', message);
+      };
+      if (stale() || !subject || !sameSubject(subject, answer.subject)) {
+        throw abandoned('The session changed while it was being authorized');
       }
       const resumed = this.#session;
       const conversationId =
         resumed?.conversationId ?? (await conversations.open(answer.accessToken)).conversationId;
-      if (stale()) {
-        this.#inBackground(authorization.revoke(answer.accessToken));
-        throw new TabwardenError('ERR_SESSION_CLEARED', 'The session was cleared while it was being started');
-      }
+      if (stale()) throw abandoned('The session was cleared while it was being started');
       const record: SessionRecord = {
         subject,
         accessToken: answer.accessToken,
@@ -433,17 +437,23 @@ export class SessionEngine {
     );
   }
 
-  /** A usable token arrived in the grace window: renew, then release every waiting request. */
-  #endGrace(): void {
+  /** Closes the grace window (its timer, its deadline) and hands over the requests waiting in it. */
+  #closeGrace(): Waiter[] {
     this.#cancelGraceTimer?.();
     this.#cancelGraceTimer = undefined;
     this.#graceDeadline = undefined;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    return waiters;
+  }
+
+  /** A usable token arrived in the grace window: renew, then release every waiting request. */
+  #endGrace(): void {
+    const waiters = this.#closeGrace();
     if (this.#session) {
       delete this.#session.graceDeadline;
       this.#inBackground(this.#options.store.saveSession(this.#session));
     }
-    const waiters = this.#waiters;
-    this.#waiters = [];
     const renewal = this.#exchangeOrWait();
     renewal.then(
       (session) => waiters.forEach((waiter) => waiter.resolve(session.accessToken)),
@@ -485,12 +495,8 @@ export class SessionEngine {
     this.#identity = undefined;
     // An exchange in flight belongs to the cleared session; it fails its own stale check.
     this.#exchange = undefined;
-    this.#cancelGraceTimer?.();
-    this.#cancelGraceTimer = undefined;
-    this.#graceDeadline = undefined;
+    const waiters = this.#closeGrace();
     for (const tab of this.#tabs.values()) delete tab.verifiedAs;
-    const waiters = this.#waiters;
-    this.#waiters = [];
     const cleared = new TabwardenError('ERR_SESSION_CLEARED', `The session was cleared (${reason})`);
     for (const waiter of waiters) waiter.reject(cleared);
 

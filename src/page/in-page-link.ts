@@ -1,6 +1,6 @@
 import { systemClock, withTimeout } from '../core/clock.ts';
 import { TabwardenError } from '../core/errors.ts';
-import { PROTOCOL_VERSION, type EventMessage, type LeaderMessage, type TabApi } from '../core/protocol.ts';
+import { eventMessage, PROTOCOL_VERSION, type LeaderMessage, type TabApi } from '../core/protocol.ts';
 import { parseLeaderMessage } from '../core/validate-leader-message.ts';
 import type { WorkerConfig } from '../core/worker-config.ts';
 import type { EventSink, TabMethod, WorkerLink } from './worker-link.ts';
@@ -48,12 +48,7 @@ export class InPageLink implements WorkerLink {
         for (const { message: call } of this.#pending.values()) this.#channel.postMessage(call);
       }
       if (message?.type === 'tabwarden:event' && (message.tabId === tabId || message.tabId === '*')) {
-        const envelope: EventMessage = {
-          type: 'tabwarden:event',
-          protocol: PROTOCOL_VERSION,
-          tabId,
-          event: message.event,
-        };
+        const envelope = eventMessage(tabId, message.event);
         const ack: LeaderMessage = {
           type: 'tabwarden:ack',
           protocol: PROTOCOL_VERSION,

@@ -1,6 +1,6 @@
 import * as Comlink from 'comlink';
 import { TabwardenError } from '../core/errors.ts';
-import { PROTOCOL_VERSION, type TabApi } from '../core/protocol.ts';
+import { eventMessage, PROTOCOL_VERSION, reconnectRequest, type TabApi } from '../core/protocol.ts';
 import { parseEventMessage } from '../core/validate-message.ts';
 import { callWithTimeout } from './call-with-timeout.ts';
 import type { EventSink, TabMethod, WorkerLink } from './worker-link.ts';
@@ -60,8 +60,7 @@ export class SharedWorkerLink implements WorkerLink {
       'The SharedWorker stopped; the call is retried on a new one',
     );
     for (const fail of this.#inFlight) fail(gone);
-    const event = { type: 'identity-token-requested' as const, sessionVersion: 0 };
-    void this.#sink({ type: 'tabwarden:event', protocol: PROTOCOL_VERSION, tabId: this.#tabId, event });
+    void this.#sink(eventMessage(this.#tabId, reconnectRequest(0)));
   }
 
   call<M extends TabMethod>(

@@ -4,7 +4,9 @@
 import { within } from '../core/clock.ts';
 import {
   ACK_BOUND_MS,
+  eventMessage,
   PROTOCOL_VERSION,
+  reconnectRequest,
   type EventMessage,
   type LeaderMessage,
   type TabApi,
@@ -61,11 +63,11 @@ export async function startLeader(
 
   const sendEvent = (tabId: string, event: WorkerEvent): Promise<void> => {
     if (tabId === ownTabId) {
-      return Promise.resolve(ownSink({ type: 'tabwarden:event', protocol: PROTOCOL_VERSION, tabId, event }));
+      return Promise.resolve(ownSink(eventMessage(tabId, event)));
     }
     const ackId = crypto.randomUUID();
     const confirmed = new Promise<void>((resolve) => acks.set(ackId, resolve));
-    post({ type: 'tabwarden:event', protocol: PROTOCOL_VERSION, tabId, event, ackId });
+    post({ ...eventMessage(tabId, event), ackId });
     return within(confirmed, ACK_BOUND_MS).finally(() => acks.delete(ackId));
   };
 
@@ -99,15 +101,9 @@ export async function startLeader(
     call: (method, args) => invoke(ownTabId, method, args),
     announce() {
       // R10: a new leader knows no tab yet.
-      const event: WorkerEvent = { type: 'identity-token-requested', sessionVersion: engine.sessionVersion };
-      post({
-        type: 'tabwarden:event',
-        protocol: PROTOCOL_VERSION,
-        tabId: '*',
-        event,
-        ackId: crypto.randomUUID(),
-      });
-      void ownSink({ type: 'tabwarden:event', protocol: PROTOCOL_VERSION, tabId: ownTabId, event });
+      const event = reconnectRequest(engine.sessionVersion);
+      post({ ...eventMessage('*', event), ackId: crypto.randomUUID() });
+      void ownSink(eventMessage(ownTabId, event));
     },
     close: () => channel.removeEventListener('message', onMessage),
   };

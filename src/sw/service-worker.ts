@@ -1,6 +1,6 @@
 // The service worker entry (R11's first choice): one engine for every tab of the origin.
 // Registered by the page stub with workbox-window as `tabwarden-sw.js?config=...`.
-import { PROTOCOL_VERSION, type EventMessage } from '../core/protocol.ts';
+import { eventMessage, reconnectRequest, type EventMessage } from '../core/protocol.ts';
 import { parseConnectMessage } from '../core/validate-message.ts';
 import { decodeWorkerConfig } from '../core/worker-config.ts';
 import { createEngine } from './create-engine.ts';
@@ -60,10 +60,7 @@ sw.addEventListener('message', (event) => {
 // R10: a (re)started worker knows no tab yet; ask every window it controls to reconnect and
 // re-present its in-memory identity token, so broadcasts (a logout elsewhere) reach idle tabs too.
 async function askTabsToReconnect(): Promise<void> {
-  const { sessionVersion } = await engine;
-  const event = { type: 'identity-token-requested' as const, sessionVersion };
-  for (const client of await sw.clients.matchAll({ type: 'window' })) {
-    client.postMessage({ type: 'tabwarden:event', protocol: PROTOCOL_VERSION, tabId: '*', event });
-  }
+  const message = eventMessage('*', reconnectRequest((await engine).sessionVersion));
+  for (const client of await sw.clients.matchAll({ type: 'window' })) client.postMessage(message);
 }
 void askTabsToReconnect();

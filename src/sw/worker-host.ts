@@ -2,7 +2,7 @@ import * as Comlink from 'comlink';
 import { within } from '../core/clock.ts';
 import {
   ACK_BOUND_MS,
-  PROTOCOL_VERSION,
+  eventMessage,
   type ConnectMessage,
   type EventMessage,
   type TabApi,
@@ -57,13 +57,7 @@ export class WorkerHost {
     const firstCall = new Promise<void>((resolve) => (settled = resolve));
     const api = createTabApi(engine, tabId);
     engine.subscribe(tabId, async (event) => {
-      const message = {
-        type: 'tabwarden:event' as const,
-        protocol: PROTOCOL_VERSION,
-        tabId: connect.tabId,
-        event,
-      };
-      if (!(await send(message))) engine.disconnectTab(tabId);
+      if (!(await send(eventMessage(connect.tabId, event)))) engine.disconnectTab(tabId);
     });
     // A restarted worker forgot the tab: take the token it brought before the call, which would
     // otherwise be refused and retried (R10). The call's own outcome reports any refusal.
