@@ -14,6 +14,11 @@ export interface Subject {
   sub: string;
 }
 
+/** True when `a` and `b` name the same user (issuer and subject). */
+export function sameSubject(a: Subject, b: Subject): boolean {
+  return a.iss === b.iss && a.sub === b.sub;
+}
+
 /** Why a session was cleared. */
 export type ClearReason =
   /** `clearSession()` was called in some tab. */

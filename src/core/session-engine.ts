@@ -2,16 +2,17 @@ import type { AuthorizationClient } from './authorization-client.ts';
 import { systemClock, within, type Clock } from './clock.ts';
 import type { ConversationClient } from './conversation-client.ts';
 import { TabwardenError } from './errors.ts';
-import type {
-  ClearReason,
-  ConversationEntry,
-  ConversationInfo,
-  IdentityClaims,
-  StreamGrant,
-  Subject,
-  TabListener,
-  TabState,
-  WorkerEvent,
+import {
+  sameSubject,
+  type ClearReason,
+  type ConversationEntry,
+  type ConversationInfo,
+  type IdentityClaims,
+  type StreamGrant,
+  type Subject,
+  type TabListener,
+  type TabState,
+  type WorkerEvent,
 } from './protocol.ts';
 import type { SessionRecord, SessionStore } from './store.ts';
 import type { IdentityTokenVerifier, VerifiedIdentity } from './verify-identity-token.ts';
@@ -40,10 +41,6 @@ interface TabRecord {
 interface Waiter {
   resolve(accessToken: string): void;
   reject(error: unknown): void;
-}
-
-function sameSubject(a: Subject, b: Subject): boolean {
-  return a.iss === b.iss && a.sub === b.sub;
 }
 
 function subjectOf(claims: VerifiedIdentity): Subject {

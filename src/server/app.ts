@@ -5,7 +5,8 @@ import { cors } from 'hono/cors';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { IdentityTokenError, TabwardenError } from '../core/errors.ts';
-import type { Subject } from '../core/protocol.ts';
+import { sameSubject, type Subject } from '../core/protocol.ts';
+import { isRecord } from '../core/validate-message.ts';
 import type {
   ConversationResponse,
   EntriesResponse,
@@ -69,10 +70,8 @@ async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
   } catch {
     throw badRequest('The body is not valid JSON');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw badRequest('The body must be a JSON object');
-  }
-  return value as Record<string, unknown>;
+  if (!isRecord(value)) throw badRequest('The body must be a JSON object');
+  return value;
 }
 
 function parseSeq(value: string | undefined, what: string): number {
@@ -87,10 +86,6 @@ function rateLimited(retryAfterSeconds: number, what: string): ApiError {
   return new ApiError(429, 'ERR_RATE_LIMITED', `Too many exchanges from this ${what}; retry later`, {
     headers: { 'retry-after': String(retryAfterSeconds) },
   });
-}
-
-function sameSubject(a: Subject, b: Subject): boolean {
-  return a.iss === b.iss && a.sub === b.sub;
 }
 
 /**
@@ -126,9 +121,10 @@ export function createApp(services: AppServices): Hono<AppEnv> {
     return c.json({ code: 'ERR_SERVER', message: 'The server is shutting down' }, 503);
   });
   app.use('*', async (c, next) => {
-    options.onRequest({ method: c.req.method, path: c.req.path });
+    const answered = options.onRequest({ method: c.req.method, path: c.req.path });
     const started = performance.now();
     await next();
+    answered?.(c.res.status);
     // On the answer's own headers: `c.header()` after the handler would rebuild the answer as a
     // stream-bodied Response, which @hono/node-server then writes out the slow way.
     c.res.headers.set('x-content-type-options', 'nosniff');

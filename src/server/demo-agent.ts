@@ -40,11 +40,6 @@ export class DemoAgent {
     this.#pending.add(cancel);
   }
 
-  /** Replies not yet sent. */
-  get pending(): number {
-    return this.#pending.size;
-  }
-
   /** Cancels every scheduled reply. */
   stop(): void {
     this.#stopped = true;

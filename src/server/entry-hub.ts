@@ -36,11 +36,4 @@ export class EntryHub {
     // A copy, so a listener that unsubscribes (the stream ends) does not disturb the loop.
     for (const listener of [...(this.#listeners.get(conversationId) ?? [])]) listener(event);
   }
-
-  /** Number of live listeners, for tests and shutdown checks. */
-  get size(): number {
-    let count = 0;
-    for (const set of this.#listeners.values()) count += set.size;
-    return count;
-  }
 }

@@ -2,7 +2,6 @@
 // flags and TABWARDEN_* environment variables; see `--help` and docs/server.md.
 import { describeConfig, parseConfig, usage } from './config.ts';
 import { startServer } from './index.ts';
-import { createRedactingLogger } from './log.ts';
 
 async function main(): Promise<void> {
   let parsed;
@@ -17,7 +16,8 @@ async function main(): Promise<void> {
     console.log(usage());
     return;
   }
-  const log = createRedactingLogger((line) => console.log(line));
+  // The server redacts its lines itself; the terminal gets them with a time.
+  const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
   const server = await startServer({ ...parsed.options, log });
   console.log('tabwarden reference server');
   for (const line of describeConfig(server.options, server.issuer)) console.log(`  ${line}`);

@@ -74,16 +74,17 @@ export interface ServerOptions {
   log?: Logger;
   /**
    * Called for every request as it arrives, before any handling (tests count requests with it,
-   * e.g. that five tabs make one exchange). Gets the method and the path, never a query or body.
+   * e.g. that five tabs make one exchange). Gets the method and the path, never a query or body;
+   * may return a function that gets the answer's status once the request is answered.
    */
-  onRequest?: (request: { method: string; path: string }) => void;
+  onRequest?: (request: { method: string; path: string }) => ((status: number) => void) | void;
 }
 
 /** {@link ServerOptions} with every default filled in. */
-export type ResolvedServerOptions = Required<
-  Omit<ServerOptions, 'issuer' | 'jwks' | 'jwksFile' | 'jwksUrl' | 'audience'>
-> &
-  Pick<ServerOptions, 'issuer' | 'jwks' | 'jwksFile' | 'jwksUrl' | 'audience'>;
+// `log` stays as given: without one, the server builds no log lines at all.
+type Unresolved = 'issuer' | 'jwks' | 'jwksFile' | 'jwksUrl' | 'audience' | 'log';
+export type ResolvedServerOptions = Required<Omit<ServerOptions, Unresolved>> &
+  Pick<ServerOptions, Unresolved>;
 
 /** Fills in defaults and refuses values that make no sense, before anything is opened. */
 export function resolveServerOptions(options: ServerOptions): ResolvedServerOptions {
@@ -109,7 +110,6 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     sseHeartbeatMs: options.sseHeartbeatMs ?? 15_000,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 10_000,
     clock: options.clock ?? systemClock,
-    log: options.log ?? (() => {}),
     onRequest: options.onRequest ?? (() => {}),
   };
   const keysets = [resolved.jwks, resolved.jwksFile, resolved.jwksUrl].filter((k) => k !== undefined);

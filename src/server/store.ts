@@ -279,10 +279,6 @@ export class ServerStore {
     return toEntry(row);
   }
 
-  get isOpen(): boolean {
-    return this.#db.open;
-  }
-
   /** Closes the database; the WAL is checkpointed into the main file. Idempotent. */
   close(): void {
     if (this.#db.open) this.#db.close();

@@ -73,10 +73,6 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-// The reference server's request log line: "<METHOD> <path> <status> <ms>ms" (src/server/app.ts),
-// written once a request is answered: where the status of a recorded request comes from.
-const REQUEST_LINE = /^([A-Z]+) (\/\S*) (\d{3}) \d+(?:\.\d+)?ms$/;
-
 /**
  * Starts the reference server for a test: a free port on 127.0.0.1, an in-memory database, a
  * temporary data folder, demo mode (its identity provider mints tokens), no rate limits, a
@@ -114,20 +110,15 @@ export async function startTestServer(options: StartTestServerOptions = {}): Pro
   const recorded: RecordedRequest[] = [];
   // Counting happens here, as each request arrives (before any handling), so a request still in
   // flight — say, one exchange five tabs wait on — is already counted.
+  // The status is filled in once the request is answered.
   const onRequest = (request: { method: string; path: string }) => {
-    recorded.push({ method: request.method, path: request.path });
-    forwardRequest?.(request);
-  };
-  // The status comes from the log line written when a request is answered: it goes to the
-  // oldest unanswered request with the same method and path.
-  const log = (line: string) => {
-    const match = REQUEST_LINE.exec(line);
-    if (match) {
-      const [, method, path, status] = match;
-      const request = recorded.find((r) => r.status === undefined && r.method === method && r.path === path);
-      if (request) request.status = Number(status);
-    }
-    forward?.(line);
+    const entry: RecordedRequest = { method: request.method, path: request.path };
+    recorded.push(entry);
+    const forwarded = forwardRequest?.(request);
+    return (status: number) => {
+      entry.status = status;
+      forwarded?.(status);
+    };
   };
   const keysetGiven =
     serverOptions.jwks !== undefined ||
@@ -152,7 +143,7 @@ export async function startTestServer(options: StartTestServerOptions = {}): Pro
       ...(temporaryDir ? { dataDir: temporaryDir } : {}),
       port: 0,
       host: '127.0.0.1',
-      log,
+      ...(forward ? { log: forward } : {}),
       onRequest,
     });
   } catch (error) {
