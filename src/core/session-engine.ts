@@ -16,6 +16,7 @@ import {
 } from './protocol.ts';
 import type { SessionRecord, SessionStore } from './store.ts';
 import type { IdentityTokenVerifier, VerifiedIdentity } from './verify-identity-token.ts';
+import { DEFAULT_GRACE_MS } from './worker-config.ts';
 
 /** What the engine is built from. Everything with a side effect is injected. */
 export interface SessionEngineOptions {
@@ -91,7 +92,7 @@ export class SessionEngine {
   private constructor(options: SessionEngineOptions) {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
-    this.#graceMs = options.graceMs ?? 30_000;
+    this.#graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
     this.#ackTimeoutMs = options.ackTimeoutMs ?? 2_000;
     this.#maxMessageLength = options.maxMessageLength ?? 4_000;
   }

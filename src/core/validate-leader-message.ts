@@ -1,9 +1,7 @@
 // The in-page transport's messages (R11's last resort), checked apart from the others so that
 // only the pages and leaders that use that transport load the check.
 import { PROTOCOL_VERSION, type LeaderMessage } from './protocol.ts';
-import { isRecord, isText, parseWorkerEvent } from './validate-message.ts';
-
-const isId = (value: unknown): value is string => isText(value) && value.length <= 100;
+import { isId, isRecord, isText, parseWorkerEvent } from './validate-message.ts';
 
 /** The in-page transport message in `data`, if it is a well-formed one of this protocol version. */
 export function parseLeaderMessage(data: unknown): LeaderMessage | undefined {

@@ -17,10 +17,15 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** A safe integer of at least 0. */
 const isWholeNumber = (value: unknown): value is number =>
   Number.isSafeInteger(value) && (value as number) >= 0;
+
 /** A non-empty string. */
 export const isText = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
+
+/** A tab's or a call's id: a non-empty string of at most 100 characters. */
+export const isId = (value: unknown): value is string => isText(value) && value.length <= 100;
 
 /**
  * The connect message a tab sends the worker, if `data` is one from `origin` and `origin` is the
@@ -33,7 +38,7 @@ export function parseConnectMessage(
 ): ConnectMessage | undefined {
   if (origin !== ownOrigin || !isRecord(data)) return undefined;
   if (data.type !== 'tabwarden:connect' || data.protocol !== PROTOCOL_VERSION) return undefined;
-  if (!isText(data.tabId) || data.tabId.length > 100) return undefined;
+  if (!isId(data.tabId)) return undefined;
   const connect: ConnectMessage = { type: data.type, protocol: data.protocol, tabId: data.tabId };
   if (data.listen === true) connect.listen = true;
   const restore = data.restore;

@@ -1,6 +1,6 @@
 import { Workbox } from 'workbox-window';
 import { TabwardenError } from '../core/errors.ts';
-import { encodeWorkerConfig, type WorkerConfig } from '../core/worker-config.ts';
+import { DEFAULT_GRACE_MS, encodeWorkerConfig, type WorkerConfig } from '../core/worker-config.ts';
 import { scriptUrl } from './script-url.ts';
 import { ServiceWorkerLink } from './service-worker-link.ts';
 import { Tabwarden, type TabwardenClientOptions } from './tabwarden.ts';
@@ -49,7 +49,7 @@ export async function createTabwarden(options: TabwardenOptions): Promise<Tabwar
   const tabwarden = new Tabwarden(await chooseLink(options, tabId, sink), {
     ...options,
     serverUrl: new URL(options.worker.serverUrl, location.href).href,
-    graceMs: options.worker.graceMs ?? 30_000,
+    graceMs: options.worker.graceMs ?? DEFAULT_GRACE_MS,
   });
   client.current = tabwarden;
   await tabwarden.connect();
