@@ -19,12 +19,19 @@ for (const [name, bundle] of Object.entries(bundleEntries)) {
     .filter((file): file is Rolldown.OutputChunk => file.type === 'chunk')
     // The entry first, then its chunks.
     .sort((a, b) => Number(b.isEntry) - Number(a.isEntry));
+  const entryImports = new Set(chunks.find((chunk) => chunk.isEntry)?.imports);
   for (const chunk of chunks) {
     const code = Buffer.from(chunk.code);
     report.push({
       bundle: chunk.isEntry ? chunk.fileName : `  └ ${chunk.fileName}`,
       side: bundle.side,
-      loads: chunk.isEntry ? 'entry' : chunk.isDynamicEntry ? 'import()' : 'with entry',
+      loads: chunk.isEntry
+        ? 'entry'
+        : chunk.isDynamicEntry
+          ? 'import()'
+          : entryImports.has(chunk.fileName)
+            ? 'with entry'
+            : 'with import()',
       bytes: code.length,
       gzip: gzipSync(code).length,
     });

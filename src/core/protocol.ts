@@ -184,19 +184,6 @@ export interface EventMessage {
   ackId?: number;
 }
 
-/** The {@link EventMessage} carrying `event` to `tabId` (`'*'`: every tab). */
-export function eventMessage(tabId: string, event: WorkerEvent): EventMessage {
-  return { type: 'tabwarden:event', protocol: PROTOCOL_VERSION, tabId, event };
-}
-
-/**
- * What a worker (or leader) that just started asks of every tab: reconnect and re-present the
- * in-memory identity token (R10).
- */
-export function reconnectRequest(sessionVersion: number): WorkerEvent {
-  return { type: 'identity-token-requested', sessionVersion };
-}
-
 /** The longest a host waits for a tab to confirm an event (the engine stops waiting sooner). */
 export const ACK_BOUND_MS = 5_000;
 

@@ -1,6 +1,7 @@
 import { systemClock, withTimeout } from '../core/clock.ts';
 import { TabwardenError } from '../core/errors.ts';
-import { eventMessage, PROTOCOL_VERSION, type LeaderMessage, type TabApi } from '../core/protocol.ts';
+import { eventMessage } from '../core/event-message.ts';
+import { PROTOCOL_VERSION, type LeaderMessage, type TabApi } from '../core/protocol.ts';
 import { parseLeaderMessage } from '../core/validate-leader-message.ts';
 import type { WorkerConfig } from '../core/worker-config.ts';
 import type { EventSink, TabMethod, WorkerLink } from './worker-link.ts';

@@ -1,6 +1,7 @@
 import * as Comlink from 'comlink';
 import { TabwardenError } from '../core/errors.ts';
-import { eventMessage, PROTOCOL_VERSION, reconnectRequest, type TabApi } from '../core/protocol.ts';
+import { eventMessage, reconnectRequest } from '../core/event-message.ts';
+import { PROTOCOL_VERSION, type TabApi } from '../core/protocol.ts';
 import { parseEventMessage } from '../core/validate-message.ts';
 import { callWithTimeout } from './call-with-timeout.ts';
 import type { EventSink, TabMethod, WorkerLink } from './worker-link.ts';

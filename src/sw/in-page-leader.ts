@@ -2,11 +2,10 @@
 // the other tabs over a BroadcastChannel. Loaded with a dynamic import only by the leader, so
 // jose and the engine never weigh on the page stub.
 import { within } from '../core/clock.ts';
+import { eventMessage, reconnectRequest } from '../core/event-message.ts';
 import {
   ACK_BOUND_MS,
-  eventMessage,
   PROTOCOL_VERSION,
-  reconnectRequest,
   type EventMessage,
   type LeaderMessage,
   type TabApi,

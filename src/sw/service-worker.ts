@@ -1,6 +1,7 @@
 // The service worker entry (R11's first choice): one engine for every tab of the origin.
 // Registered by the page stub with workbox-window as `tabwarden-sw.js?config=...`.
-import { eventMessage, reconnectRequest, type EventMessage } from '../core/protocol.ts';
+import { eventMessage, reconnectRequest } from '../core/event-message.ts';
+import type { EventMessage } from '../core/protocol.ts';
 import { parseConnectMessage } from '../core/validate-message.ts';
 import { decodeWorkerConfig } from '../core/worker-config.ts';
 import { createEngine } from './create-engine.ts';

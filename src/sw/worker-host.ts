@@ -1,12 +1,7 @@
 import * as Comlink from 'comlink';
 import { within } from '../core/clock.ts';
-import {
-  ACK_BOUND_MS,
-  eventMessage,
-  type ConnectMessage,
-  type EventMessage,
-  type TabApi,
-} from '../core/protocol.ts';
+import { eventMessage } from '../core/event-message.ts';
+import { ACK_BOUND_MS, type ConnectMessage, type EventMessage, type TabApi } from '../core/protocol.ts';
 import type { SessionEngine } from '../core/session-engine.ts';
 import { createTabApi } from '../core/tab-api.ts';
 
