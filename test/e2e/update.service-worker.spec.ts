@@ -12,7 +12,9 @@ import { expect, test } from './harness.ts';
 const bundlesDir = mkdtempSync(join(tmpdir(), 'tabwarden-bundles-'));
 cpSync('dist/bundles', bundlesDir, { recursive: true });
 test.use({ serverOptions: { bundlesDir } });
-test.afterAll(() => rmSync(bundlesDir, { recursive: true, force: true }));
+// Removed when the worker process ends, not in afterAll: with fully parallel tests a worker runs
+// afterAll after each test it ran, and may then run another test of this file (module not reloaded).
+process.once('exit', () => rmSync(bundlesDir, { recursive: true, force: true }));
 
 /** Makes the next version of the worker script take over, and waits until every tab saw it. */
 async function updateWorker(tabs: Page[]): Promise<void> {
