@@ -7,6 +7,7 @@ export { ManualClock } from './manual-clock.ts';
 export {
   CHROMIUM_ARGS,
   DEBIAN_CHROMIUM_PATH,
+  chromiumPath,
   chromiumLaunchOptions,
   launchChromium,
 } from './browser/launch-chromium.ts';

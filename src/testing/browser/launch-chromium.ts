@@ -18,9 +18,25 @@ export const CHROMIUM_ARGS: readonly string[] = Object.freeze([
   '--disable-sync',
 ]);
 
+/**
+ * The Chromium the tests run: `TABWARDEN_CHROMIUM` if set (a Chrome or Chromium you already
+ * have), else {@link DEBIAN_CHROMIUM_PATH}. The Playwright config, `npm run bench` and the
+ * test kit all launch this one.
+ *
+ * @example
+ * ```ts
+ * // TABWARDEN_CHROMIUM=/opt/google/chrome/chrome npx playwright test
+ * import { chromiumPath } from 'tabwarden/testing';
+ * console.log(chromiumPath());
+ * ```
+ */
+export function chromiumPath(env: Record<string, string | undefined> = process.env): string {
+  return env.TABWARDEN_CHROMIUM?.trim() || DEBIAN_CHROMIUM_PATH;
+}
+
 /** Options for {@link launchChromium} and {@link chromiumLaunchOptions}. */
 export interface ChromiumOptions {
-  /** The Chromium binary. Default {@link DEBIAN_CHROMIUM_PATH}. */
+  /** The Chromium binary. Default {@link chromiumPath}: `TABWARDEN_CHROMIUM`, else Debian's. */
   executablePath?: string;
   /** Default true. */
   headless?: boolean;
@@ -46,7 +62,7 @@ export interface ChromiumOptions {
  */
 export function chromiumLaunchOptions(options: ChromiumOptions = {}): LaunchOptions {
   return {
-    executablePath: options.executablePath ?? DEBIAN_CHROMIUM_PATH,
+    executablePath: options.executablePath ?? chromiumPath(),
     headless: options.headless ?? true,
     args: [...CHROMIUM_ARGS, ...(options.extraArgs ?? [])],
   };
