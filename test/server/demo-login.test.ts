@@ -65,7 +65,12 @@ describe('demo login', () => {
     const signOut = await request(server, 'DELETE', '/demo/session', { headers: { cookie } });
     expect(signOut.status).toBe(200);
     expect(signOut.headers.get('set-cookie')).toMatch(new RegExp(`^${DEMO_SESSION_COOKIE}=;.*Max-Age=0`));
-    for (const headers of [{}, { cookie: `${DEMO_SESSION_COOKIE}=${'A'.repeat(43)}` }, { cookie }]) {
+    const attempts: Record<string, string>[] = [
+      {},
+      { cookie: `${DEMO_SESSION_COOKIE}=${'A'.repeat(43)}` },
+      { cookie },
+    ];
+    for (const headers of attempts) {
       const refused = await request(server, 'POST', '/demo/session/identity-token', { headers });
       expect(refused.status).toBe(401);
       expect(refused.body).toEqual({ code: 'ERR_NO_SESSION', message: 'Not signed in to the demo app' });
