@@ -1,0 +1,144 @@
+// The demo portal (public/) as a visitor uses it, in real Chromium: its own login is a cookie
+// session every tab shares, so a tab opened later presents a token by itself
+// (identityTokenProvider) and shows the conversation with no click (R3); a timeline shows every
+// tab's events; a sign-out in one tab clears every tab and the app's session (R7); the chat
+// panel's timestamps stay readable in light and dark.
+//
+// Set TABWARDEN_PORTAL_SCREENSHOT=docs/portal.png to write the README's screenshot.
+import { fileURLToPath } from 'node:url';
+import type { BrowserContext, Page } from '@playwright/test';
+import { DEMO_SESSION_COOKIE } from '../../src/server/demo-login.ts';
+import { contrastRatio, renderedColours } from './contrast.ts';
+import { expect, test } from './harness.ts';
+
+const portalDir = fileURLToPath(new URL('../../public/', import.meta.url));
+test.use({ serverOptions: { staticDir: portalDir } });
+
+const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]+/;
+/** The cookie's path: the login routes only (src/server/demo-login.ts). */
+const loginUrl = (serverUrl: string) => `${serverUrl}/demo/session`;
+
+async function openPortal(context: BrowserContext, url: string): Promise<Page> {
+  const tab = await context.newPage();
+  await tab.goto(`${url}/`);
+  await expect(tab.locator('#connection-state')).toHaveText('Ready');
+  return tab;
+}
+
+async function signIn(tab: Page, user: string): Promise<void> {
+  await tab.getByLabel('User name').fill(user);
+  await tab.getByRole('button', { name: 'Sign in' }).click();
+  await expect(tab.locator('#who')).toHaveText(user);
+}
+
+const chatPanel = (tab: Page) => tab.locator('tabwarden-chat-panel');
+const timelineRows = (tab: Page, from: string, event: string) =>
+  tab.locator(`#timeline .timeline-row[data-tab="${from}"]`).filter({ hasText: event });
+
+test('R3: a tab opened after sign-in joins from the shared app login with no click and shows the conversation', async ({
+  context,
+  testServer,
+}) => {
+  const first = await openPortal(context, testServer.url);
+  await expect(first.locator('#tab-label')).toHaveText('Tab 1');
+  await signIn(first, 'alice');
+  // Signed in, the portal opens the conversation.
+  await expect(chatPanel(first)).toHaveAttribute('open');
+  await chatPanel(first).getByRole('textbox', { name: 'Message' }).fill('Hello from tab 1');
+  await chatPanel(first).getByRole('button', { name: 'Send' }).click();
+  await expect(chatPanel(first).locator('.entry.agent')).toContainText('Hello from tab 1');
+
+  // The second tab: nothing is typed or clicked in it.
+  const second = await openPortal(context, testServer.url);
+  await expect(second.locator('#tab-label')).toHaveText('Tab 2');
+  await expect(second.locator('#who')).toHaveText('alice');
+  await expect(chatPanel(second)).toHaveAttribute('open');
+  await expect(chatPanel(second).locator('.entry.user')).toContainText('Hello from tab 1');
+  await expect(chatPanel(second).locator('.entry.agent')).toContainText('Hello from tab 1');
+  // It joined the session: one exchange for both tabs (R4).
+  expect(testServer.exchangeCount()).toBe(1);
+
+  // Tab 1's timeline shows what tab 2 got, and when.
+  await expect(timelineRows(first, 'Tab 2', 'onEmbeddedMessagingReady')).toHaveCount(1);
+  await expect(timelineRows(first, 'Tab 2', 'verified')).toContainText('as alice');
+  await expect(timelineRows(first, 'Tab 1', 'verified')).toHaveCount(1);
+  for (const tab of [first, second]) {
+    expect(await tab.locator('#timeline').textContent()).not.toMatch(JWT);
+  }
+
+  // The login is a random session id in an HttpOnly, SameSite=Strict cookie, never a token (R3).
+  const cookies = await context.cookies(loginUrl(testServer.url));
+  expect(cookies.map((cookie) => cookie.name)).toEqual([DEMO_SESSION_COOKIE]);
+  expect(cookies[0]).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/demo/session' });
+  expect(cookies[0]!.value).not.toMatch(JWT);
+  expect(cookies[0]!.value).not.toContain('alice');
+
+  const screenshot = process.env.TABWARDEN_PORTAL_SCREENSHOT;
+  if (screenshot) {
+    await first.setViewportSize({ width: 1280, height: 1180 });
+    await first.bringToFront();
+    await first.locator('#timeline').evaluate((list) => (list.scrollTop = 0));
+    await first.screenshot({ path: screenshot });
+  }
+});
+
+test('R7: signing out in one tab clears every tab and the app login; a reload stays signed out', async ({
+  context,
+  testServer,
+}) => {
+  const first = await openPortal(context, testServer.url);
+  await signIn(first, 'alice');
+  const second = await openPortal(context, testServer.url);
+  await expect(second.locator('#who')).toHaveText('alice');
+
+  await second.getByRole('button', { name: 'Sign out' }).click();
+  for (const tab of [first, second]) {
+    await expect(tab.getByRole('button', { name: 'Sign in' })).toBeVisible();
+    await expect(tab.locator('#signed-in')).toBeHidden();
+    await expect(chatPanel(tab)).not.toHaveAttribute('open');
+    await expect(tab.getByRole('button', { name: 'Chat with us' })).toHaveCount(0);
+  }
+  await expect(timelineRows(first, 'Tab 1', 'tabwarden:session-cleared')).toContainText('reason: logout');
+  await expect(timelineRows(first, 'Tab 2', 'tabwarden:session-cleared')).toContainText('reason: logout');
+
+  // The app's session is gone: no cookie, and its token route refuses.
+  expect(await context.cookies(loginUrl(testServer.url))).toEqual([]);
+  const refused = await context.request.post(`${loginUrl(testServer.url)}/identity-token`);
+  expect(refused.status()).toBe(401);
+  expect((await refused.json()).code).toBe('ERR_NO_SESSION');
+
+  await first.reload();
+  await expect(first.locator('#connection-state')).toHaveText('Ready');
+  await expect(timelineRows(first, 'Tab 1', 'no app session')).toHaveCount(1);
+  await expect(first.getByRole('button', { name: 'Sign in' })).toBeVisible();
+  expect(testServer.exchangeCount()).toBe(1);
+});
+
+test('the chat panel timestamps have a contrast of at least 4.5:1 in light and dark colour schemes', async ({
+  context,
+  testServer,
+}) => {
+  const tab = await openPortal(context, testServer.url);
+  await signIn(tab, 'alice');
+  await chatPanel(tab).getByRole('textbox', { name: 'Message' }).fill('hello');
+  await chatPanel(tab).getByRole('button', { name: 'Send' }).click();
+  await expect(chatPanel(tab).locator('.entry.agent .time')).toHaveCount(1);
+  const ratios: Record<string, number> = {};
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await tab.emulateMedia({ colorScheme });
+    for (const role of ['user', 'agent'] as const) {
+      const colours = await renderedColours(chatPanel(tab).locator(`.entry.${role} .time`));
+      ratios[`${colorScheme} ${role}`] = Number(contrastRatio(colours).toFixed(2));
+    }
+  }
+  // Proof the scheme really switched: the user bubble is light in one, dark in the other.
+  await tab.emulateMedia({ colorScheme: 'light' });
+  const light = await renderedColours(chatPanel(tab).locator('.entry.user .time'));
+  await tab.emulateMedia({ colorScheme: 'dark' });
+  const dark = await renderedColours(chatPanel(tab).locator('.entry.user .time'));
+  expect(light.backgrounds[0]).not.toEqual(dark.backgrounds[0]);
+  for (const [where, ratio] of Object.entries(ratios)) {
+    expect(ratio, `${where}: ${JSON.stringify(ratios)}`).toBeGreaterThanOrEqual(4.5);
+  }
+  test.info().annotations.push({ type: 'contrast', description: JSON.stringify(ratios) });
+});
