@@ -83,7 +83,11 @@ export function createTimeline(list, tabNumber) {
     label.textContent = row.tab;
     const name = document.createElement('span');
     name.className = 'timeline-name';
-    name.textContent = row.name;
+    // Long camel-case names (onEmbeddedMessagingButtonCreated) may wrap between their words.
+    row.name.split(/(?<=[a-z])(?=[A-Z])|(?<=:)/).forEach((part, index) => {
+      if (index > 0) name.append(document.createElement('wbr'));
+      name.append(part);
+    });
     const detail = document.createElement('span');
     detail.className = 'timeline-detail';
     detail.textContent = row.detail;
