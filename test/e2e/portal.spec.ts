@@ -55,6 +55,10 @@ test('R3: a tab opened after sign-in joins from the shared app login with no cli
   await expect(chatPanel(second)).toHaveAttribute('open');
   await expect(chatPanel(second).locator('.entry.user')).toContainText('Hello from tab 1');
   await expect(chatPanel(second).locator('.entry.agent')).toContainText('Hello from tab 1');
+  // Chat in one tab, the message shows in both.
+  await chatPanel(second).getByRole('textbox', { name: 'Message' }).fill('And hello from tab 2');
+  await chatPanel(second).getByRole('button', { name: 'Send' }).click();
+  await expect(chatPanel(first).locator('.entry.user').nth(1)).toContainText('And hello from tab 2');
   // It joined the session: one exchange for both tabs (R4).
   expect(testServer.exchangeCount()).toBe(1);
 
@@ -75,7 +79,8 @@ test('R3: a tab opened after sign-in joins from the shared app login with no cli
 
   const screenshot = process.env.TABWARDEN_PORTAL_SCREENSHOT;
   if (screenshot) {
-    await first.setViewportSize({ width: 1280, height: 1180 });
+    await expect(chatPanel(first).locator('.entry.agent').nth(1)).toContainText('And hello from tab 2');
+    await first.setViewportSize({ width: 1280, height: 960 });
     await first.bringToFront();
     await first.locator('#timeline').evaluate((list) => (list.scrollTop = 0));
     await first.screenshot({ path: screenshot });
