@@ -14,6 +14,9 @@ import { expect, test } from './harness.ts';
 const portalDir = fileURLToPath(new URL('../../public/', import.meta.url));
 test.use({ serverOptions: { staticDir: portalDir } });
 
+// A first load installs the worker, and a join is a few worker and server round trips: on a
+// loaded machine both take longer than expect's default.
+const SLOW = { timeout: 15_000 };
 const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]+/;
 /** The cookie's path: the login routes only (src/server/demo-login.ts). */
 const loginUrl = (serverUrl: string) => `${serverUrl}/demo/session`;
@@ -21,7 +24,7 @@ const loginUrl = (serverUrl: string) => `${serverUrl}/demo/session`;
 async function openPortal(context: BrowserContext, url: string): Promise<Page> {
   const tab = await context.newPage();
   await tab.goto(`${url}/`);
-  await expect(tab.locator('#connection-state')).toHaveText('Ready');
+  await expect(tab.locator('#connection-state')).toHaveText('Ready', SLOW);
   return tab;
 }
 
@@ -46,14 +49,14 @@ test('R3: a tab opened after sign-in joins from the shared app login with no cli
   await expect(chatPanel(first)).toHaveAttribute('open');
   await chatPanel(first).getByRole('textbox', { name: 'Message' }).fill('Hello from tab 1');
   await chatPanel(first).getByRole('button', { name: 'Send' }).click();
-  await expect(chatPanel(first).locator('.entry.agent')).toContainText('Hello from tab 1');
+  await expect(chatPanel(first).locator('.entry.agent')).toContainText('Hello from tab 1', SLOW);
 
   // The second tab: nothing is typed or clicked in it.
   const second = await openPortal(context, testServer.url);
   await expect(second.locator('#tab-label')).toHaveText('Tab 2');
-  await expect(second.locator('#who')).toHaveText('alice');
+  await expect(second.locator('#who')).toHaveText('alice', SLOW);
   await expect(chatPanel(second)).toHaveAttribute('open');
-  await expect(chatPanel(second).locator('.entry.user')).toContainText('Hello from tab 1');
+  await expect(chatPanel(second).locator('.entry.user')).toContainText('Hello from tab 1', SLOW);
   await expect(chatPanel(second).locator('.entry.agent')).toContainText('Hello from tab 1');
   // Chat in one tab, the message shows in both.
   await chatPanel(second).getByRole('textbox', { name: 'Message' }).fill('And hello from tab 2');
@@ -94,7 +97,7 @@ test('R7: signing out in one tab clears every tab and the app login; a reload st
   const first = await openPortal(context, testServer.url);
   await signIn(first, 'alice');
   const second = await openPortal(context, testServer.url);
-  await expect(second.locator('#who')).toHaveText('alice');
+  await expect(second.locator('#who')).toHaveText('alice', SLOW);
 
   await second.getByRole('button', { name: 'Sign out' }).click();
   for (const tab of [first, second]) {
@@ -113,7 +116,7 @@ test('R7: signing out in one tab clears every tab and the app login; a reload st
   expect((await refused.json()).code).toBe('ERR_NO_SESSION');
 
   await first.reload();
-  await expect(first.locator('#connection-state')).toHaveText('Ready');
+  await expect(first.locator('#connection-state')).toHaveText('Ready', SLOW);
   await expect(timelineRows(first, 'Tab 1', 'no app session')).toHaveCount(1);
   await expect(first.getByRole('button', { name: 'Sign in' })).toBeVisible();
   expect(testServer.exchangeCount()).toBe(1);
