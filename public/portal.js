@@ -47,6 +47,8 @@ const ui = {
   renewNow: $('renew-now'),
   signOut: $('sign-out'),
   endConversation: $('end-conversation'),
+  switchForm: $('switch-form'),
+  switchName: $('switch-name'),
   message: $('account-message'),
   placeholder: $('conversation-placeholder'),
   timeline: $('timeline'),
@@ -295,6 +297,25 @@ ui.signInForm.addEventListener('submit', async (event) => {
     return;
   }
   await presentToken('sign-in');
+});
+
+ui.switchForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const sub = ui.switchName.value.trim();
+  if (!sub || sub === session.subject) {
+    say(sub ? `Already signed in as ${sub}.` : 'Enter a user name.', 'error');
+    return;
+  }
+  try {
+    // The app's login moves to the new user; the worker then clears the old session everywhere (R8).
+    await startAppSession(sub, Number(new FormData(ui.signInForm).get('lifetime')));
+    note(`switched the app's login to "${sub}"`);
+  } catch (error) {
+    say(`Could not switch: ${error.code ?? error.message}`, 'error');
+    return;
+  }
+  ui.switchName.value = '';
+  await presentToken('switch');
 });
 
 ui.renewNow.addEventListener('click', () => {
