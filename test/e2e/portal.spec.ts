@@ -13,6 +13,9 @@ import { expect, test } from './harness.ts';
 
 const portalDir = fileURLToPath(new URL('../../public/', import.meta.url));
 test.use({ serverOptions: { staticDir: portalDir } });
+// Each test is a visitor's whole story (sign in, chat, open a tab, switch or sign out): dozens of
+// worker and server round trips, which on two shared cores can outlast the suite's 30 s.
+test.describe.configure({ timeout: 60_000 });
 
 // A first load installs the worker, and a join is a few worker and server round trips: on a
 // loaded machine both take longer than expect's default.
@@ -120,6 +123,39 @@ test('R7: signing out in one tab clears every tab and the app login; a reload st
   await expect(timelineRows(first, 'Tab 1', 'no app session')).toHaveCount(1);
   await expect(first.getByRole('button', { name: 'Sign in' })).toBeVisible();
   expect(testServer.exchangeCount()).toBe(1);
+});
+
+test('R8: switching to another user in one tab moves every tab to that user by itself, leaving nothing of the first', async ({
+  context,
+  testServer,
+}) => {
+  const first = await openPortal(context, testServer.url);
+  await signIn(first, 'alice');
+  await chatPanel(first).getByRole('textbox', { name: 'Message' }).fill('A secret of alice');
+  await chatPanel(first).getByRole('button', { name: 'Send' }).click();
+  const second = await openPortal(context, testServer.url);
+  await expect(chatPanel(second).locator('.entry.user')).toContainText('A secret of alice', SLOW);
+
+  await first.getByLabel('Switch to another user').fill('bob');
+  await first.getByRole('button', { name: 'Switch' }).click();
+  for (const tab of [first, second]) {
+    await expect(tab.locator('#who')).toHaveText('bob', SLOW);
+    await expect(chatPanel(tab)).toHaveAttribute('open');
+  }
+  // Bob's conversation reaches both tabs, and nothing of alice's is left in either.
+  await chatPanel(second).getByRole('textbox', { name: 'Message' }).fill('Hi, bob here');
+  await chatPanel(second).getByRole('button', { name: 'Send' }).click();
+  for (const tab of [first, second]) {
+    await expect(chatPanel(tab).locator('.entry.agent')).toContainText('Hi, bob here', SLOW);
+    await expect(chatPanel(tab).locator('.entry')).toHaveCount(2);
+    await expect(chatPanel(tab)).not.toContainText('A secret of alice');
+  }
+  await expect(timelineRows(first, 'Tab 2', 'tabwarden:session-cleared')).toContainText(
+    'reason: user-switch',
+  );
+  await expect(timelineRows(first, 'Tab 2', 'verified').first()).toContainText('as bob');
+  // One exchange per user, whatever the number of tabs (R4).
+  expect(testServer.exchangeCount()).toBe(2);
 });
 
 test('the chat panel timestamps have a contrast of at least 4.5:1 in light and dark colour schemes', async ({
