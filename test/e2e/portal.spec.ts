@@ -74,6 +74,8 @@ test('R3: a tab opened after sign-in joins from the shared app login with no cli
   await expect(timelineRows(first, 'Tab 1', 'verified')).toHaveCount(1);
   for (const tab of [first, second]) {
     expect(await tab.locator('#timeline').textContent()).not.toMatch(JWT);
+    // The portal keeps its login in the cookie alone: nothing in the tab's storage (R3).
+    expect(await tab.evaluate(() => localStorage.length + sessionStorage.length)).toBe(0);
   }
 
   // The login is a random session id in an HttpOnly, SameSite=Strict cookie, never a token (R3).
