@@ -29,7 +29,7 @@ function selectedTransports(): readonly Transport[] {
 }
 
 // Tests of the test kit itself: they do not depend on the transport, so they run once.
-const INFRASTRUCTURE = /smoke\.spec\.ts$/;
+const INFRASTRUCTURE = /(smoke|portal)\.spec\.ts$/;
 // Behaviour only a service worker has (an update to a new version); the other projects skip the file.
 const SERVICE_WORKER_ONLY = /\.service-worker\.spec\.ts$/;
 

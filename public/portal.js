@@ -3,12 +3,16 @@
 // button into [data-tabwarden-ui] by itself. Plain browser JavaScript: no build, no inline code,
 // so the page's `default-src 'self'` policy holds.
 //
+// Signing in is the demo app's own login: a cookie session (HttpOnly, a random id the server maps
+// to the user) that every tab of the browser shares. Each tab fetches a fresh identity token with
+// it when it needs one (`identityTokenProvider`), so a tab opened later joins by itself.
+//
 // The identity token lives in one variable of this module and nowhere else: never in storage,
-// the URL, a DOM attribute or the event log (R3).
+// the URL, a DOM attribute, the cookie or the timeline (R3).
+import { claimTabNumber, createTimeline, now } from './timeline.js';
 
 const ISSUER = 'urn:tabwarden:demo-identity-provider';
 const TRANSPORTS = ['auto', 'service-worker', 'shared-worker', 'in-page'];
-const MAX_LOG_ITEMS = 200;
 
 /** Every window event tabwarden (facade and UI) dispatches. */
 const WINDOW_EVENTS = [
@@ -32,6 +36,7 @@ const $ = (id) => document.getElementById(id);
 const ui = {
   connection: $('connection-state'),
   transport: $('transport'),
+  tabLabel: $('tab-label'),
   signInForm: $('sign-in-form'),
   signIn: $('sign-in'),
   userName: $('user-name'),
@@ -42,10 +47,12 @@ const ui = {
   renewNow: $('renew-now'),
   signOut: $('sign-out'),
   endConversation: $('end-conversation'),
+  switchForm: $('switch-form'),
+  switchName: $('switch-name'),
   message: $('account-message'),
   placeholder: $('conversation-placeholder'),
-  log: $('event-log'),
-  clearLog: $('clear-log'),
+  timeline: $('timeline'),
+  clearTimeline: $('clear-timeline'),
   transportChoice: $('transport-choice'),
 };
 
@@ -54,59 +61,74 @@ const session = {
   ready: false,
   /** The user this tab signed in as, once its token was verified. */
   subject: undefined,
-  /** A sign-in (or renewal) waiting for the worker's verdict. */
-  pending: undefined,
+  /** True while a token of this tab waits for the worker's verdict. */
+  pending: false,
   identityToken: undefined,
   expiresAt: undefined,
-  lifetimeSeconds: 120,
+  /** Set while the app session is being ended: the token provider waits for it. */
+  ending: undefined,
 };
 
-// ---- the event log --------------------------------------------------------------------------
+// ---- the timeline ---------------------------------------------------------------------------
 
-const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/;
-const timeFormat = new Intl.DateTimeFormat(undefined, {
+const clockFormat = new Intl.DateTimeFormat(undefined, {
   hour: '2-digit',
   minute: '2-digit',
   second: '2-digit',
-  fractionalSecondDigits: 3,
+  hour12: false,
 });
+const at = (ms) => clockFormat.format(ms);
 
-/** JSON of an event's detail with anything token-like blanked, as a second line of defence. */
-function describeDetail(detail) {
-  if (detail === undefined || detail === null) return '';
-  return JSON.stringify(detail, (key, value) => {
-    if (typeof value !== 'string') return value;
-    if (/token/i.test(key) || JWT_SHAPE.test(value) || value === session.identityToken) return '[redacted]';
-    return value;
-  });
+/** A short, token-free line about an event's detail. */
+function describe(name, detail = {}) {
+  switch (name) {
+    case 'onEmbeddedMessagingIdentityTokenRejected':
+      return String(detail.code ?? '');
+    case 'onEmbeddedMessagingIdentityTokenExpired':
+      return typeof detail.deadline === 'number' ? `grace until ${at(detail.deadline)}` : '';
+    case 'onEmbeddedMessagingConversationStarted':
+      return typeof detail.conversationId === 'string'
+        ? `conversation ${detail.conversationId.slice(0, 8)}…`
+        : '';
+    case 'tabwarden:session-cleared':
+      return `reason: ${detail.reason}`;
+    case 'tabwarden:identity-token-refreshed':
+    case 'verified':
+      return [
+        typeof detail.sub === 'string' ? `as ${detail.sub}` : '',
+        typeof detail.exp === 'number' ? `token valid until ${at(detail.exp * 1000)}` : '',
+      ]
+        .filter(Boolean)
+        .join(', ');
+    default:
+      return '';
+  }
 }
 
-function log(source, name, detail) {
-  const now = new Date();
-  const item = document.createElement('li');
-  item.className = `log-item ${source}`;
-  const time = document.createElement('time');
-  time.dateTime = now.toISOString();
-  time.textContent = timeFormat.format(now);
-  const label = document.createElement('span');
-  label.className = 'log-name';
-  label.textContent = name;
-  const body = document.createElement('code');
-  body.className = 'log-detail';
-  body.textContent = describeDetail(detail);
-  item.append(time, label, body);
-  ui.log.prepend(item);
-  while (ui.log.childElementCount > MAX_LOG_ITEMS) ui.log.lastElementChild.remove();
+/** Rows logged before this tab has its label wait here, with the time they happened. */
+const early = [];
+let timeline;
+
+function log(name, detail = '') {
+  if (timeline) timeline.add(name, detail);
+  else early.push([name, detail, now()]);
 }
 
 function note(text) {
   log('portal', text);
 }
 
-ui.clearLog.addEventListener('click', () => ui.log.replaceChildren());
+async function startTimeline() {
+  timeline = createTimeline(ui.timeline, await claimTabNumber());
+  ui.tabLabel.textContent = timeline.tab;
+  document.title = `${timeline.tab} · tabwarden demo portal`;
+  for (const [name, detail, when] of early.splice(0)) timeline.add(name, detail, when);
+}
+
+ui.clearTimeline.addEventListener('click', () => timeline?.clear());
 
 for (const name of WINDOW_EVENTS) {
-  addEventListener(name, (event) => log('window', name, event.detail));
+  addEventListener(name, (event) => log(name, describe(name, event.detail ?? {})));
 }
 
 // ---- rendering ------------------------------------------------------------------------------
@@ -127,8 +149,8 @@ function render() {
   const signedIn = session.subject !== undefined;
   ui.signInForm.hidden = signedIn;
   ui.signedIn.hidden = !signedIn;
-  ui.signIn.disabled = !session.ready || session.pending !== undefined;
-  ui.renewNow.disabled = !session.ready || session.pending !== undefined;
+  ui.signIn.disabled = !session.ready || session.pending;
+  ui.renewNow.disabled = !session.ready || session.pending;
   ui.who.textContent = session.subject ?? '';
   renderExpiry();
   clearInterval(expiryTimer);
@@ -157,63 +179,106 @@ function showConversationPlaceholder(show) {
   ui.placeholder.hidden = !show;
 }
 
-// ---- signing in and out ---------------------------------------------------------------------
+// ---- the demo app's login (a cookie session; see src/server/demo-login.ts) ------------------
 
-/** Asks the demo identity provider for a token (docs/server.md, demo mode only). */
-async function mintIdentityToken(sub, expiresInSeconds) {
-  const response = await fetch('/demo/idp/token', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ sub, expiresInSeconds }),
+/** A JSON request to the demo app; throws an error carrying the server's code. */
+async function demoRequest(method, path, body) {
+  const response = await fetch(path, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: 'same-origin',
     cache: 'no-store',
   });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(`${body.code ?? response.status}: ${body.message ?? 'no token'}`);
-  return body;
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    throw Object.assign(new Error(answer.message ?? `HTTP ${response.status}`), {
+      code: answer.code ?? `HTTP_${response.status}`,
+    });
+  }
+  return answer;
+}
+
+/** Signs in to the demo app: the cookie session every tab of this browser shares from now on. */
+function startAppSession(sub, identityTokenLifetimeSeconds) {
+  return demoRequest('POST', '/demo/session', { sub, identityTokenLifetimeSeconds });
+}
+
+/** Ends the app session (idempotent); a token provider asked meanwhile waits for it. */
+function endAppSession() {
+  session.ending = demoRequest('DELETE', '/demo/session')
+    .then(() => note('app session ended'))
+    .catch((error) => say(`Could not end the app session: ${error.code}`, 'error'));
+  return session.ending;
+}
+
+/** A fresh identity token from the app session, kept in this module's memory only. */
+async function fetchIdentityToken(why) {
+  await session.ending;
+  const minted = await demoRequest('POST', '/demo/session/identity-token');
+  session.identityToken = minted.identityToken;
+  session.expiresAt = minted.expiresAt;
+  note(`${why}: identity token from the app session, valid until ${at(minted.expiresAt)}`);
+  return minted.identityToken;
+}
+
+/**
+ * tabwarden asks this when the tab is ready and unverified, when both tokens expired, and
+ * shortly before the token's `exp` (R3). It answers from the shared app session, so a second
+ * tab joins with no click; renewals follow the "renew automatically" box.
+ */
+async function identityTokenProvider() {
+  const renewal = session.subject !== undefined;
+  if (renewal && !ui.autoRenew.checked) {
+    note('automatic renewal is off: no new token');
+    throw new Error('automatic renewal is off');
+  }
+  try {
+    session.pending = true;
+    render();
+    return await fetchIdentityToken(renewal ? 'automatic renewal' : 'joining');
+  } catch (error) {
+    session.pending = false;
+    if (error.code === 'ERR_NO_SESSION') note('no app session: sign in to join');
+    else say(`Could not get a token: ${error.code ?? error.message}`, 'error');
+    render();
+    throw error;
+  }
 }
 
 /** Sets the demo server's authorization token lifetime for the exchanges that follow. */
 async function setAccessTokenLifetime(seconds) {
-  const response = await fetch('/demo/settings', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ accessTokenLifetimeSeconds: seconds }),
-  });
-  if (response.ok) note(`authorization tokens now live ${formatDuration(seconds)}`);
-  else say('Could not set the authorization token lifetime.', 'error');
+  try {
+    await demoRequest('POST', '/demo/settings', { accessTokenLifetimeSeconds: seconds });
+    note(`authorization tokens now live ${formatDuration(seconds)}`);
+  } catch {
+    say('Could not set the authorization token lifetime.', 'error');
+  }
 }
 
-/** Mints a token for `sub` and hands it over with the seed's API. */
-async function presentToken(sub, why) {
+/** Hands a token from the app session over with the seed's API. */
+async function presentToken(why) {
   if (session.pending) return;
-  session.pending = sub;
+  session.pending = true;
   render();
   try {
-    const minted = await mintIdentityToken(sub, session.lifetimeSeconds);
-    note(
-      `${why}: minted an identity token for "${sub}" (${formatDuration(Math.abs(session.lifetimeSeconds))})`,
-    );
+    const identityToken = await fetchIdentityToken(why);
     const accepted = window.embeddedservice_bootstrap.userVerificationAPI.setIdentityToken({
       identityTokenType: 'JWT',
-      identityToken: minted.identityToken,
+      identityToken,
     });
     note(`setIdentityToken returned ${accepted}`);
-    if (!accepted) {
-      // Refused before verification; onEmbeddedMessagingIdentityTokenRejected says why.
-      session.pending = undefined;
-      return;
-    }
-    session.identityToken = minted.identityToken;
-    session.expiresAt = minted.expiresAt;
+    // Refused before verification: onEmbeddedMessagingIdentityTokenRejected says why.
+    if (!accepted) session.pending = false;
   } catch (error) {
-    session.pending = undefined;
-    say(`Could not get a token: ${error.message}`, 'error');
+    session.pending = false;
+    say(`Could not get a token: ${error.code ?? error.message}`, 'error');
   } finally {
     render();
   }
 }
 
-ui.signInForm.addEventListener('submit', (event) => {
+ui.signInForm.addEventListener('submit', async (event) => {
   event.preventDefault();
   const sub = ui.userName.value.trim();
   if (!sub) {
@@ -222,19 +287,47 @@ ui.signInForm.addEventListener('submit', (event) => {
     return;
   }
   const form = new FormData(ui.signInForm);
-  session.lifetimeSeconds = Number(form.get('lifetime'));
   say('Signing in…');
-  void setAccessTokenLifetime(Number(form.get('access-lifetime'))).then(() => presentToken(sub, 'sign-in'));
+  try {
+    await setAccessTokenLifetime(Number(form.get('access-lifetime')));
+    await startAppSession(sub, Number(form.get('lifetime')));
+    note(`signed in to the app as "${sub}": every tab shares this login`);
+  } catch (error) {
+    say(`Could not sign in: ${error.code ?? error.message}`, 'error');
+    return;
+  }
+  await presentToken('sign-in');
+});
+
+ui.switchForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const sub = ui.switchName.value.trim();
+  if (!sub || sub === session.subject) {
+    say(sub ? `Already signed in as ${sub}.` : 'Enter a user name.', 'error');
+    return;
+  }
+  try {
+    // The app's login moves to the new user; the worker then clears the old session everywhere (R8).
+    await startAppSession(sub, Number(new FormData(ui.signInForm).get('lifetime')));
+    note(`switched the app's login to "${sub}"`);
+  } catch (error) {
+    say(`Could not switch: ${error.code ?? error.message}`, 'error');
+    return;
+  }
+  ui.switchName.value = '';
+  await presentToken('switch');
 });
 
 ui.renewNow.addEventListener('click', () => {
-  if (session.subject) void presentToken(session.subject, 'renewal');
+  if (session.subject) void presentToken('renewal');
 });
 
 ui.signOut.addEventListener('click', async () => {
   ui.signOut.disabled = true;
   say('Signing out in every tab…');
   try {
+    // The app session first, so no tab's provider can sign it back in after the clear.
+    await endAppSession();
     await window.embeddedservice_bootstrap.userVerificationAPI.clearSession(ui.endConversation.checked);
     note('clearSession resolved: wiped and confirmed by every tab');
     forget();
@@ -249,7 +342,7 @@ ui.signOut.addEventListener('click', async () => {
 
 function forget() {
   session.subject = undefined;
-  session.pending = undefined;
+  session.pending = false;
   session.identityToken = undefined;
   session.expiresAt = undefined;
   showConversationPlaceholder(true);
@@ -266,7 +359,7 @@ addEventListener('onEmbeddedMessagingReady', () => {
 addEventListener('onEmbeddedMessagingIdentityTokenRejected', (event) => {
   if (!session.pending) return;
   const wasRenewal = session.subject !== undefined;
-  session.pending = undefined;
+  session.pending = false;
   if (!wasRenewal) {
     session.identityToken = undefined;
     session.expiresAt = undefined;
@@ -278,20 +371,23 @@ addEventListener('onEmbeddedMessagingIdentityTokenRejected', (event) => {
 addEventListener('onEmbeddedMessagingIdentityTokenExpired', (event) => {
   const deadline = event.detail?.deadline;
   const left = typeof deadline === 'number' ? Math.max(0, Math.round((deadline - Date.now()) / 1000)) : 30;
-  if (session.subject && ui.autoRenew.checked) {
-    say(`Both tokens expired: renewing automatically (${left} s grace).`);
-    void presentToken(session.subject, 'automatic renewal');
-  } else if (session.subject) {
-    say(`Both tokens expired. Get a new token within ${left} s to keep the conversation.`, 'warning');
-  }
+  if (!session.subject) return;
+  // tabwarden asks identityTokenProvider now; it renews only with the box checked.
+  if (ui.autoRenew.checked) say(`Both tokens expired: renewing automatically (${left} s grace).`);
+  else say(`Both tokens expired. Get a new token within ${left} s to keep the conversation.`, 'warning');
 });
 
 addEventListener('onEmbeddedMessagingButtonCreated', () => showConversationPlaceholder(false));
 
 addEventListener('tabwarden:session-cleared', (event) => {
   const reason = event.detail?.reason;
-  // Our own switch to another user clears the previous session first (R8): keep the new sign-in.
-  if (reason === 'user-switch' && session.pending) return;
+  if (reason === 'user-switch' && session.pending) {
+    // Our own switch to another user clears the previous session first (R8): keep the new sign-in.
+    session.subject = undefined;
+    return;
+  }
+  // The app signs out too when tabwarden gave up on it: its tabs must not join again at once.
+  if (reason === 'identity-token-timeout' || reason === 'authorization-revoked') void endAppSession();
   const wasSignedIn = session.subject !== undefined;
   forget();
   if (wasSignedIn) say(CLEAR_REASONS[reason] ?? 'Signed out.', reason === 'logout' ? 'info' : 'warning');
@@ -307,17 +403,25 @@ addEventListener('tabwarden:identity-token-refreshed', (event) => {
   }
 });
 
+/** Opens the conversation, as a portal does once its user is signed in: no extra click. */
+function openConversation() {
+  const panel = document.querySelector('tabwarden-chat-panel');
+  if (panel && !panel.open) panel.show();
+}
+
 /** The module API behind the facade says when this tab's token was verified. */
 function watchVerification(tabwarden) {
   tabwarden.addEventListener('verified', (event) => {
     const { sub, exp } = event.detail ?? {};
-    log('tabwarden', 'verified (module API)', { sub, exp });
+    log('verified', describe('verified', { sub, exp }));
+    const joined = session.subject === undefined;
     session.subject = sub;
-    session.pending = undefined;
+    session.pending = false;
     if (typeof exp === 'number') session.expiresAt = exp * 1000;
     showConversationPlaceholder(false);
     say(`Signed in as ${sub}.`, 'ok');
     render();
+    if (joined) openConversation();
   });
 }
 
@@ -328,6 +432,7 @@ async function start() {
   const transport = TRANSPORTS.includes(requested) ? requested : 'auto';
   ui.transportChoice.value = transport;
   render();
+  void startTimeline();
   if (!window.embeddedservice_bootstrap) {
     setPill(ui.connection, 'Bundles missing', 'error');
     say('The tabwarden bundles are not built: run `npm run build`, then reload.', 'error');
@@ -337,6 +442,7 @@ async function start() {
     await window.embeddedservice_bootstrap.init({
       worker: { issuer: ISSUER, jwksUrl: '/demo/idp/jwks.json', serverUrl: location.origin },
       transport,
+      identityTokenProvider,
     });
     const tabwarden = window.embeddedservice_bootstrap.tabwarden;
     setPill(ui.transport, tabwarden?.transport ?? 'unknown', 'neutral');

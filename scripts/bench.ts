@@ -22,6 +22,7 @@ import { measureMemory } from '../bench/metrics/memory.ts';
 import { measurePropagation } from '../bench/metrics/propagation.ts';
 import { measureRecovery } from '../bench/metrics/recovery.ts';
 import { measureThroughput } from '../bench/metrics/throughput.ts';
+import { measureTimeToReady } from '../bench/metrics/time-to-ready.ts';
 
 interface Metric {
   id: string;
@@ -34,6 +35,7 @@ const METRICS: Metric[] = [
   { id: 'throughput', run: () => measureThroughput() },
   { id: 'propagation', run: async (env) => measurePropagation(await env()) },
   { id: 'first-render', run: async (env) => measureFirstRender(await env()) },
+  { id: 'time-to-ready', run: async (env) => measureTimeToReady(await env()) },
   { id: 'exchanges', run: async (env) => measureExchanges(await env()) },
   { id: 'recovery', run: async (env) => measureRecovery(await env()) },
   { id: 'memory', run: async (env) => measureMemory(await env()) },

@@ -18,6 +18,7 @@ import type { AccessTokenClaims, AccessTokens } from './access-tokens.ts';
 import { ApiError, badRequest } from './api-error.ts';
 import type { DemoAgent } from './demo-agent.ts';
 import { DEMO_MAX_LIFETIME_SECONDS, type DemoIdentityProvider } from './demo-identity-provider.ts';
+import { createDemoLogin } from './demo-login.ts';
 import type { EntryHub } from './entry-hub.ts';
 import { redactToken, type ServerLog } from './log.ts';
 import type { ResolvedServerOptions } from './options.ts';
@@ -365,6 +366,8 @@ export function createApp(services: AppServices): Hono<AppEnv> {
       c.header('cache-control', 'no-store');
       return c.json({ ...minted, issuer: idp.issuer });
     });
+    // The demo app's own login, a cookie session its tabs share (src/server/demo-login.ts).
+    app.route('/demo/session', createDemoLogin({ identityProvider: idp, clock, readJsonObject }));
     // The portal lets a visitor shorten the authorization token's lifetime to watch R5/R6 happen.
     app.get('/demo/settings', (c) =>
       c.json({ accessTokenLifetimeSeconds: services.accessTokens.lifetimeSeconds }),

@@ -10,7 +10,8 @@ export const THEME_CSS = `
   --_on-accent: var(--tabwarden-on-accent, light-dark(#ffffff, #062e6f));
   --_surface: var(--tabwarden-surface, Canvas);
   --_text: var(--tabwarden-text, CanvasText);
-  --_muted: var(--tabwarden-muted, light-dark(#5f6368, #bdc1c6));
+  /* Over 5:1 on both bubbles in both schemes: times are small text (test/e2e/portal.spec.ts). */
+  --_muted: var(--tabwarden-muted, light-dark(#545a60, #c7cacf));
   --_border: var(--tabwarden-border, light-dark(#c4c7c5, #5f6368));
   --_user-bubble: var(--tabwarden-user-bubble, light-dark(#d3e3fd, #0842a0));
   --_agent-bubble: var(--tabwarden-agent-bubble, light-dark(#f1f3f4, #303134));
