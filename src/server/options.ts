@@ -24,8 +24,18 @@ export interface ServerOptions {
   host?: string;
   /** Folder for the database and the demo identity provider's key. Default `./data`. */
   dataDir?: string;
-  /** SQLite file, or `:memory:`. Default `<dataDir>/tabwarden.sqlite`. */
+  /**
+   * A `postgres://` URL (several instances share it), a SQLite file, or `:memory:`. Default
+   * `<dataDir>/tabwarden.sqlite`.
+   */
   database?: string;
+  /**
+   * SQLite's `synchronous` setting. `normal` (default, with WAL): a process crash loses nothing,
+   * an OS crash or power cut can lose the last acknowledged writes. `full`: syncs every commit.
+   */
+  sqliteSynchronous?: 'normal' | 'full';
+  /** Connections each instance keeps to Postgres, besides its listening one. Default 10. */
+  postgresPoolSize?: number;
 
   /** The identity tokens' required `iss`. Defaults to the demo identity provider's in demo mode. */
   issuer?: string;
@@ -54,6 +64,11 @@ export interface ServerOptions {
   exchangesPerAddressPerMinute?: number;
   /** Exchanges allowed per subject per minute (a burst of as many); 0 turns it off. Default 20. */
   exchangesPerSubjectPerMinute?: number;
+  /**
+   * Event streams one authorization token may hold open on one instance; past it, 429
+   * `ERR_TOO_MANY_STREAMS`. tabwarden's worker holds one per browser profile. Default 10.
+   */
+  streamsPerAccessToken?: number;
   /** Origins allowed to call the API cross-origin. Default none (CORS off). */
   corsOrigins?: string[];
 
@@ -95,6 +110,9 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     host: options.host ?? '127.0.0.1',
     dataDir,
     database: options.database ?? join(dataDir, 'tabwarden.sqlite'),
+    sqliteSynchronous: options.sqliteSynchronous ?? 'normal',
+    postgresPoolSize: options.postgresPoolSize ?? 10,
+    streamsPerAccessToken: options.streamsPerAccessToken ?? 10,
     algorithms: options.algorithms ?? ['RS256'],
     clockToleranceSeconds: options.clockToleranceSeconds ?? 0,
     accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? 3600,
@@ -128,6 +146,8 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     ['bodyLimitBytes', 'positive'],
     ['messageTextLimit', 'positive'],
     ['sseHeartbeatMs', 'positive'],
+    ['postgresPoolSize', 'positive'],
+    ['streamsPerAccessToken', 'positive'],
     ['port', 'non-negative'],
     ['clockToleranceSeconds', 'non-negative'],
     ['agentReplyDelayMs', 'non-negative'],
@@ -143,5 +163,8 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     }
   }
   if (!Number.isInteger(resolved.port) || resolved.port > 65535) throw new TypeError('port must be 0..65535');
+  if (resolved.sqliteSynchronous !== 'normal' && resolved.sqliteSynchronous !== 'full') {
+    throw new TypeError("sqliteSynchronous must be 'normal' or 'full'");
+  }
   return resolved;
 }

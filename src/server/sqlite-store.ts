@@ -3,30 +3,8 @@ import { dirname } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { ConversationEntry, Subject } from '../core/protocol.ts';
-
-/** A conversation as stored. */
-export interface ConversationRecord {
-  conversationId: string;
-  subject: Subject;
-  status: 'open' | 'ended';
-  createdAt: number;
-  endedAt: number | null;
-}
-
-/** A signing key of the server's own authorization tokens. */
-export interface SigningKeyRecord {
-  kid: string;
-  /** The private key as a JWK, JSON-encoded. */
-  privateJwk: string;
-  createdAt: number;
-}
-
-/** What a new entry says; the store assigns `seq` and `createdAt`. */
-export interface NewEntry {
-  role: ConversationEntry['role'];
-  text: string;
-  clientMessageId?: string;
-}
+import { EntryHub, type ConversationListener } from './entry-hub.ts';
+import type { ConversationRecord, NewEntry, ServerStore, SigningKeyRecord } from './store.ts';
 
 /**
  * Ordered schema migrations. Each runs once, in a transaction with the bump of
@@ -72,8 +50,8 @@ const migrations: string[] = [
   `,
 ];
 
-/** The schema version this code writes. */
-export const STORE_SCHEMA_VERSION = migrations.length;
+/** The SQLite schema version this code writes. */
+export const SQLITE_SCHEMA_VERSION = migrations.length;
 
 interface EntryRow {
   conversation_id: string;
@@ -154,52 +132,75 @@ function prepareStatements(db: Database.Database) {
 }
 
 /**
- * The server's SQLite store: signing keys, revocations, conversations and their entries.
- * Synchronous (better-sqlite3), so each method is one atomic step; multi-statement writes run
- * in transactions and never leave half a change behind.
+ * The embedded store: SQLite through better-sqlite3, for one server instance. Its calls are
+ * synchronous, so each method is one atomic step wrapped in a settled promise; multi-statement
+ * writes run in transactions and never leave half a change behind. Listeners hear a change right
+ * after its transaction committed, in the same tick.
+ *
+ * Durability: WAL with `synchronous=NORMAL` by default — a crash of the process loses nothing, a
+ * crash of the operating system or a power cut can lose the last acknowledged transactions.
+ * `synchronous: 'full'` syncs every commit instead.
  *
  * @example
  * ```ts
- * const store = openServerStore(':memory:');
- * const { conversation } = store.openConversation({ iss: 'https://idp', sub: 'alice' }, Date.now());
- * store.appendEntry(conversation.conversationId, { role: 'user', text: 'hi', clientMessageId: 'm1' }, Date.now());
- * store.close();
+ * const store = openSqliteStore('./data/tabwarden.sqlite', { synchronous: 'full' });
  * ```
  */
-export class ServerStore {
+export class SqliteStore implements ServerStore {
+  readonly kind = 'sqlite';
   readonly #db: Database.Database;
   readonly #sql: ReturnType<typeof prepareStatements>;
+  readonly #hub = new EntryHub();
+  readonly #revocationListeners = new Set<(jti: string) => void>();
 
   constructor(db: Database.Database) {
     this.#db = db;
     this.#sql = prepareStatements(db);
   }
 
-  /** The server's signing keys, newest first. */
-  signingKeys(): SigningKeyRecord[] {
+  async signingKeys(): Promise<SigningKeyRecord[]> {
+    return this.#signingKeys();
+  }
+
+  #signingKeys(): SigningKeyRecord[] {
     return this.#sql.signingKeys
       .all()
       .map((row) => ({ kid: row.kid, privateJwk: row.private_jwk, createdAt: row.created_at }));
   }
 
-  addSigningKey(key: SigningKeyRecord): void {
-    this.#sql.addSigningKey.run(key.kid, key.privateJwk, key.createdAt);
+  async addSigningKeyUnlessPresent(
+    key: SigningKeyRecord,
+    isSameKind: (stored: SigningKeyRecord) => boolean,
+  ): Promise<void> {
+    this.#db
+      .transaction(() => {
+        if (this.#signingKeys().some(isSameKind)) return;
+        this.#sql.addSigningKey.run(key.kid, key.privateJwk, key.createdAt);
+      })
+      .immediate();
   }
 
-  /** Records that the token `jti` is revoked until `expiresAt` (ms); forgets revocations of expired tokens. */
-  revoke(jti: string, expiresAt: number, now: number): void {
+  async revoke(jti: string, expiresAt: number, now: number): Promise<void> {
     this.#db.transaction(() => {
       this.#sql.pruneRevocations.run(now);
       this.#sql.revoke.run(jti, expiresAt, now);
     })();
+    for (const listener of [...this.#revocationListeners]) listener(jti);
   }
 
-  isRevoked(jti: string): boolean {
+  async isRevoked(jti: string): Promise<boolean> {
     return this.#sql.isRevoked.get(jti) !== undefined;
   }
 
-  /** The subject's open conversation, created when there is none. */
-  openConversation(subject: Subject, now: number): { conversation: ConversationRecord; created: boolean } {
+  onRevoked(listener: (jti: string) => void): () => void {
+    this.#revocationListeners.add(listener);
+    return () => this.#revocationListeners.delete(listener);
+  }
+
+  async openConversation(
+    subject: Subject,
+    now: number,
+  ): Promise<{ conversation: ConversationRecord; created: boolean }> {
     return this.#db
       .transaction(() => {
         const existing = this.#sql.openConversationOf.get(subject.iss, subject.sub);
@@ -214,27 +215,25 @@ export class ServerStore {
       .immediate();
   }
 
-  conversation(conversationId: string): ConversationRecord | undefined {
+  async conversation(conversationId: string): Promise<ConversationRecord | undefined> {
     const row = this.#sql.conversation.get(conversationId);
     return row ? toConversation(row) : undefined;
   }
 
-  entriesAfter(conversationId: string, afterSeq: number): ConversationEntry[] {
+  async entriesAfter(conversationId: string, afterSeq: number): Promise<ConversationEntry[]> {
     return this.#sql.entriesAfter.all(conversationId, afterSeq).map(toEntry);
   }
 
-  /**
-   * Appends an entry with the next sequence number, if the conversation is open. With a
-   * `clientMessageId` already stored in this conversation, stores nothing and returns the stored
-   * entry (`created: false`), open or not: a retried delivery gets the same answer. Returns
-   * `undefined` when the conversation is missing or ended.
-   */
-  appendEntry(
+  async lastSeq(conversationId: string): Promise<number> {
+    return (this.#sql.nextSeq.get(conversationId) as { next: number }).next - 1;
+  }
+
+  async appendEntry(
     conversationId: string,
     entry: NewEntry,
     now: number,
-  ): { entry: ConversationEntry; created: boolean } | undefined {
-    return this.#db
+  ): Promise<{ entry: ConversationEntry; created: boolean } | undefined> {
+    const result = this.#db
       .transaction(() => {
         if (entry.clientMessageId !== undefined) {
           const existing = this.#sql.entryByClientId.get(conversationId, entry.clientMessageId);
@@ -244,24 +243,31 @@ export class ServerStore {
         return { entry: this.#insert(conversationId, entry, now), created: true };
       })
       .immediate();
+    if (result?.created) this.#hub.publish(conversationId, { type: 'entry', entry: result.entry });
+    return result;
   }
 
-  /**
-   * Ends an open conversation and appends `closingEntry` in the same transaction. Returns the
-   * closing entry, or `undefined` when the conversation was not open (ending twice is a no-op).
-   */
-  endConversation(
+  async endConversation(
     conversationId: string,
     closingEntry: NewEntry,
     now: number,
-  ): ConversationEntry | undefined {
-    return this.#db
+  ): Promise<ConversationEntry | undefined> {
+    const closing = this.#db
       .transaction(() => {
         const { changes } = this.#sql.endConversation.run(now, conversationId);
         if (changes === 0) return undefined;
         return this.#insert(conversationId, closingEntry, now);
       })
       .immediate();
+    if (closing) {
+      this.#hub.publish(conversationId, { type: 'entry', entry: closing });
+      this.#hub.publish(conversationId, { type: 'ended' });
+    }
+    return closing;
+  }
+
+  subscribe(conversationId: string, listener: ConversationListener): () => void {
+    return this.#hub.subscribe(conversationId, listener);
   }
 
   /** Inserts with the next `seq`; only ever called inside a transaction. */
@@ -279,32 +285,41 @@ export class ServerStore {
     return toEntry(row);
   }
 
+  /** A pragma's value on this store's connection (tests read its durability settings). */
+  pragma(name: 'synchronous' | 'journal_mode'): unknown {
+    return this.#db.pragma(name, { simple: true });
+  }
+
   /** Closes the database; the WAL is checkpointed into the main file. Idempotent. */
-  close(): void {
+  async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
   }
 }
 
 /**
- * Opens (creating if needed) the store at `file`, or an in-memory one for `:memory:`, and
+ * Opens (creating if needed) the SQLite store at `file`, or an in-memory one for `:memory:`, and
  * brings its schema up to date. Refuses a database written by a newer version.
  *
  * @example
  * ```ts
- * const store = openServerStore('./data/tabwarden.sqlite');
+ * const store = openSqliteStore('./data/tabwarden.sqlite');
  * ```
  */
-export function openServerStore(file: string): ServerStore {
+export function openSqliteStore(
+  file: string,
+  options: { synchronous?: 'normal' | 'full' } = {},
+): SqliteStore {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
   try {
-    // WAL: readers never block the writer, and a crash loses at most the last transactions.
+    // WAL: readers never block the writer. NORMAL syncs at checkpoints only: an OS crash can lose
+    // the last commits (see the class comment); FULL syncs each commit.
     if (file !== ':memory:') db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
+    db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     migrate(db);
-    return new ServerStore(db);
+    return new SqliteStore(db);
   } catch (error) {
     db.close();
     throw error;
