@@ -21,6 +21,8 @@ export default defineConfig({
         test: {
           name: 'server-sqlite',
           include: ['test/server/**/*.test.ts'],
+          // Several instances on one database: a Postgres deployment only.
+          exclude: [...configDefaults.exclude, 'test/server/scale-out.test.ts'],
           env: { TABWARDEN_TEST_STORE: 'sqlite' },
         },
       },
