@@ -22,7 +22,11 @@ export default defineConfig({
           name: 'server-sqlite',
           include: ['test/server/**/*.test.ts'],
           // Several instances on one database: a Postgres deployment only.
-          exclude: [...configDefaults.exclude, 'test/server/scale-out.test.ts'],
+          exclude: [
+            ...configDefaults.exclude,
+            'test/server/scale-out.test.ts',
+            'test/server/multi-instance.test.ts',
+          ],
           env: { TABWARDEN_TEST_STORE: 'sqlite' },
         },
       },
