@@ -63,7 +63,13 @@ export type ErrorCode =
   /** The request body is over the server's size limit. */
   | 'ERR_PAYLOAD_TOO_LARGE'
   /** Too many requests; retry after the `Retry-After` header's seconds. */
-  | 'ERR_RATE_LIMITED';
+  | 'ERR_RATE_LIMITED'
+  /** The authorization token already holds as many event streams as the server allows. */
+  | 'ERR_TOO_MANY_STREAMS'
+  /** `Last-Event-ID` is beyond the conversation's last entry: nothing the server sent. */
+  | 'ERR_LAST_EVENT_ID_AHEAD'
+  /** A client message id was posted again with a different text. */
+  | 'ERR_MESSAGE_ID_REUSED';
 
 /** Base class of every tabwarden error. */
 export class TabwardenError extends Error {
@@ -125,6 +131,9 @@ const knownCodes: Record<ErrorCode, true> = {
   ERR_CONVERSATION_ENDED: true,
   ERR_PAYLOAD_TOO_LARGE: true,
   ERR_RATE_LIMITED: true,
+  ERR_TOO_MANY_STREAMS: true,
+  ERR_LAST_EVENT_ID_AHEAD: true,
+  ERR_MESSAGE_ID_REUSED: true,
 };
 
 /** True when `code` is one of tabwarden's codes. */

@@ -87,6 +87,11 @@ async function loadKey(kid: string, privateJwk: string): Promise<LoadedKey> {
   throw new Error(`Signing key ${kid} is of an unknown kind`);
 }
 
+/** Every stored key, imported, newest first. */
+function loadKeys(store: ServerStore): Promise<LoadedKey[]> {
+  return store.signingKeys().then((records) => Promise.all(records.map((r) => loadKey(r.kid, r.privateJwk))));
+}
+
 function invalid(message: string): TabwardenError {
   return new TabwardenError('ERR_ACCESS_TOKEN_INVALID', message);
 }
@@ -111,7 +116,9 @@ export class AccessTokens {
   readonly #clock: Clock;
   #lifetimeSeconds: number;
   readonly #signing: LoadedKey;
-  readonly #keys: Map<string, LoadedKey>;
+  #keys: Map<string, LoadedKey>;
+  /** When the keys were last reread for an unknown kid (ms); bounds rereads to one a second. */
+  #reloadedAt = -Infinity;
 
   private constructor(options: {
     store: ServerStore;
@@ -132,17 +139,19 @@ export class AccessTokens {
    * none yet, on a new database or one written by a version that signed with ES256.
    */
   static async create(options: { store: ServerStore; clock: Clock; lifetimeSeconds: number }) {
-    const load = () =>
-      Promise.all(options.store.signingKeys().map((record) => loadKey(record.kid, record.privateJwk)));
-    let keys = await load();
+    let keys = await loadKeys(options.store);
     if (!keys.some((key) => key.alg === ALGORITHM)) {
       const secret = await generateSecret(ALGORITHM, { extractable: true });
-      options.store.addSigningKey({
-        kid: randomUUID(),
-        privateJwk: JSON.stringify(await exportJWK(secret)),
-        createdAt: options.clock.now(),
-      });
-      keys = await load();
+      // Instances starting together on one database: the first secret stored is everyone's.
+      await options.store.addSigningKeyUnlessPresent(
+        {
+          kid: randomUUID(),
+          privateJwk: JSON.stringify(await exportJWK(secret)),
+          createdAt: options.clock.now(),
+        },
+        (stored) => (JSON.parse(stored.privateJwk) as JWK).kty === 'oct',
+      );
+      keys = await loadKeys(options.store);
     }
     // Newest first: the newest HS256 secret signs.
     const signing = keys.find((key) => key.alg === ALGORITHM) as LoadedKey;
@@ -203,8 +212,11 @@ export class AccessTokens {
     try {
       ({ payload } = await jwtVerify(
         token,
-        (header) => {
-          const key = typeof header.kid === 'string' ? this.#keys.get(header.kid) : undefined;
+        async (header) => {
+          const kid = typeof header.kid === 'string' ? header.kid : undefined;
+          // A kid unknown here may be a key another instance added since this one started.
+          if (kid !== undefined && !this.#keys.has(kid)) await this.#reloadKeys();
+          const key = kid === undefined ? undefined : this.#keys.get(kid);
           if (!key) throw invalid('The authorization token was not signed by this server');
           // Each key verifies its own algorithm only.
           if (header.alg !== key.alg) throw invalid('The authorization token is invalid');
@@ -235,14 +247,23 @@ export class AccessTokens {
     ) {
       throw invalid('The authorization token claims are invalid');
     }
-    if (!options.allowRevoked && this.#store.isRevoked(jti)) {
+    if (!options.allowRevoked && (await this.#store.isRevoked(jti))) {
       throw new TabwardenError('ERR_ACCESS_TOKEN_REVOKED', 'The authorization token was revoked');
     }
     return { jti, subject: { iss: idp, sub }, expiresAt: exp * 1000 };
   }
 
-  /** Records the revocation; every later {@link verify} of the token fails. */
-  revoke(claims: AccessTokenClaims): void {
-    this.#store.revoke(claims.jti, claims.expiresAt, this.#clock.now());
+  /** Records the revocation; every later {@link verify} of the token fails, on every instance. */
+  async revoke(claims: AccessTokenClaims): Promise<void> {
+    await this.#store.revoke(claims.jti, claims.expiresAt, this.#clock.now());
+  }
+
+  /** Rereads the stored keys, at most once a second: made-up kids cannot hammer the store. */
+  async #reloadKeys(): Promise<void> {
+    const now = this.#clock.now();
+    if (now - this.#reloadedAt < 1000) return;
+    this.#reloadedAt = now;
+    const keys = await loadKeys(this.#store);
+    this.#keys = new Map(keys.map((key) => [key.kid, key]));
   }
 }

@@ -19,20 +19,18 @@ import { ApiError, badRequest } from './api-error.ts';
 import type { DemoAgent } from './demo-agent.ts';
 import { DEMO_MAX_LIFETIME_SECONDS, type DemoIdentityProvider } from './demo-identity-provider.ts';
 import { createDemoLogin } from './demo-login.ts';
-import type { EntryHub } from './entry-hub.ts';
 import { redactToken, type ServerLog } from './log.ts';
 import type { ResolvedServerOptions } from './options.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { EntryStreams } from './sse.ts';
 import type { ServerStore } from './store.ts';
 
-/** Everything the routes use, built once by `startServer`. */
+/** Everything the routes use, built once by `createTabwardenHandler`. */
 export interface AppServices {
   options: ResolvedServerOptions;
   store: ServerStore;
   verifier: IdentityTokenVerifier;
   accessTokens: AccessTokens;
-  hub: EntryHub;
   streams: EntryStreams;
   agent: DemoAgent;
   exchangesPerAddress: RateLimiter;
@@ -41,6 +39,8 @@ export interface AppServices {
   log: ServerLog;
   /** True once shutdown began: new requests are turned away, in-flight ones finish. */
   isClosing(): boolean;
+  /** Serve the demo portal and the bundles (the standalone server does; a mounted handler not). */
+  serveFiles: boolean;
 }
 
 type AppEnv = { Variables: { auth: AccessTokenClaims } };
@@ -100,7 +100,7 @@ function rateLimited(retryAfterSeconds: number, what: string): ApiError {
  * ```
  */
 export function createApp(services: AppServices): Hono<AppEnv> {
-  const { options, store, verifier, accessTokens, hub, streams, agent, log } = services;
+  const { options, store, verifier, accessTokens, streams, agent, log } = services;
   const clock = options.clock;
   const app = new Hono<AppEnv>();
 
@@ -250,8 +250,8 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   app.post('/v1/authorization/revoke', async (c) => {
     // Idempotent: revoking an expired or already revoked token of ours is fine.
     const claims = await authenticate(c, { allowExpired: true, allowRevoked: true });
-    accessTokens.revoke(claims);
-    streams.endForToken(claims.jti);
+    // The store tells every instance's streams, this one's included.
+    await accessTokens.revoke(claims);
     log(`revoked jti=${claims.jti}`);
     return c.json({ revoked: true });
   });
@@ -265,17 +265,17 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   });
 
   /** The conversation, if it is the caller's; another subject's looks exactly like a missing one. */
-  function ownConversation(c: Context<AppEnv>) {
+  async function ownConversation(c: Context<AppEnv>) {
     const id = c.req.param('id') ?? '';
-    const conversation = CONVERSATION_ID.test(id) ? store.conversation(id) : undefined;
+    const conversation = CONVERSATION_ID.test(id) ? await store.conversation(id) : undefined;
     if (!conversation || !sameSubject(conversation.subject, c.get('auth').subject)) {
       throw new ApiError(404, 'ERR_NOT_FOUND', 'No such conversation');
     }
     return conversation;
   }
 
-  app.post('/v1/conversations', (c) => {
-    const { conversation, created } = store.openConversation(c.get('auth').subject, clock.now());
+  app.post('/v1/conversations', async (c) => {
+    const { conversation, created } = await store.openConversation(c.get('auth').subject, clock.now());
     const answer: ConversationResponse = {
       conversationId: conversation.conversationId,
       status: conversation.status,
@@ -283,15 +283,15 @@ export function createApp(services: AppServices): Hono<AppEnv> {
     return c.json(answer, created ? 201 : 200);
   });
 
-  app.get('/v1/conversations/:id/entries', (c) => {
-    const conversation = ownConversation(c);
+  app.get('/v1/conversations/:id/entries', async (c) => {
+    const conversation = await ownConversation(c);
     const after = parseSeq(c.req.query('after'), 'after');
-    const answer: EntriesResponse = { entries: store.entriesAfter(conversation.conversationId, after) };
+    const answer: EntriesResponse = { entries: await store.entriesAfter(conversation.conversationId, after) };
     return c.json(answer);
   });
 
   app.post('/v1/conversations/:id/messages', async (c) => {
-    const conversation = ownConversation(c);
+    const conversation = await ownConversation(c);
     const body = await readJsonObject(c);
     const { clientMessageId, text } = body;
     if (typeof clientMessageId !== 'string' || !CLIENT_MESSAGE_ID.test(clientMessageId)) {
@@ -304,38 +304,49 @@ export function createApp(services: AppServices): Hono<AppEnv> {
     if (length > options.messageTextLimit) {
       throw badRequest(`text is longer than ${options.messageTextLimit} characters`);
     }
-    const result = store.appendEntry(
+    const result = await store.appendEntry(
       conversation.conversationId,
       { role: 'user', text, clientMessageId },
       clock.now(),
     );
     if (!result) throw new ApiError(409, 'ERR_CONVERSATION_ENDED', 'The conversation has ended');
-    if (result.created) {
-      hub.publish(conversation.conversationId, { type: 'entry', entry: result.entry });
-      agent.answer(result.entry);
+    // A retried delivery carries the same text; another text under the same id is a client bug
+    // that must not pass for success (its text would silently be lost).
+    if (!result.created && result.entry.text !== text) {
+      throw new ApiError(
+        409,
+        'ERR_MESSAGE_ID_REUSED',
+        'This clientMessageId was already used for a different text; use a new id for a new message',
+      );
     }
+    if (result.created) agent.answer(result.entry);
     const answer: PostMessageResponse = { entry: result.entry };
     return c.json(answer, result.created ? 201 : 200);
   });
 
-  app.post('/v1/conversations/:id/end', (c) => {
-    const conversation = ownConversation(c);
-    const closing = store.endConversation(
+  app.post('/v1/conversations/:id/end', async (c) => {
+    const conversation = await ownConversation(c);
+    // The store announces the closing entry and the end to every instance's streams.
+    await store.endConversation(
       conversation.conversationId,
       { role: 'system', text: CLOSING_TEXT },
       clock.now(),
     );
-    if (closing) {
-      hub.publish(conversation.conversationId, { type: 'entry', entry: closing });
-      hub.publish(conversation.conversationId, { type: 'ended' });
-    }
     const answer: ConversationResponse = { conversationId: conversation.conversationId, status: 'ended' };
     return c.json(answer);
   });
 
-  app.get('/v1/conversations/:id/events', (c) => {
-    const conversation = ownConversation(c);
+  app.get('/v1/conversations/:id/events', async (c) => {
+    const conversation = await ownConversation(c);
     const afterSeq = parseSeq(c.req.header('last-event-id'), 'Last-Event-ID');
+    // An id the server never sent would silently skip every entry up to it.
+    if (afterSeq > 0 && afterSeq > (await store.lastSeq(conversation.conversationId))) {
+      throw new ApiError(
+        400,
+        'ERR_LAST_EVENT_ID_AHEAD',
+        "Last-Event-ID is beyond the conversation's last entry",
+      );
+    }
     const { jti, expiresAt } = c.get('auth');
     return streams.open({ conversationId: conversation.conversationId, afterSeq, jti, expiresAt });
   });
@@ -390,6 +401,8 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   }
 
   // --- Static files: the demo portal and the built bundles -----------------------------------
+
+  if (!services.serveFiles) return app;
 
   if (existsSync(options.bundlesDir)) {
     app.use(

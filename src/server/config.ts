@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { JSONWebKeySet } from 'jose';
 import type { IdentityTokenAlgorithm } from '../core/verify-identity-token.ts';
 import type { ResolvedServerOptions, ServerOptions } from './options.ts';
+import { isPostgresUrl } from './store.ts';
 
 /** One setting: its flag, its environment variable, what it means. */
 interface Setting {
@@ -27,10 +28,28 @@ export const settings = {
     help: 'data folder (default ./data)',
   },
   database: {
-    flag: 'db',
-    env: 'TABWARDEN_DB',
+    flag: 'database',
+    env: 'TABWARDEN_DATABASE',
     type: 'string',
-    help: 'SQLite file or :memory: (default <data-dir>/tabwarden.sqlite)',
+    help: 'postgres://… URL (several instances), SQLite file or :memory: (default <data-dir>/tabwarden.sqlite)',
+  },
+  sqliteSynchronous: {
+    flag: 'sqlite-synchronous',
+    env: 'TABWARDEN_SQLITE_SYNCHRONOUS',
+    type: 'string',
+    help: 'normal (default: an OS crash may lose the last writes) or full (sync every commit)',
+  },
+  postgresPoolSize: {
+    flag: 'postgres-pool-size',
+    env: 'TABWARDEN_POSTGRES_POOL_SIZE',
+    type: 'string',
+    help: 'connections to Postgres per instance, besides its listening one (default 10)',
+  },
+  streamsPerAccessToken: {
+    flag: 'streams-per-token',
+    env: 'TABWARDEN_STREAMS_PER_TOKEN',
+    type: 'string',
+    help: 'event streams one authorization token may hold per instance (default 10)',
   },
   issuer: {
     flag: 'issuer',
@@ -125,12 +144,17 @@ type SettingName = keyof typeof settings;
 
 /** The CLI's help text. */
 export function usage(): string {
-  const lines = ['Usage: tsx src/server/main.ts [options]', '', 'Options (flag / environment variable):'];
+  const lines = [
+    'Usage: tabwarden-server [options]   (in this repository: npm run server -- [options])',
+    '',
+    'Options (flag / environment variable):',
+  ];
   for (const setting of Object.values(settings) as Setting[]) {
     const flag = `--${setting.flag}${setting.type === 'string' ? ' <value>' : ''}`;
     lines.push(`  ${flag.padEnd(34)} ${setting.env.padEnd(32)} ${setting.help}`);
   }
-  lines.push(`  ${'--help'.padEnd(34)} ${''.padEnd(32)} this text`);
+  lines.push(`  ${'-h, --help'.padEnd(34)} ${''.padEnd(32)} this text`);
+  lines.push(`  ${'--version'.padEnd(34)} ${''.padEnd(32)} the version`);
   return lines.join('\n');
 }
 
@@ -139,6 +163,18 @@ function number(name: string, text: string): number {
   if (text.trim() === '' || !Number.isFinite(value))
     throw new TypeError(`${name} must be a number, not "${text}"`);
   return value;
+}
+
+/** What the command line asked for. */
+export interface ParsedConfig {
+  options: ServerOptions;
+  help: boolean;
+  version: boolean;
+  /**
+   * Where the user set each option: its flag (`--rate-per-address`) or its environment variable
+   * (`TABWARDEN_RATE_PER_ADDRESS`), so errors name what the user wrote.
+   */
+  nameOf(option: keyof ServerOptions): string;
 }
 
 function list(text: string): string[] {
@@ -152,13 +188,13 @@ function flagOrEnv(
   name: SettingName,
   values: Record<string, string | boolean | undefined>,
   env: Record<string, string | undefined>,
-): string | undefined {
+): { text: string; from: string } | undefined {
   const setting: Setting = settings[name];
   const fromFlag = values[setting.flag];
-  if (typeof fromFlag === 'string') return fromFlag;
-  if (fromFlag === true) return 'true';
+  if (typeof fromFlag === 'string') return { text: fromFlag, from: `--${setting.flag}` };
+  if (fromFlag === true) return { text: 'true', from: `--${setting.flag}` };
   const fromEnv = env[setting.env];
-  return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
+  return fromEnv === undefined || fromEnv === '' ? undefined : { text: fromEnv, from: setting.env };
 }
 
 /**
@@ -167,18 +203,24 @@ function flagOrEnv(
  *
  * @example
  * ```ts
- * const { options, help } = parseConfig(process.argv.slice(2), process.env);
+ * const { options, help, nameOf } = parseConfig(process.argv.slice(2), process.env);
+ * const resolved = resolveServerOptions(options, { nameOf }); // errors name --flag or TABWARDEN_*
  * ```
  */
-export function parseConfig(
-  argv: string[],
-  env: Record<string, string | undefined>,
-): { options: ServerOptions; help: boolean } {
-  const parseOptions: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
+export function parseConfig(argv: string[], env: Record<string, string | undefined>): ParsedConfig {
+  const parseOptions: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean' },
+  };
   for (const setting of Object.values(settings) as Setting[])
     parseOptions[setting.flag] = { type: setting.type };
   const { values } = parseArgs({ args: argv, options: parseOptions, strict: true, allowPositionals: false });
-  const get = (name: SettingName) => flagOrEnv(name, values, env);
+  const sources = new Map<string, string>();
+  const get = (name: SettingName) => {
+    const found = flagOrEnv(name, values, env);
+    if (found) sources.set(name, found.from);
+    return found?.text;
+  };
   const options: ServerOptions = { port: 8787 };
 
   const numeric = [
@@ -193,7 +235,17 @@ export function parseConfig(
   ] as const;
   for (const name of numeric) {
     const text = get(name);
-    if (text !== undefined) options[name] = number(`--${settings[name].flag}`, text);
+    if (text !== undefined) options[name] = number(sources.get(name) as string, text);
+  }
+  const poolSize = get('postgresPoolSize');
+  if (poolSize !== undefined)
+    options.postgresPoolSize = number(sources.get('postgresPoolSize') as string, poolSize);
+  const streams = get('streamsPerAccessToken');
+  if (streams !== undefined)
+    options.streamsPerAccessToken = number(sources.get('streamsPerAccessToken') as string, streams);
+  const synchronous = get('sqliteSynchronous');
+  if (synchronous !== undefined) {
+    options.sqliteSynchronous = synchronous.toLowerCase() as NonNullable<ServerOptions['sqliteSynchronous']>;
   }
   for (const name of [
     'host',
@@ -213,7 +265,7 @@ export function parseConfig(
     try {
       options.jwks = JSON.parse(jwks) as JSONWebKeySet;
     } catch {
-      throw new TypeError('--jwks must be a JSON Web Key Set');
+      throw new TypeError(`${sources.get('jwks')} must be a JSON Web Key Set`);
     }
   }
   const audience = get('audience');
@@ -227,7 +279,29 @@ export function parseConfig(
   if (corsOrigins !== undefined) options.corsOrigins = list(corsOrigins);
   const demo = get('demo');
   if (demo !== undefined) options.demo = ['1', 'true', 'yes', 'on'].includes(demo.toLowerCase());
-  return { options, help: values.help === true };
+  return {
+    options,
+    help: values.help === true,
+    version: values.version === true,
+    nameOf: (option) => {
+      const known = Object.hasOwn(settings, option)
+        ? (settings[option as SettingName] as Setting)
+        : undefined;
+      return sources.get(option) ?? (known ? `--${known.flag}` : option);
+    },
+  };
+}
+
+/** A database URL without its password, if it has one. */
+function printableDatabase(database: string): string {
+  if (!isPostgresUrl(database)) return database;
+  try {
+    const url = new URL(database);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return 'postgres://… (unparsable URL)';
+  }
 }
 
 /**
@@ -245,7 +319,7 @@ export function describeConfig(options: ResolvedServerOptions, issuer: string): 
   const limit = (n: number) => (n === 0 ? 'off' : `${n}/min`);
   return [
     `mode:                   ${options.demo ? 'demo (demo identity provider on)' : 'normal'}`,
-    `database:               ${options.database}`,
+    `database:               ${printableDatabase(options.database)}`,
     `data folder:            ${options.dataDir}`,
     `identity issuer:        ${issuer}`,
     `identity keys:          ${keyset}`,
@@ -256,7 +330,8 @@ export function describeConfig(options: ResolvedServerOptions, issuer: string): 
     `agent reply delay:      ${options.agentReplyDelayMs} ms`,
     `body limit:             ${options.bodyLimitBytes} bytes`,
     `message text limit:     ${options.messageTextLimit} characters`,
-    `exchange rate limits:   ${limit(options.exchangesPerAddressPerMinute)} per address, ${limit(options.exchangesPerSubjectPerMinute)} per subject`,
+    `exchange rate limits:   ${limit(options.exchangesPerAddressPerMinute)} per address, ${limit(options.exchangesPerSubjectPerMinute)} per subject (per instance)`,
+    `streams per token:      ${options.streamsPerAccessToken} (per instance)`,
     `CORS origins:           ${options.corsOrigins.length === 0 ? '(off)' : options.corsOrigins.join(', ')}`,
     `static files:           ${options.staticDir}/ at /, ${options.bundlesDir}/ at /bundles/`,
   ];

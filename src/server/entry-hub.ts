@@ -1,14 +1,20 @@
 import type { ConversationEntry } from '../core/protocol.ts';
 
-/** What happens in a conversation, as live listeners hear it. */
-export type ConversationEvent = { type: 'entry'; entry: ConversationEntry } | { type: 'ended' };
+/**
+ * What happens in a conversation, as live listeners hear it: a committed entry; `behind` when a
+ * listener may have missed entries up to `seq` (or any, without one: the feed reconnected) and
+ * must read them from the store; the conversation's end.
+ */
+export type ConversationEvent =
+  { type: 'entry'; entry: ConversationEntry } | { type: 'behind'; seq?: number } | { type: 'ended' };
 
-type Listener = (event: ConversationEvent) => void;
+/** Hears one conversation's events. */
+export type ConversationListener = (event: ConversationEvent) => void;
 
 /**
- * In-process fan-out of new conversation entries to the SSE streams that watch them. Publishing
- * is synchronous and happens right after the entry's transaction commits, so a stream that reads
- * its backlog and subscribes in the same tick can neither miss nor double an entry.
+ * In-process fan-out of conversation events to the SSE streams that watch them. The stores feed
+ * it once a change has committed: SQLite right after its transaction, Postgres from its
+ * `LISTEN` connection (so every instance hears every instance's changes).
  *
  * @example
  * ```ts
@@ -19,9 +25,9 @@ type Listener = (event: ConversationEvent) => void;
  * ```
  */
 export class EntryHub {
-  readonly #listeners = new Map<string, Set<Listener>>();
+  readonly #listeners = new Map<string, Set<ConversationListener>>();
 
-  subscribe(conversationId: string, listener: Listener): () => void {
+  subscribe(conversationId: string, listener: ConversationListener): () => void {
     let set = this.#listeners.get(conversationId);
     if (!set) this.#listeners.set(conversationId, (set = new Set()));
     set.add(listener);
@@ -35,5 +41,10 @@ export class EntryHub {
   publish(conversationId: string, event: ConversationEvent): void {
     // A copy, so a listener that unsubscribes (the stream ends) does not disturb the loop.
     for (const listener of [...(this.#listeners.get(conversationId) ?? [])]) listener(event);
+  }
+
+  /** Tells every listener of every conversation (the feed may have missed events). */
+  publishToAll(event: ConversationEvent): void {
+    for (const conversationId of [...this.#listeners.keys()]) this.publish(conversationId, event);
   }
 }

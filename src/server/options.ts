@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JSONWebKeySet } from 'jose';
 import { systemClock, type Clock } from '../core/clock.ts';
@@ -24,8 +25,18 @@ export interface ServerOptions {
   host?: string;
   /** Folder for the database and the demo identity provider's key. Default `./data`. */
   dataDir?: string;
-  /** SQLite file, or `:memory:`. Default `<dataDir>/tabwarden.sqlite`. */
+  /**
+   * A `postgres://` URL (several instances share it), a SQLite file, or `:memory:`. Default
+   * `<dataDir>/tabwarden.sqlite`.
+   */
   database?: string;
+  /**
+   * SQLite's `synchronous` setting. `normal` (default, with WAL): a process crash loses nothing,
+   * an OS crash or power cut can lose the last acknowledged writes. `full`: syncs every commit.
+   */
+  sqliteSynchronous?: 'normal' | 'full';
+  /** Connections each instance keeps to Postgres, besides its listening one. Default 10. */
+  postgresPoolSize?: number;
 
   /** The identity tokens' required `iss`. Defaults to the demo identity provider's in demo mode. */
   issuer?: string;
@@ -54,6 +65,11 @@ export interface ServerOptions {
   exchangesPerAddressPerMinute?: number;
   /** Exchanges allowed per subject per minute (a burst of as many); 0 turns it off. Default 20. */
   exchangesPerSubjectPerMinute?: number;
+  /**
+   * Event streams one authorization token may hold open on one instance; past it, 429
+   * `ERR_TOO_MANY_STREAMS`. tabwarden's worker holds one per browser profile. Default 10.
+   */
+  streamsPerAccessToken?: number;
   /** Origins allowed to call the API cross-origin. Default none (CORS off). */
   corsOrigins?: string[];
 
@@ -86,8 +102,21 @@ type Unresolved = 'issuer' | 'jwks' | 'jwksFile' | 'jwksUrl' | 'audience' | 'log
 export type ResolvedServerOptions = Required<Omit<ServerOptions, Unresolved>> &
   Pick<ServerOptions, Unresolved>;
 
-/** Fills in defaults and refuses values that make no sense, before anything is opened. */
-export function resolveServerOptions(options: ServerOptions): ResolvedServerOptions {
+/**
+ * Fills in defaults and refuses values that make no sense, before anything is opened. Errors
+ * name each option by `nameOf` (the CLI passes the flag or environment variable the user set).
+ *
+ * @example
+ * ```ts
+ * const resolved = resolveServerOptions({ demo: true }); // defaults filled in
+ * resolveServerOptions({ port: -1, demo: true }, { nameOf: () => '--port' }); // TypeError: --port must be …
+ * ```
+ */
+export function resolveServerOptions(
+  options: ServerOptions,
+  naming: { nameOf?: (option: keyof ServerOptions) => string } = {},
+): ResolvedServerOptions {
+  const name = naming.nameOf ?? ((option: keyof ServerOptions) => option);
   const dataDir = options.dataDir ?? 'data';
   const resolved: ResolvedServerOptions = {
     ...options,
@@ -95,6 +124,9 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     host: options.host ?? '127.0.0.1',
     dataDir,
     database: options.database ?? join(dataDir, 'tabwarden.sqlite'),
+    sqliteSynchronous: options.sqliteSynchronous ?? 'normal',
+    postgresPoolSize: options.postgresPoolSize ?? 10,
+    streamsPerAccessToken: options.streamsPerAccessToken ?? 10,
     algorithms: options.algorithms ?? ['RS256'],
     clockToleranceSeconds: options.clockToleranceSeconds ?? 0,
     accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? 3600,
@@ -112,22 +144,37 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     clock: options.clock ?? systemClock,
     onRequest: options.onRequest ?? (() => {}),
   };
-  const keysets = [resolved.jwks, resolved.jwksFile, resolved.jwksUrl].filter((k) => k !== undefined);
-  if (keysets.length > 1) throw new TypeError('Give only one of jwks, jwksFile and jwksUrl');
-  if (!resolved.demo && (!resolved.issuer || keysets.length === 0)) {
+  const keysetOptions = (['jwks', 'jwksFile', 'jwksUrl'] as const).filter(
+    (key) => resolved[key] !== undefined,
+  );
+  const keysetNames = () => keysetOptions.map(name).join(' and ');
+  if (keysetOptions.length > 1) throw new TypeError(`Give only one of ${keysetNames()}`);
+  if (!resolved.demo && !resolved.issuer && keysetOptions.length === 0) {
     throw new TypeError(
-      'Configure the identity provider (issuer and jwks, jwksFile or jwksUrl), or use demo mode',
+      `Configure the identity provider (${name('issuer')} and one of ${name('jwks')}, ${name('jwksFile')}, ${name('jwksUrl')}), or use ${name('demo')}`,
     );
   }
-  if (resolved.demo && keysets.length > 0 && !resolved.issuer) {
-    throw new TypeError('A configured keyset needs its issuer');
+  if (!resolved.demo && keysetOptions.length === 0) {
+    throw new TypeError(
+      `${name('issuer')} is set but no keys to verify its tokens: give ${name('jwksFile')}, ${name('jwks')} or ${name('jwksUrl')}`,
+    );
+  }
+  if (keysetOptions.length > 0 && !resolved.issuer) {
+    throw new TypeError(
+      `${keysetNames()} is set but ${name('issuer')} is missing: the keys need their issuer`,
+    );
+  }
+  if (resolved.jwksFile !== undefined && !existsSync(resolved.jwksFile)) {
+    throw new TypeError(`${name('jwksFile')} ${resolved.jwksFile}: no such file`);
   }
   // Numeric options and the least each may be: sizes and periods above 0, counts and delays from 0.
-  const minimums: Array<[keyof ResolvedServerOptions, 'positive' | 'non-negative']> = [
+  const minimums: Array<[keyof ResolvedServerOptions & keyof ServerOptions, 'positive' | 'non-negative']> = [
     ['accessTokenLifetimeSeconds', 'positive'],
     ['bodyLimitBytes', 'positive'],
     ['messageTextLimit', 'positive'],
     ['sseHeartbeatMs', 'positive'],
+    ['postgresPoolSize', 'positive'],
+    ['streamsPerAccessToken', 'positive'],
     ['port', 'non-negative'],
     ['clockToleranceSeconds', 'non-negative'],
     ['agentReplyDelayMs', 'non-negative'],
@@ -135,13 +182,20 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     ['exchangesPerSubjectPerMinute', 'non-negative'],
     ['shutdownTimeoutMs', 'non-negative'],
   ];
-  for (const [name, minimum] of minimums) {
-    const value = resolved[name];
+  for (const [option, minimum] of minimums) {
+    const value = resolved[option];
     const positive = minimum === 'positive';
     if (typeof value !== 'number' || !Number.isFinite(value) || (positive ? value <= 0 : value < 0)) {
-      throw new TypeError(`${name} must be ${positive ? 'a positive number' : 'a number of at least 0'}`);
+      throw new TypeError(
+        `${name(option)} must be ${positive ? 'a positive number' : 'a number of at least 0'}`,
+      );
     }
   }
-  if (!Number.isInteger(resolved.port) || resolved.port > 65535) throw new TypeError('port must be 0..65535');
+  if (!Number.isInteger(resolved.port) || resolved.port > 65535) {
+    throw new TypeError(`${name('port')} must be a whole number from 0 to 65535`);
+  }
+  if (resolved.sqliteSynchronous !== 'normal' && resolved.sqliteSynchronous !== 'full') {
+    throw new TypeError(`${name('sqliteSynchronous')} must be normal or full`);
+  }
   return resolved;
 }

@@ -1,8 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { randomUUID } from 'node:crypto';
-import Database from 'better-sqlite3';
 import type { ConversationEntry, Subject } from '../core/protocol.ts';
+import type { ConversationListener } from './entry-hub.ts';
 
 /** A conversation as stored. */
 export interface ConversationRecord {
@@ -29,200 +26,50 @@ export interface NewEntry {
 }
 
 /**
- * Ordered schema migrations. Each runs once, in a transaction with the bump of
- * `PRAGMA user_version`, so a crash mid-migration leaves the previous schema intact. Append
- * only: never edit a migration that has shipped.
- */
-const migrations: string[] = [
-  `
-  CREATE TABLE signing_keys (
-    kid TEXT PRIMARY KEY,
-    private_jwk TEXT NOT NULL,
-    created_at INTEGER NOT NULL
-  );
-  CREATE TABLE revoked_tokens (
-    jti TEXT PRIMARY KEY,
-    expires_at INTEGER NOT NULL,
-    revoked_at INTEGER NOT NULL
-  );
-  CREATE INDEX revoked_tokens_by_expiry ON revoked_tokens (expires_at);
-  CREATE TABLE conversations (
-    id TEXT PRIMARY KEY,
-    subject_iss TEXT NOT NULL,
-    subject_sub TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('open', 'ended')),
-    created_at INTEGER NOT NULL,
-    ended_at INTEGER
-  );
-  -- At most one open conversation per subject, whatever races between requests.
-  CREATE UNIQUE INDEX one_open_conversation_per_subject
-    ON conversations (subject_iss, subject_sub) WHERE status = 'open';
-  CREATE TABLE entries (
-    conversation_id TEXT NOT NULL REFERENCES conversations (id),
-    seq INTEGER NOT NULL,
-    role TEXT NOT NULL CHECK (role IN ('user', 'agent', 'system')),
-    text TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    client_message_id TEXT,
-    PRIMARY KEY (conversation_id, seq)
-  ) WITHOUT ROWID;
-  -- Idempotency of posted messages (R12: the outbox may deliver the same message twice).
-  CREATE UNIQUE INDEX entries_by_client_message_id
-    ON entries (conversation_id, client_message_id) WHERE client_message_id IS NOT NULL;
-  `,
-];
-
-/** The schema version this code writes. */
-export const STORE_SCHEMA_VERSION = migrations.length;
-
-interface EntryRow {
-  conversation_id: string;
-  seq: number;
-  role: ConversationEntry['role'];
-  text: string;
-  created_at: number;
-  client_message_id: string | null;
-}
-
-interface ConversationRow {
-  id: string;
-  subject_iss: string;
-  subject_sub: string;
-  status: 'open' | 'ended';
-  created_at: number;
-  ended_at: number | null;
-}
-
-function toEntry(row: EntryRow): ConversationEntry {
-  return {
-    conversationId: row.conversation_id,
-    seq: row.seq,
-    role: row.role,
-    text: row.text,
-    createdAt: row.created_at,
-    ...(row.client_message_id === null ? {} : { clientMessageId: row.client_message_id }),
-  };
-}
-
-function toConversation(row: ConversationRow): ConversationRecord {
-  return {
-    conversationId: row.id,
-    subject: { iss: row.subject_iss, sub: row.subject_sub },
-    status: row.status,
-    createdAt: row.created_at,
-    endedAt: row.ended_at,
-  };
-}
-
-function prepareStatements(db: Database.Database) {
-  return {
-    signingKeys: db.prepare<[], { kid: string; private_jwk: string; created_at: number }>(
-      'SELECT kid, private_jwk, created_at FROM signing_keys ORDER BY created_at DESC',
-    ),
-    addSigningKey: db.prepare<[string, string, number]>(
-      'INSERT INTO signing_keys (kid, private_jwk, created_at) VALUES (?, ?, ?)',
-    ),
-    revoke: db.prepare<[string, number, number]>(
-      'INSERT INTO revoked_tokens (jti, expires_at, revoked_at) VALUES (?, ?, ?) ON CONFLICT (jti) DO NOTHING',
-    ),
-    // A revocation is only needed while the token could still pass its expiry check.
-    pruneRevocations: db.prepare<[number]>('DELETE FROM revoked_tokens WHERE expires_at < ?'),
-    isRevoked: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM revoked_tokens WHERE jti = ?'),
-    openConversationOf: db.prepare<[string, string], ConversationRow>(
-      "SELECT * FROM conversations WHERE subject_iss = ? AND subject_sub = ? AND status = 'open'",
-    ),
-    conversation: db.prepare<[string], ConversationRow>('SELECT * FROM conversations WHERE id = ?'),
-    insertConversation: db.prepare<[string, string, string, number]>(
-      "INSERT INTO conversations (id, subject_iss, subject_sub, status, created_at) VALUES (?, ?, ?, 'open', ?)",
-    ),
-    endConversation: db.prepare<[number, string]>(
-      "UPDATE conversations SET status = 'ended', ended_at = ? WHERE id = ? AND status = 'open'",
-    ),
-    entriesAfter: db.prepare<[string, number], EntryRow>(
-      'SELECT * FROM entries WHERE conversation_id = ? AND seq > ? ORDER BY seq',
-    ),
-    entryByClientId: db.prepare<[string, string], EntryRow>(
-      'SELECT * FROM entries WHERE conversation_id = ? AND client_message_id = ?',
-    ),
-    nextSeq: db.prepare<[string], { next: number }>(
-      'SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM entries WHERE conversation_id = ?',
-    ),
-    insertEntry: db.prepare<[string, number, string, string, number, string | null]>(
-      'INSERT INTO entries (conversation_id, seq, role, text, created_at, client_message_id) VALUES (?, ?, ?, ?, ?, ?)',
-    ),
-  };
-}
-
-/**
- * The server's SQLite store: signing keys, revocations, conversations and their entries.
- * Synchronous (better-sqlite3), so each method is one atomic step; multi-statement writes run
- * in transactions and never leave half a change behind.
+ * The server's store: signing keys, revocations, conversations and their entries, and the feed
+ * of committed changes. Two implementations: SQLite (embedded, one instance) and Postgres (several
+ * instances share it). Every write is one transaction; listeners hear of a change only after it
+ * committed, in commit order per conversation — on Postgres, on every instance.
  *
  * @example
  * ```ts
- * const store = openServerStore(':memory:');
- * const { conversation } = store.openConversation({ iss: 'https://idp', sub: 'alice' }, Date.now());
- * store.appendEntry(conversation.conversationId, { role: 'user', text: 'hi', clientMessageId: 'm1' }, Date.now());
- * store.close();
+ * const store = await openServerStore(':memory:'); // or 'postgres://user@host/db'
+ * const { conversation } = await store.openConversation({ iss: 'https://idp', sub: 'alice' }, Date.now());
+ * const stop = store.subscribe(conversation.conversationId, (event) => console.log(event));
+ * await store.appendEntry(conversation.conversationId, { role: 'user', text: 'hi', clientMessageId: 'm1' }, Date.now());
+ * stop();
+ * await store.close();
  * ```
  */
-export class ServerStore {
-  readonly #db: Database.Database;
-  readonly #sql: ReturnType<typeof prepareStatements>;
-
-  constructor(db: Database.Database) {
-    this.#db = db;
-    this.#sql = prepareStatements(db);
-  }
+export interface ServerStore {
+  readonly kind: 'sqlite' | 'postgres';
 
   /** The server's signing keys, newest first. */
-  signingKeys(): SigningKeyRecord[] {
-    return this.#sql.signingKeys
-      .all()
-      .map((row) => ({ kid: row.kid, privateJwk: row.private_jwk, createdAt: row.created_at }));
-  }
+  signingKeys(): Promise<SigningKeyRecord[]>;
+  /**
+   * Adds `key` unless a stored key already passes `isSameKind`: instances starting at once on
+   * one database end up with one signing secret, not one each.
+   */
+  addSigningKeyUnlessPresent(
+    key: SigningKeyRecord,
+    isSameKind: (stored: SigningKeyRecord) => boolean,
+  ): Promise<void>;
 
-  addSigningKey(key: SigningKeyRecord): void {
-    this.#sql.addSigningKey.run(key.kid, key.privateJwk, key.createdAt);
-  }
-
-  /** Records that the token `jti` is revoked until `expiresAt` (ms); forgets revocations of expired tokens. */
-  revoke(jti: string, expiresAt: number, now: number): void {
-    this.#db.transaction(() => {
-      this.#sql.pruneRevocations.run(now);
-      this.#sql.revoke.run(jti, expiresAt, now);
-    })();
-  }
-
-  isRevoked(jti: string): boolean {
-    return this.#sql.isRevoked.get(jti) !== undefined;
-  }
+  /** Records that the token `jti` is revoked until `expiresAt` (ms) and tells every listener. */
+  revoke(jti: string, expiresAt: number, now: number): Promise<void>;
+  isRevoked(jti: string): Promise<boolean>;
+  /** Hears every revocation recorded from now on, by any instance. */
+  onRevoked(listener: (jti: string) => void): () => void;
 
   /** The subject's open conversation, created when there is none. */
-  openConversation(subject: Subject, now: number): { conversation: ConversationRecord; created: boolean } {
-    return this.#db
-      .transaction(() => {
-        const existing = this.#sql.openConversationOf.get(subject.iss, subject.sub);
-        if (existing) return { conversation: toConversation(existing), created: false };
-        const id = randomUUID();
-        this.#sql.insertConversation.run(id, subject.iss, subject.sub, now);
-        return {
-          conversation: toConversation(this.#sql.conversation.get(id) as ConversationRow),
-          created: true,
-        };
-      })
-      .immediate();
-  }
-
-  conversation(conversationId: string): ConversationRecord | undefined {
-    const row = this.#sql.conversation.get(conversationId);
-    return row ? toConversation(row) : undefined;
-  }
-
-  entriesAfter(conversationId: string, afterSeq: number): ConversationEntry[] {
-    return this.#sql.entriesAfter.all(conversationId, afterSeq).map(toEntry);
-  }
-
+  openConversation(
+    subject: Subject,
+    now: number,
+  ): Promise<{ conversation: ConversationRecord; created: boolean }>;
+  conversation(conversationId: string): Promise<ConversationRecord | undefined>;
+  entriesAfter(conversationId: string, afterSeq: number): Promise<ConversationEntry[]>;
+  /** The `seq` of the conversation's last entry, 0 when it has none. */
+  lastSeq(conversationId: string): Promise<number>;
   /**
    * Appends an entry with the next sequence number, if the conversation is open. With a
    * `clientMessageId` already stored in this conversation, stores nothing and returns the stored
@@ -233,19 +80,7 @@ export class ServerStore {
     conversationId: string,
     entry: NewEntry,
     now: number,
-  ): { entry: ConversationEntry; created: boolean } | undefined {
-    return this.#db
-      .transaction(() => {
-        if (entry.clientMessageId !== undefined) {
-          const existing = this.#sql.entryByClientId.get(conversationId, entry.clientMessageId);
-          if (existing) return { entry: toEntry(existing), created: false };
-        }
-        if (this.#sql.conversation.get(conversationId)?.status !== 'open') return undefined;
-        return { entry: this.#insert(conversationId, entry, now), created: true };
-      })
-      .immediate();
-  }
-
+  ): Promise<{ entry: ConversationEntry; created: boolean } | undefined>;
   /**
    * Ends an open conversation and appends `closingEntry` in the same transaction. Returns the
    * closing entry, or `undefined` when the conversation was not open (ending twice is a no-op).
@@ -254,74 +89,44 @@ export class ServerStore {
     conversationId: string,
     closingEntry: NewEntry,
     now: number,
-  ): ConversationEntry | undefined {
-    return this.#db
-      .transaction(() => {
-        const { changes } = this.#sql.endConversation.run(now, conversationId);
-        if (changes === 0) return undefined;
-        return this.#insert(conversationId, closingEntry, now);
-      })
-      .immediate();
-  }
+  ): Promise<ConversationEntry | undefined>;
+  /** Hears the conversation's committed entries and its end, from any instance. */
+  subscribe(conversationId: string, listener: ConversationListener): () => void;
 
-  /** Inserts with the next `seq`; only ever called inside a transaction. */
-  #insert(conversationId: string, entry: NewEntry, now: number): ConversationEntry {
-    const { next } = this.#sql.nextSeq.get(conversationId) as { next: number };
-    const row: EntryRow = {
-      conversation_id: conversationId,
-      seq: next,
-      role: entry.role,
-      text: entry.text,
-      created_at: now,
-      client_message_id: entry.clientMessageId ?? null,
-    };
-    this.#sql.insertEntry.run(row.conversation_id, row.seq, row.role, row.text, now, row.client_message_id);
-    return toEntry(row);
-  }
+  /** Closes the database (and its listening connection). Idempotent. */
+  close(): Promise<void>;
+}
 
-  /** Closes the database; the WAL is checkpointed into the main file. Idempotent. */
-  close(): void {
-    if (this.#db.open) this.#db.close();
-  }
+/** True for a `postgres://` or `postgresql://` connection string. */
+export function isPostgresUrl(database: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(database);
 }
 
 /**
- * Opens (creating if needed) the store at `file`, or an in-memory one for `:memory:`, and
- * brings its schema up to date. Refuses a database written by a newer version.
+ * Opens the store `database` names: a Postgres connection string, a SQLite file (created with its
+ * folder when missing) or `:memory:`, and brings its schema up to date. Refuses a database
+ * written by a newer version.
  *
  * @example
  * ```ts
- * const store = openServerStore('./data/tabwarden.sqlite');
+ * const embedded = await openServerStore('./data/tabwarden.sqlite');
+ * const shared = await openServerStore('postgres://tabwarden@db.internal/tabwarden');
  * ```
  */
-export function openServerStore(file: string): ServerStore {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file);
-  try {
-    // WAL: readers never block the writer, and a crash loses at most the last transactions.
-    if (file !== ':memory:') db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
-    migrate(db);
-    return new ServerStore(db);
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-}
-
-function migrate(db: Database.Database): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > migrations.length) {
-    throw new Error(
-      `The database has schema version ${current}; this server knows up to ${migrations.length}. Upgrade the server.`,
+export async function openServerStore(
+  database: string,
+  options: { sqliteSynchronous?: 'normal' | 'full'; postgresPoolSize?: number } = {},
+): Promise<ServerStore> {
+  if (isPostgresUrl(database)) {
+    const { openPostgresStore } = await import('./postgres-store.ts');
+    return openPostgresStore(
+      database,
+      options.postgresPoolSize === undefined ? {} : { poolSize: options.postgresPoolSize },
     );
   }
-  for (let version = current; version < migrations.length; version++) {
-    db.transaction(() => {
-      db.exec(migrations[version] as string);
-      db.pragma(`user_version = ${version + 1}`);
-    }).immediate();
-  }
+  const { openSqliteStore } = await import('./sqlite-store.ts');
+  return openSqliteStore(
+    database,
+    options.sqliteSynchronous === undefined ? {} : { synchronous: options.sqliteSynchronous },
+  );
 }

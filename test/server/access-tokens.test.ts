@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import {
   SignJWT,
   base64url,
@@ -13,7 +11,6 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { apiPaths } from '../../src/core/server-api.ts';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from '../../src/server/access-tokens.ts';
-import { openServerStore } from '../../src/server/store.ts';
 import { createHarness, exchange, request } from './helpers.ts';
 
 let harness: Awaited<ReturnType<typeof createHarness>>;
@@ -24,16 +21,14 @@ afterEach(async () => {
   await harness.cleanup();
 });
 
-function storedKeys(file: string): Array<{ kid: string; jwk: JWK }> {
-  const db = new Database(file, { readonly: true });
+/** The stored signing keys, oldest first. */
+async function storedKeys(database: string): Promise<Array<{ kid: string; jwk: JWK }>> {
+  const store = await harness.openStore(database);
   try {
-    const rows = db.prepare('SELECT kid, private_jwk FROM signing_keys ORDER BY created_at').all() as Array<{
-      kid: string;
-      private_jwk: string;
-    }>;
-    return rows.map((row) => ({ kid: row.kid, jwk: JSON.parse(row.private_jwk) as JWK }));
+    const records = (await store.signingKeys()).reverse();
+    return records.map((record) => ({ kid: record.kid, jwk: JSON.parse(record.privateJwk) as JWK }));
   } finally {
-    db.close();
+    await store.close();
   }
 }
 
@@ -51,29 +46,28 @@ function signAccessToken(key: CryptoKey | Uint8Array, header: { alg: string; kid
 }
 
 /** A database as a version that signed ES256 left it: one EC P-256 key pair. */
-async function databaseWithEs256Key(file: string) {
+async function databaseWithEs256Key(database: string) {
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
   const kid = randomUUID();
-  const store = openServerStore(file);
-  store.addSigningKey({
-    kid,
-    privateJwk: JSON.stringify(await exportJWK(privateKey)),
-    createdAt: Date.now(),
-  });
-  store.close();
+  const store = await harness.openStore(database);
+  await store.addSigningKeyUnlessPresent(
+    { kid, privateJwk: JSON.stringify(await exportJWK(privateKey)), createdAt: Date.now() },
+    () => false,
+  );
+  await store.close();
   return { kid, privateKey };
 }
 
 describe('access token signing key', () => {
   it('signs HS256 with a 256-bit secret kept in the store, named by its kid, and kept across restarts', async () => {
-    const database = join(harness.dir, 'hs256.sqlite');
+    const database = await harness.newDatabase('hs256');
     const server = await harness.start({ database });
     const { accessToken } = await exchange(server, await harness.idp.mint({ sub: 'alice' }));
     const header = decodeProtectedHeader(accessToken);
     expect(header).toMatchObject({ alg: 'HS256', typ: 'at+jwt' });
     await server.close();
 
-    const keys = storedKeys(database);
+    const keys = await storedKeys(database);
     expect(keys).toHaveLength(1);
     expect(keys[0]?.kid).toBe(header.kid);
     expect(keys[0]?.jwk.kty).toBe('oct');
@@ -84,11 +78,11 @@ describe('access token signing key', () => {
     const next = await exchange(again, await harness.idp.mint({ sub: 'alice' }));
     expect(decodeProtectedHeader(next.accessToken).kid).toBe(header.kid);
     expect((await request(again, 'POST', apiPaths.conversations, { accessToken })).status).toBe(201);
-    expect(storedKeys(database)).toHaveLength(1);
+    expect(await storedKeys(database)).toHaveLength(1);
   });
 
   it('upgrading a database from the ES256 version: its unexpired tokens keep working, new tokens are HS256', async () => {
-    const database = join(harness.dir, 'es256.sqlite');
+    const database = await harness.newDatabase('es256');
     const old = await databaseWithEs256Key(database);
     const oldToken = await signAccessToken(old.privateKey, { alg: 'ES256', kid: old.kid });
 
@@ -108,11 +102,11 @@ describe('access token signing key', () => {
     const revoked = await request(server, 'POST', apiPaths.conversations, { accessToken: oldToken });
     expect(revoked.body.code).toBe('ERR_ACCESS_TOKEN_REVOKED');
     await server.close();
-    expect(storedKeys(database).map((key) => key.jwk.kty)).toEqual(['EC', 'oct']);
+    expect((await storedKeys(database)).map((key) => key.jwk.kty)).toEqual(['EC', 'oct']);
   });
 
   it('refuses a token whose algorithm is not its key’s: HS256 under the ES256 kid, ES256 under the HS256 kid', async () => {
-    const database = join(harness.dir, 'confusion.sqlite');
+    const database = await harness.newDatabase('confusion');
     const old = await databaseWithEs256Key(database);
     const server = await harness.start({ database });
     const { accessToken } = await exchange(server, await harness.idp.mint({ sub: 'alice' }));
@@ -142,15 +136,14 @@ describe('access token signing key', () => {
   });
 
   it('refuses to start on a stored HS256 secret shorter than 256 bits', async () => {
-    const database = join(harness.dir, 'short.sqlite');
-    const store = openServerStore(database);
+    const database = await harness.newDatabase('short');
+    const store = await harness.openStore(database);
     const k = base64url.encode(crypto.getRandomValues(new Uint8Array(16)));
-    store.addSigningKey({
-      kid: 'short',
-      privateJwk: JSON.stringify({ kty: 'oct', k }),
-      createdAt: Date.now(),
-    });
-    store.close();
+    await store.addSigningKeyUnlessPresent(
+      { kid: 'short', privateJwk: JSON.stringify({ kty: 'oct', k }), createdAt: Date.now() },
+      () => false,
+    );
+    await store.close();
     await expect(harness.start({ database })).rejects.toThrow(/shorter than 256 bits/);
   });
 });

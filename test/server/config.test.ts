@@ -1,10 +1,17 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { describeConfig, parseConfig, usage } from '../../src/server/config.ts';
 import { resolveServerOptions } from '../../src/server/options.ts';
 
+const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
 describe('CLI flags and environment variables', () => {
   it('defaults to port 8787 and nothing else', () => {
-    expect(parseConfig([], {})).toEqual({ options: { port: 8787 }, help: false });
+    expect(parseConfig([], {})).toMatchObject({ options: { port: 8787 }, help: false, version: false });
   });
 
   it('reads every setting from flags, and flags win over the environment', () => {
@@ -13,8 +20,14 @@ describe('CLI flags and environment variables', () => {
         '--port=9000',
         '--host',
         '0.0.0.0',
-        '--db',
+        '--database',
         ':memory:',
+        '--sqlite-synchronous',
+        'FULL',
+        '--streams-per-token',
+        '3',
+        '--postgres-pool-size',
+        '4',
         '--issuer',
         'https://idp.example',
         '--jwks-url',
@@ -47,6 +60,9 @@ describe('CLI flags and environment variables', () => {
       port: 9000,
       host: '0.0.0.0',
       database: ':memory:',
+      sqliteSynchronous: 'full',
+      streamsPerAccessToken: 3,
+      postgresPoolSize: 4,
       issuer: 'https://idp.example',
       jwksUrl: 'https://idp.example/jwks',
       audience: ['a', 'b'],
@@ -83,7 +99,8 @@ describe('CLI flags and environment variables', () => {
   it('refuses unknown flags and malformed values instead of falling back to defaults', () => {
     expect(() => parseConfig(['--prot', '1'], {})).toThrow();
     expect(() => parseConfig(['--port', 'eighty'], {})).toThrow(/--port/);
-    expect(() => parseConfig([], { TABWARDEN_JWKS: '{not json' })).toThrow(/--jwks/);
+    expect(() => parseConfig([], { TABWARDEN_JWKS: '{not json' })).toThrow(/^TABWARDEN_JWKS must/);
+    expect(() => parseConfig(['--jwks', '{not json'], {})).toThrow(/^--jwks must/);
     expect(() => resolveServerOptions({ port: 8787 })).toThrow(/identity provider/);
     expect(() => resolveServerOptions({ demo: true, accessTokenLifetimeSeconds: 0 })).toThrow(/positive/);
     expect(() => resolveServerOptions({ demo: true, jwksUrl: 'https://x', jwks: { keys: [] } })).toThrow(
@@ -91,8 +108,12 @@ describe('CLI flags and environment variables', () => {
     );
   });
 
-  it('--help is understood and the usage lists every flag with its variable', () => {
+  it('--help and -h are understood, so is --version; the usage lists every flag with its variable', () => {
     expect(parseConfig(['--help'], {}).help).toBe(true);
+    expect(parseConfig(['-h'], {}).help).toBe(true);
+    expect(parseConfig(['--version'], {}).version).toBe(true);
+    expect(usage()).toContain('--database');
+    expect(usage()).toContain('--version');
     expect(usage()).toContain('--rate-per-subject');
     expect(usage()).toContain('TABWARDEN_CORS_ORIGINS');
   });
@@ -107,5 +128,102 @@ describe('CLI flags and environment variables', () => {
     expect(text).toContain('inline JWKS (1 key(s))');
     expect(text).not.toContain('secretish-modulus');
     expect(text).toContain('3600 s');
+  });
+});
+
+/** parseConfig then resolveServerOptions, as the CLI does: the error message, or undefined. */
+function cliError(argv: string[], env: Record<string, string> = {}): string | undefined {
+  try {
+    const { options, nameOf } = parseConfig(argv, env);
+    resolveServerOptions(options, { nameOf });
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+describe('CLI errors name what the user set', () => {
+  it('a bad value names the environment variable it came from, or the flag', () => {
+    expect(cliError(['--demo'], { TABWARDEN_RATE_PER_ADDRESS: '-1' })).toBe(
+      'TABWARDEN_RATE_PER_ADDRESS must be a number of at least 0',
+    );
+    expect(cliError(['--demo', '--rate-per-address=-1'])).toBe(
+      '--rate-per-address must be a number of at least 0',
+    );
+    expect(cliError(['--demo'], { TABWARDEN_PORT: 'eighty' })).toBe(
+      'TABWARDEN_PORT must be a number, not "eighty"',
+    );
+    expect(cliError(['--demo', '--access-token-lifetime', '0'])).toBe(
+      '--access-token-lifetime must be a positive number',
+    );
+    expect(cliError(['--demo', '--port', '70000'])).toBe('--port must be a whole number from 0 to 65535');
+    expect(cliError(['--demo'], { TABWARDEN_SQLITE_SYNCHRONOUS: 'off' })).toBe(
+      'TABWARDEN_SQLITE_SYNCHRONOUS must be normal or full',
+    );
+  });
+
+  it('a missing --jwks-file is reported as such; a keyset without an issuer, and an issuer without keys, too', () => {
+    expect(cliError(['--issuer', 'https://idp.example', '--jwks-file', '/nonexistent/jwks.json'])).toBe(
+      '--jwks-file /nonexistent/jwks.json: no such file',
+    );
+    expect(
+      cliError([], {
+        TABWARDEN_ISSUER: 'https://idp.example',
+        TABWARDEN_JWKS_FILE: '/nonexistent/jwks.json',
+      }),
+    ).toBe('TABWARDEN_JWKS_FILE /nonexistent/jwks.json: no such file');
+    expect(cliError(['--jwks-file', '/nonexistent/jwks.json'])).toBe(
+      '--jwks-file is set but --issuer is missing: the keys need their issuer',
+    );
+    expect(cliError(['--issuer', 'https://idp.example'])).toBe(
+      '--issuer is set but no keys to verify its tokens: give --jwks-file, --jwks or --jwks-url',
+    );
+    expect(cliError([])).toBe(
+      'Configure the identity provider (--issuer and one of --jwks, --jwks-file, --jwks-url), or use --demo',
+    );
+    expect(cliError(['--issuer', 'x', '--jwks', '{"keys":[]}'], { TABWARDEN_JWKS_URL: 'https://x' })).toBe(
+      'Give only one of --jwks and TABWARDEN_JWKS_URL',
+    );
+  });
+
+  it('the configuration printout hides a database password', () => {
+    const lines = describeConfig(
+      resolveServerOptions({ demo: true, database: 'postgres://tw:hunter2@db.internal/tabwarden' }),
+      'https://idp.example',
+    );
+    expect(lines.join('\n')).toContain('postgres://tw:***@db.internal/tabwarden');
+    expect(lines.join('\n')).not.toContain('hunter2');
+  });
+});
+
+describe('the CLI process', () => {
+  const main = fileURLToPath(new URL('../../src/server/main.ts', import.meta.url));
+  const tsx = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        tsx,
+        [main, ...args],
+        { env: { ...process.env, ...env }, timeout: 15_000 },
+        (error, stdout, stderr) =>
+          resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+
+  it('-h prints the usage, --version the package version, each exiting 0', async () => {
+    const [help, version] = await Promise.all([run(['-h']), run(['--version'])]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--rate-per-address');
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toBe(packageJson.version);
+  });
+
+  it('a bad option exits 2 with a message naming the variable the user set, before opening anything', async () => {
+    const result = await run(['--demo', '--data-dir', '/nonexistent/never-created'], {
+      TABWARDEN_RATE_PER_ADDRESS: 'x',
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('TABWARDEN_RATE_PER_ADDRESS must be a number, not "x"');
+    expect(result.stderr).not.toContain('exchangesPerAddressPerMinute');
   });
 });

@@ -146,7 +146,7 @@ describe('access tokens', () => {
 
   it('refuses missing, malformed and foreign access tokens with 401 ERR_ACCESS_TOKEN_INVALID', async () => {
     const server = await harness.start();
-    const other = await harness.start({ database: ':memory:' });
+    const other = await harness.start({ database: await harness.newDatabase('other') });
     const identityToken = await harness.idp.mint({ sub: 'alice' });
     const foreign = (await exchange(other, identityToken)).accessToken;
     const own = (await exchange(server, identityToken)).accessToken;

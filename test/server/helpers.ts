@@ -1,11 +1,16 @@
-// Shared by the server tests: a server on 127.0.0.1 over a real SQLite file in a temp folder,
-// JSON requests, and an SSE reader that waits for events (with a timeout) instead of sleeping.
+// Shared by the server tests: a server on 127.0.0.1 over a real SQLite file in a temp folder or a
+// real Postgres schema (TABWARDEN_TEST_STORE, set per vitest project), JSON requests, and an SSE
+// reader that waits for events (with a timeout) instead of sleeping.
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
+import { inject } from 'vitest';
 import type { ConversationEntry } from '../../src/core/protocol.ts';
 import type { ExchangeResponse } from '../../src/core/server-api.ts';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/index.ts';
+import { openServerStore } from '../../src/server/store.ts';
 import { createTestIdentityProvider, type TestIdentityProvider } from '../../src/testing/index.ts';
 
 // Answers are read loosely in tests; each test asserts the shape it relies on.
@@ -35,25 +40,72 @@ export function testOptions(idp: TestIdentityProvider, dataDir: string): ServerO
 
 let sharedIdp: Promise<TestIdentityProvider> | undefined;
 
+/** The store this run of the suite tests: the vitest project sets it. */
+export const testStore: 'sqlite' | 'postgres' =
+  process.env.TABWARDEN_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
+
+/** Runs `sql` on the run's Postgres cluster as its admin. */
+async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: inject('postgresAdminUrl') });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
 /**
- * A server with a test identity provider; every started one is closed by `cleanup()`. The
- * identity provider is shared within a test file: RSA key generation is slow and varies.
+ * Databases for one harness: SQLite files in its folder, or (Postgres) schemas of their own in
+ * the run's cluster — a schema is made in milliseconds where a database takes a second.
+ */
+function databases(dir: string) {
+  const schemas: string[] = [];
+  return {
+    async create(name: string): Promise<string> {
+      if (testStore === 'sqlite') return join(dir, `${name}.sqlite`);
+      const schema = `t_${randomUUID().replaceAll('-', '')}`;
+      await adminQuery(`CREATE SCHEMA ${schema}`);
+      schemas.push(schema);
+      const url = new URL(inject('postgresAdminUrl'));
+      url.searchParams.set('options', `-c search_path=${schema}`);
+      return url.toString();
+    },
+    async removeAll(): Promise<void> {
+      if (schemas.length > 0) await adminQuery(`DROP SCHEMA ${schemas.join(', ')} CASCADE`);
+    },
+  };
+}
+
+/**
+ * A server with a test identity provider, on this run's store; every started one is closed by
+ * `cleanup()`. Servers started without a `database` share the harness's. The identity provider
+ * is shared within a test file: RSA key generation is slow and varies.
  */
 export async function createHarness() {
   sharedIdp ??= createTestIdentityProvider({ issuer: 'https://idp.server.test', kid: 'server-test-key' });
   const idp = await sharedIdp;
   const temp = makeTempDir();
+  const stores = databases(temp.dir);
+  const database = await stores.create('tabwarden');
   const servers: RunningServer[] = [];
   return {
     idp,
     dir: temp.dir,
+    /** The database servers share unless told otherwise. */
+    database,
+    /** Another empty database of this run's kind. */
+    newDatabase: (name: string) => stores.create(name),
+    /** Opens a store on `database` directly (to seed or inspect it). */
+    openStore: (at: string) => openServerStore(at),
     async start(overrides: ServerOptions = {}): Promise<RunningServer> {
-      const server = await startServer({ ...testOptions(idp, temp.dir), ...overrides });
+      const server = await startServer({ ...testOptions(idp, temp.dir), database, ...overrides });
       servers.push(server);
       return server;
     },
     async cleanup() {
       await Promise.all(servers.map((server) => server.close()));
+      await stores.removeAll();
       temp.remove();
     },
   };

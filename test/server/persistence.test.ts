@@ -1,9 +1,10 @@
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { apiPaths } from '../../src/core/server-api.ts';
-import { STORE_SCHEMA_VERSION, openServerStore } from '../../src/server/store.ts';
-import { createHarness, exchange, openEvents, request, signIn } from './helpers.ts';
+import { POSTGRES_SCHEMA_VERSION } from '../../src/server/postgres-store.ts';
+import { SQLITE_SCHEMA_VERSION } from '../../src/server/sqlite-store.ts';
+import { createHarness, exchange, openEvents, request, signIn, testStore } from './helpers.ts';
 
 let harness: Awaited<ReturnType<typeof createHarness>>;
 beforeEach(async () => {
@@ -15,7 +16,7 @@ afterEach(async () => {
 
 describe('restart on the same database file', () => {
   it('keeps conversations, entries, revocations and the signing key', async () => {
-    const database = join(harness.dir, 'restart.sqlite');
+    const database = await harness.newDatabase('restart');
     const before = await harness.start({ database });
     const { accessToken, conversationId } = await signIn(before, harness.idp, 'alice');
     const events = await openEvents(before, conversationId, accessToken);
@@ -55,24 +56,51 @@ describe('restart on the same database file', () => {
   });
 });
 
+/** Reads or writes the store's schema version, as SQLite or Postgres keeps it. */
+async function schemaVersion(database: string, set?: number): Promise<number | undefined> {
+  if (testStore === 'sqlite') {
+    const db = new Database(database);
+    try {
+      if (set !== undefined) db.pragma(`user_version = ${set}`);
+      return db.pragma('user_version', { simple: true }) as number;
+    } finally {
+      db.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: database });
+  await client.connect();
+  try {
+    if (set !== undefined) {
+      await client.query('CREATE TABLE IF NOT EXISTS tabwarden_schema (version INTEGER NOT NULL)');
+      await client.query('INSERT INTO tabwarden_schema (version) VALUES ($1)', [set]);
+    }
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM tabwarden_schema');
+    return rows[0]?.version;
+  } finally {
+    await client.end();
+  }
+}
+
+const SCHEMA_VERSION = testStore === 'sqlite' ? SQLITE_SCHEMA_VERSION : POSTGRES_SCHEMA_VERSION;
+
 describe('store', () => {
-  it('uses WAL mode and records its schema version', () => {
-    const file = join(harness.dir, 'wal.sqlite');
-    openServerStore(file).close();
-    const db = new Database(file, { readonly: true });
-    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('user_version', { simple: true })).toBe(STORE_SCHEMA_VERSION);
-    db.close();
-    // Opening again migrates nothing and loses nothing.
-    openServerStore(file).close();
+  it('records its schema version; opening again migrates nothing and loses nothing', async () => {
+    const database = await harness.newDatabase('version');
+    const store = await harness.openStore(database);
+    await store.openConversation({ iss: 'https://idp', sub: 'alice' }, Date.now());
+    await store.close();
+    expect(await schemaVersion(database)).toBe(SCHEMA_VERSION);
+    const again = await harness.openStore(database);
+    expect((await again.openConversation({ iss: 'https://idp', sub: 'alice' }, Date.now())).created).toBe(
+      false,
+    );
+    await again.close();
   });
 
-  it('refuses a database written by a newer server', () => {
-    const file = join(harness.dir, 'newer.sqlite');
-    const db = new Database(file);
-    db.pragma(`user_version = ${STORE_SCHEMA_VERSION + 1}`);
-    db.close();
-    expect(() => openServerStore(file)).toThrow(/schema version/);
+  it('refuses a database written by a newer server', async () => {
+    const database = await harness.newDatabase('newer');
+    await schemaVersion(database, SCHEMA_VERSION + 1);
+    await expect(harness.openStore(database)).rejects.toThrow(/schema version/);
   });
 
   it('keeps one open conversation per subject even when opened concurrently', async () => {
@@ -101,3 +129,23 @@ describe('store', () => {
     );
   });
 });
+
+// A property of SQLite only; Postgres's durability is its own configuration.
+if (testStore === 'sqlite') {
+  describe('SQLite durability', () => {
+    it('runs in WAL mode with synchronous=NORMAL by default, FULL when asked', async () => {
+      const { openSqliteStore } = await import('../../src/server/sqlite-store.ts');
+      const file = await harness.newDatabase('durability');
+      for (const [synchronous, level] of [
+        [undefined, 1],
+        ['full', 2],
+      ] as const) {
+        const store = openSqliteStore(file, synchronous === undefined ? {} : { synchronous });
+        // Per connection, so read through the store's own.
+        expect(store.pragma('synchronous')).toBe(level);
+        expect(store.pragma('journal_mode')).toBe('wal');
+        await store.close();
+      }
+    });
+  });
+}

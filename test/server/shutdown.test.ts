@@ -1,10 +1,8 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openServerStore } from '../../src/server/store.ts';
-import { createHarness, openEvents, request, signIn } from './helpers.ts';
+import { createHarness, openEvents, request, signIn, testStore } from './helpers.ts';
 
 let harness: Awaited<ReturnType<typeof createHarness>>;
 beforeEach(async () => {
@@ -46,7 +44,7 @@ async function startHeldJwksServer() {
 
 describe('graceful shutdown', () => {
   it('ends SSE streams, closes the database cleanly, and refuses new connections', async () => {
-    const database = join(harness.dir, 'shutdown.sqlite');
+    const database = await harness.newDatabase('shutdown');
     const server = await harness.start({ database });
     const { accessToken, conversationId } = await signIn(server, harness.idp, 'alice');
     const events = await openEvents(server, conversationId, accessToken);
@@ -55,9 +53,9 @@ describe('graceful shutdown', () => {
     await server.close();
     expect(await events.next()).toBeUndefined();
     expect(server.openStreams).toBe(0);
-    // A clean close checkpoints and removes the write-ahead log.
-    expect(existsSync(`${database}-wal`)).toBe(false);
-    openServerStore(database).close();
+    // A clean close checkpoints and removes SQLite's write-ahead log.
+    if (testStore === 'sqlite') expect(existsSync(`${database}-wal`)).toBe(false);
+    await (await harness.openStore(database)).close();
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
     // Idempotent.
     await server.close();
