@@ -1,0 +1,51 @@
+// Firefox ESR through puppeteer-core over WebDriver BiDi: Debian's /usr/bin/firefox-esr, no
+// driver binary, nothing downloaded.
+import puppeteer, { type Browser, type BrowserContext, type Page } from 'puppeteer-core';
+import type { EngineDriver, InPage, Tab, TabGroup } from '../driver.ts';
+
+/** Where Debian installs Firefox ESR (`apt-get install firefox-esr`). */
+export const FIREFOX_ESR_PATH = '/usr/bin/firefox-esr';
+
+class PuppeteerTab implements Tab {
+  constructor(readonly page: Page) {}
+  evaluate<A, R>(fn: InPage<A, R>, arg: A): Promise<R> {
+    // The libraries type arguments through their handle types; ours are plain data.
+    return this.page.evaluate(fn as never, arg) as Promise<R>;
+  }
+  async reload(): Promise<void> {
+    await this.page.reload();
+  }
+  close(): Promise<void> {
+    return this.page.close({ runBeforeUnload: false });
+  }
+}
+
+class PuppeteerTabGroup implements TabGroup {
+  constructor(readonly context: BrowserContext) {}
+  async open(url: string): Promise<Tab> {
+    const page = await this.context.newPage();
+    await page.goto(url);
+    return new PuppeteerTab(page);
+  }
+  close(): Promise<void> {
+    return this.context.close();
+  }
+}
+
+/** Launches Firefox ESR headless through puppeteer-core. */
+export async function launchFirefoxDriver(): Promise<EngineDriver> {
+  const browser: Browser = await puppeteer.launch({
+    browser: 'firefox',
+    executablePath: FIREFOX_ESR_PATH,
+    headless: true,
+  });
+  return {
+    engine: 'firefox',
+    drivenBy: 'puppeteer-core over WebDriver BiDi',
+    version: await browser.version(),
+    async tabs() {
+      return new PuppeteerTabGroup(await browser.createBrowserContext());
+    },
+    quit: () => browser.close(),
+  };
+}
