@@ -19,6 +19,7 @@ import { measureBundleSize } from '../bench/metrics/bundle-size.ts';
 import { measureExchanges } from '../bench/metrics/exchanges.ts';
 import { measureFirstRender } from '../bench/metrics/first-render.ts';
 import { measureMemory } from '../bench/metrics/memory.ts';
+import { measureEnginePropagation } from '../bench/metrics/engine-propagation.ts';
 import { measurePropagation } from '../bench/metrics/propagation.ts';
 import { measureRecovery } from '../bench/metrics/recovery.ts';
 import { measureThroughput } from '../bench/metrics/throughput.ts';
@@ -33,6 +34,9 @@ const METRICS: Metric[] = [
   { id: 'size', run: () => measureBundleSize() },
   { id: 'throughput', run: () => measureThroughput() },
   { id: 'propagation', run: async (env) => measurePropagation(await env()) },
+  // The same rows in the other engines, each with its own baseline (its own browser).
+  { id: 'propagation-firefox', run: () => measureEnginePropagation('firefox') },
+  { id: 'propagation-webkit', run: () => measureEnginePropagation('webkit') },
   { id: 'first-render', run: async (env) => measureFirstRender(await env()) },
   { id: 'exchanges', run: async (env) => measureExchanges(await env()) },
   { id: 'recovery', run: async (env) => measureRecovery(await env()) },
