@@ -37,6 +37,9 @@ export interface EngineRun {
 // The fixture app of the Chromium suite, served the same way.
 const appDir = fileURLToPath(new URL('../e2e/fixtures/app/', import.meta.url));
 
+// A scenario that has not ended by then has hung (vitest's own limit is 60 s).
+const SCENARIO_LIMIT_MS = 50_000;
+
 export const RESULTS_DIR = new URL('./results/', import.meta.url);
 
 /** Registers the contract for one engine; `launch` starts its browser. */
@@ -84,7 +87,17 @@ export function defineContract(engine: EngineName, launch: () => Promise<EngineD
           const group = await driver.tabs();
           try {
             const app = new EngineApp(group, server, transport, link?.url ?? server.url);
-            await run({ engine, transport, driver, app, link, serverOptions });
+            // Bounded here, below vitest's own limit, so a hang is recorded as a failure too.
+            let timer: ReturnType<typeof setTimeout> | undefined;
+            const limit = new Promise<never>((_, reject) => {
+              timer = setTimeout(
+                () => reject(new Error(`no end within ${SCENARIO_LIMIT_MS} ms`)),
+                SCENARIO_LIMIT_MS,
+              );
+            });
+            await Promise.race([run({ engine, transport, driver, app, link, serverOptions }), limit]).finally(
+              () => clearTimeout(timer),
+            );
             results.push({
               index,
               rule: scenario.rule,

@@ -9,8 +9,13 @@ export const FIREFOX_ESR_PATH = '/usr/bin/firefox-esr';
 class PuppeteerTab implements Tab {
   constructor(readonly page: Page) {}
   evaluate<A, R>(fn: InPage<A, R>, arg: A): Promise<R> {
-    // The libraries type arguments through their handle types; ours are plain data.
-    return this.page.evaluate(fn as never, arg) as Promise<R>;
+    // Sent as source with a no-op `__name`: code compiled with keepNames (tsx, esbuild) calls it,
+    // and the page has none.
+    return this.page.evaluate(
+      (source: string, arg: A) => new Function('__name', `return (${source})`)((f: unknown) => f)(arg) as R,
+      fn.toString(),
+      arg,
+    ) as Promise<R>;
   }
   async reload(): Promise<void> {
     await this.page.reload();

@@ -65,10 +65,11 @@ class Lock {
 
 // Runs the function's source with its argument and reports back as JSON, so `undefined` stays
 // absent rather than turning into WebDriver's null, and a page error comes back as a message.
+// `__name` is the helper tsx/esbuild (keepNames) calls in compiled functions; the page has none.
 const ASYNC_RUNNER = `
 const [source, arg, done] = arguments;
 Promise.resolve()
-  .then(() => (0, eval)('(' + source + ')')(arg))
+  .then(() => new Function('__name', 'return (' + source + ')')((f) => f)(arg))
   .then(
     (value) => done(JSON.stringify({ ok: true, value })),
     (error) => done(JSON.stringify({ ok: false, message: String(error) + ' @ ' + (error && error.stack) })),
@@ -117,10 +118,14 @@ class WebDriverTabGroup implements TabGroup {
     readonly driver: WebDriver,
     readonly lock: Lock,
     readonly anchor: string,
+    /** Windows of earlier groups, blank: opening a WebDriver window costs seconds in MiniBrowser. */
+    readonly pool: string[],
   ) {}
   open(url: string): Promise<Tab> {
     return this.lock.run(async () => {
-      await this.driver.switchTo().newWindow('tab');
+      const reused = this.pool.pop();
+      if (reused) await this.driver.switchTo().window(reused);
+      else await this.driver.switchTo().newWindow('tab');
       const tab = new WebDriverTab(this.driver, this.lock, await this.driver.getWindowHandle(), this.anchor);
       await this.driver.get(url);
       await loaded(this.driver);
@@ -128,9 +133,19 @@ class WebDriverTabGroup implements TabGroup {
       return tab;
     });
   }
+
+  /** Unloads every tab this group opened (about:blank) and hands its window back to the pool. */
   async close(): Promise<void> {
-    const open = new Set(await this.lock.run(() => this.driver.getAllWindowHandles()));
-    for (const tab of this.#tabs) if (open.has(tab.handle)) await tab.close();
+    await this.lock.run(async () => {
+      const open = new Set(await this.driver.getAllWindowHandles());
+      for (const tab of this.#tabs) {
+        if (!open.has(tab.handle)) continue;
+        await this.driver.switchTo().window(tab.handle);
+        await this.driver.get('about:blank');
+        this.pool.push(tab.handle);
+      }
+      await this.driver.switchTo().window(this.anchor);
+    });
     this.#tabs.clear();
   }
 }
@@ -166,11 +181,12 @@ export async function launchWebKitDriver(): Promise<EngineDriver> {
     const capabilities = await driver.getCapabilities();
     const lock = new Lock();
     const anchor = await driver.getWindowHandle();
+    const pool: string[] = [];
     return {
       engine: 'webkit',
       drivenBy: 'selenium-webdriver over WebDriver (WebKitWebDriver, MiniBrowser under Xvfb)',
       version: `WebKitGTK ${String(capabilities.get('browserVersion'))}`,
-      tabs: async () => new WebDriverTabGroup(driver, lock, anchor),
+      tabs: async () => new WebDriverTabGroup(driver, lock, anchor, pool),
       async quit() {
         try {
           await driver.quit();
