@@ -8,7 +8,7 @@ import { launchWebKitDriver } from '../../test/engines/adapters/webkit.ts';
 import type { EngineDriver, Tab } from '../../test/engines/driver.ts';
 import { waitForBench } from '../lib/page-api.ts';
 import type { MetricResult } from '../lib/row.ts';
-import { measurePropagationIn } from './propagation.ts';
+import { ENGINE_SAMPLES, measurePropagationIn } from './propagation.ts';
 
 const PAGES_DIR = fileURLToPath(new URL('../fixtures/pages', import.meta.url));
 const BUNDLES_DIR = fileURLToPath(new URL('../../dist/bundles', import.meta.url));
@@ -56,7 +56,13 @@ export async function measureEnginePropagation(engine: keyof typeof LAUNCH): Pro
     const rawTabs = await openTabs(open, `${rawServer.url}/raw/echo.html`, TABS);
     const mint = (expiresInSeconds: number) =>
       server.mintIdentityToken({ sub: 'bench-user', expiresInSeconds });
-    const result = await measurePropagationIn(tabs, rawTabs, mint, `${engine} ${driver.version}`);
+    const result = await measurePropagationIn(
+      tabs,
+      rawTabs,
+      mint,
+      `${engine} ${driver.version}`,
+      ENGINE_SAMPLES,
+    );
     await group.close();
     return result;
   } finally {
