@@ -12,9 +12,10 @@ class PuppeteerTab implements Tab {
     // Sent as source with a no-op `__name`: code compiled with keepNames (tsx, esbuild) calls it,
     // and the page has none.
     return this.page.evaluate(
-      (source: string, arg: A) => new Function('__name', `return (${source})`)((f: unknown) => f)(arg) as R,
+      (source: string, arg: unknown) =>
+        new Function('__name', `return (${source})`)((f: unknown) => f)(arg) as R,
       fn.toString(),
-      arg,
+      arg as unknown,
     ) as Promise<R>;
   }
   async reload(): Promise<void> {
