@@ -3,7 +3,7 @@
 // group of tabs, over one browser launched for the file. What does not apply is not registered
 // (nothing is skipped) but recorded with its reason; every outcome goes to
 // test/engines/results/<engine>.json, from which scripts/compat-table.ts writes the README table.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { startTestServer } from '../../src/testing/index.ts';
@@ -42,6 +42,25 @@ const SCENARIO_LIMIT_MS = 50_000;
 
 export const RESULTS_DIR = new URL('./results/', import.meta.url);
 
+/**
+ * This run's results, plus the last run's for cells this run did not reach (a run filtered with
+ * `-t`), so a partial run never blanks the table. Cells of scenarios that no longer exist go.
+ */
+function mergeWithLastRun(engine: EngineName, results: ContractResult[]): ContractResult[] {
+  const file = new URL(`${engine}.json`, RESULTS_DIR);
+  const last = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as EngineRun).results : [];
+  const key = (result: ContractResult) => `${result.title}\u0000${result.transport}`;
+  const ran = new Set(results.map(key));
+  const titles = new Set(SCENARIOS.map((scenario) => scenario.title));
+  const kept = last
+    .filter((result) => !ran.has(key(result)) && titles.has(result.title))
+    .map((result) => ({
+      ...result,
+      index: SCENARIOS.findIndex((scenario) => scenario.title === result.title),
+    }));
+  return [...results, ...kept].sort((a, b) => a.index - b.index || a.transport.localeCompare(b.transport));
+}
+
 /** Registers the contract for one engine; `launch` starts its browser. */
 export function defineContract(engine: EngineName, launch: () => Promise<EngineDriver>): void {
   let driver: EngineDriver;
@@ -56,7 +75,7 @@ export function defineContract(engine: EngineName, launch: () => Promise<EngineD
       version: driver?.version ?? 'not launched',
       drivenBy: driver?.drivenBy ?? '',
       finishedAt: new Date().toISOString(),
-      results: results.sort((a, b) => a.index - b.index || a.transport.localeCompare(b.transport)),
+      results: mergeWithLastRun(engine, results),
     };
     mkdirSync(RESULTS_DIR, { recursive: true });
     writeFileSync(new URL(`${engine}.json`, RESULTS_DIR), `${JSON.stringify(run, null, 2)}\n`);

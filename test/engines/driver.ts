@@ -45,6 +45,12 @@ export interface EngineDriver {
    * protocol cannot; scenarios then cut the network between browser and server instead.
    */
   setOffline?(group: TabGroup, origin: string, offline: boolean): Promise<void>;
+  /**
+   * Whether {@link setOffline} also cuts the workers' own fetches (service worker, SharedWorker).
+   * Firefox's BiDi network conditions reach pages only (measured: a send through the service
+   * worker still reached the server); scenarios then cut the network as well.
+   */
+  readonly offlineReachesWorkers?: boolean;
   /** Ends the browser and whatever the adapter started for it. */
   quit(): Promise<void>;
 }

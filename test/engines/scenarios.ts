@@ -415,9 +415,12 @@ export const SCENARIOS: readonly Scenario[] = [
       const online = await value<ConversationEntry[]>(reader, 'listEntries', 0);
       const sessionBefore = (await readDatabase(reader))!.session[0]!;
 
+      // The engine's own offline switch where it has one; the link is cut where that does not
+      // reach the workers (or does not exist).
       const setOffline = async (offline: boolean) => {
         if (driver.setOffline) await driver.setOffline(app.group, app.origin, offline);
-        else if (offline) link!.cut();
+        if (driver.offlineReachesWorkers) return;
+        if (offline) link!.cut();
         else link!.restore();
       };
       await setOffline(true);

@@ -39,6 +39,7 @@ export async function launchChromiumDriver(): Promise<EngineDriver> {
     engine: 'chromium',
     drivenBy: 'Playwright over the DevTools protocol',
     version: browser.version(),
+    offlineReachesWorkers: true,
     async tabs() {
       return new PlaywrightTabGroup(await browser.newContext({ serviceWorkers: 'allow' }));
     },

@@ -49,8 +49,14 @@ export async function launchFirefoxDriver(): Promise<EngineDriver> {
     engine: 'firefox',
     drivenBy: 'puppeteer-core over WebDriver BiDi',
     version: await browser.version(),
+    offlineReachesWorkers: false,
     async tabs() {
       return new PuppeteerTabGroup(await browser.createBrowserContext());
+    },
+    // WebDriver BiDi network conditions, per tab (puppeteer's setOfflineMode): pages only.
+    async setOffline(group, _origin, offline) {
+      for (const page of await (group as PuppeteerTabGroup).context.pages())
+        await page.setOfflineMode(offline);
     },
     quit: () => browser.close(),
   };
