@@ -56,13 +56,7 @@ export async function measureEnginePropagation(engine: keyof typeof LAUNCH): Pro
     const rawTabs = await openTabs(open, `${rawServer.url}/raw/echo.html`, TABS);
     const mint = (expiresInSeconds: number) =>
       server.mintIdentityToken({ sub: 'bench-user', expiresInSeconds });
-    const result = await measurePropagationIn(
-      tabs,
-      rawTabs,
-      mint,
-      `${engine} ${driver.version}`,
-      ENGINE_SAMPLES,
-    );
+    const result = await measurePropagationIn(tabs, rawTabs, mint, driver.version, ENGINE_SAMPLES[engine]);
     await group.close();
     return result;
   } finally {

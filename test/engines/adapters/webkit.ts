@@ -165,6 +165,9 @@ export async function launchWebKitDriver(): Promise<EngineDriver> {
     service.kill();
     display.stop();
   };
+  // A runner that exits without quitting (a bench metric over its time limit) leaves no driver
+  // or display behind.
+  process.once('exit', stop);
   try {
     const url = `http://127.0.0.1:${port}`;
     await waitForDriver(url);
