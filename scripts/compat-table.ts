@@ -5,6 +5,8 @@
 //   npm run compat-table            rewrite README.md
 //   npm run compat-table -- --print print the block, touch nothing
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { format, resolveConfig } from 'prettier';
 import type { EngineRun } from '../test/engines/contract.ts';
 import type { EngineName } from '../test/engines/driver.ts';
 
@@ -93,6 +95,9 @@ if (process.argv.includes('--print')) {
     console.error(`compat-table: README.md has no block between\n${BEGIN}\n${END}`);
     process.exit(1);
   }
-  writeFileSync(readmeUrl, readme.slice(0, begin) + block + readme.slice(end + END.length));
+  // Formatted as `npm run format` would, so format:check stays green after a regeneration.
+  const path = fileURLToPath(readmeUrl);
+  const updated = readme.slice(0, begin) + block + readme.slice(end + END.length);
+  writeFileSync(readmeUrl, await format(updated, { ...(await resolveConfig(path)), filepath: path }));
   console.log(`compat-table: README.md updated from ${runs.map((run) => run.engine).join(', ')}`);
 }
