@@ -1,8 +1,8 @@
 // A TCP link between the browser and the reference server that a test can cut: while cut, open
 // connections are reset and new ones refused, so every fetch of the pages and of their workers
 // fails as on a dead network. The stand-in for "go offline" where an engine's automation protocol
-// has no network emulation (WebKitGTK's WebDriver; puppeteer's offline mode is DevTools-only).
-// Pages still report navigator.onLine === true: only the network itself is gone.
+// has no network emulation (WebKitGTK's WebDriver) or one that does not reach workers (Firefox's
+// BiDi network conditions). Alone it leaves navigator.onLine true: only the network is gone.
 import { connect, createServer, type Socket } from 'node:net';
 
 /** A cuttable link to `target`, listening on its own port of 127.0.0.1 (its own origin). */
