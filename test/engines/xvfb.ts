@@ -1,6 +1,7 @@
 // A virtual X display for browsers that need one even when nobody looks (WebKitGTK's MiniBrowser:
 // its --headless flag does not start here), so `npm test` runs on a headless machine.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 /** Where Debian's `xvfb` package installs the server. */
 export const XVFB_PATH = '/usr/bin/Xvfb';
@@ -16,6 +17,8 @@ export interface VirtualDisplay {
  * with no TCP listener. Rejects if it does not come up within `timeoutMs`.
  */
 export function startVirtualDisplay(timeoutMs = 10_000): Promise<VirtualDisplay> {
+  if (!existsSync(XVFB_PATH))
+    return Promise.reject(new Error(`${XVFB_PATH} is missing: apt-get install xvfb`));
   const xvfb: ChildProcess = spawn(
     XVFB_PATH,
     ['-displayfd', '3', '-nolisten', 'tcp', '-screen', '0', '1280x1024x24'],

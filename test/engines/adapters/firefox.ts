@@ -1,5 +1,6 @@
 // Firefox ESR through puppeteer-core over WebDriver BiDi: Debian's /usr/bin/firefox-esr, no
 // driver binary, nothing downloaded.
+import { existsSync } from 'node:fs';
 import puppeteer, { type Browser, type BrowserContext, type Page } from 'puppeteer-core';
 import type { EngineDriver, InPage, Tab, TabGroup } from '../driver.ts';
 
@@ -40,6 +41,8 @@ class PuppeteerTabGroup implements TabGroup {
 
 /** Launches Firefox ESR headless through puppeteer-core. */
 export async function launchFirefoxDriver(): Promise<EngineDriver> {
+  if (!existsSync(FIREFOX_ESR_PATH))
+    throw new Error(`${FIREFOX_ESR_PATH} is missing: apt-get install firefox-esr`);
   const browser: Browser = await puppeteer.launch({
     browser: 'firefox',
     executablePath: FIREFOX_ESR_PATH,

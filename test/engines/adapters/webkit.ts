@@ -3,6 +3,7 @@
 // session, so every tab operation switches to its window under a lock; a call left running in a
 // page (`window.app.start`) is how scenarios overlap calls of several tabs.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { Builder, Capabilities, type WebDriver } from 'selenium-webdriver';
 import type { EngineDriver, InPage, Tab, TabGroup } from '../driver.ts';
@@ -155,6 +156,9 @@ class WebDriverTabGroup implements TabGroup {
  * session in automation mode.
  */
 export async function launchWebKitDriver(): Promise<EngineDriver> {
+  for (const binary of [WEBKIT_WEBDRIVER_PATH, MINIBROWSER_PATH]) {
+    if (!existsSync(binary)) throw new Error(`${binary} is missing: apt-get install webkit2gtk-driver`);
+  }
   const display = await startVirtualDisplay();
   const port = await freePort();
   const service = spawn(WEBKIT_WEBDRIVER_PATH, [`--port=${port}`, '--host=127.0.0.1'], {
