@@ -13,7 +13,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, 'test/server/**'],
+          // The browser-engine contract has a config of its own (vitest.engines.config.ts).
+          exclude: [...configDefaults.exclude, 'test/server/**', 'test/engines/**'],
         },
       },
       {

@@ -19,6 +19,7 @@ import { measureBundleSize } from '../bench/metrics/bundle-size.ts';
 import { measureExchanges } from '../bench/metrics/exchanges.ts';
 import { measureFirstRender } from '../bench/metrics/first-render.ts';
 import { measureMemory } from '../bench/metrics/memory.ts';
+import { measureEnginePropagation } from '../bench/metrics/engine-propagation.ts';
 import { measurePropagation } from '../bench/metrics/propagation.ts';
 import { measureRecovery } from '../bench/metrics/recovery.ts';
 import { measureThroughput } from '../bench/metrics/throughput.ts';
@@ -27,6 +28,8 @@ import { measureTimeToReady } from '../bench/metrics/time-to-ready.ts';
 interface Metric {
   id: string;
   run(env: () => Promise<BrowserEnv>): Promise<MetricResult>;
+  /** Its own limit where it launches a browser of its own; default METRIC_LIMIT_MS. */
+  limitMs?: number;
 }
 
 // Node-only metrics first, while no browser competes for the two cores.
@@ -34,6 +37,9 @@ const METRICS: Metric[] = [
   { id: 'size', run: () => measureBundleSize() },
   { id: 'throughput', run: () => measureThroughput() },
   { id: 'propagation', run: async (env) => measurePropagation(await env()) },
+  // The same rows in the other engines, each with its own baseline (its own browser).
+  { id: 'propagation-firefox', run: () => measureEnginePropagation('firefox'), limitMs: 8 * 60_000 },
+  { id: 'propagation-webkit', run: () => measureEnginePropagation('webkit'), limitMs: 8 * 60_000 },
   { id: 'first-render', run: async (env) => measureFirstRender(await env()) },
   { id: 'time-to-ready', run: async (env) => measureTimeToReady(await env()) },
   { id: 'exchanges', run: async (env) => measureExchanges(await env()) },
@@ -77,8 +83,8 @@ try {
     try {
       const limit = new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(new Error(`no result within ${METRIC_LIMIT_MS / 1000} s`)),
-          METRIC_LIMIT_MS,
+          () => reject(new Error(`no result within ${(metric.limitMs ?? METRIC_LIMIT_MS) / 1000} s`)),
+          metric.limitMs ?? METRIC_LIMIT_MS,
         );
       });
       const result = await Promise.race([metric.run(env), limit]);

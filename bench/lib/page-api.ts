@@ -2,6 +2,21 @@
 // to call them from Node. Keeping the timed code inside the pages means every figure is taken
 // on the browser's own clock, not across the DevTools connection.
 import type { Page } from 'playwright-core';
+import type { Tab } from '../../test/engines/driver.ts';
+
+/**
+ * A bench page: a Playwright page (Chromium), or a tab of another engine through the contract
+ * suite's driver (test/engines/driver.ts: Firefox over WebDriver BiDi, WebKit over WebDriver).
+ */
+export type BenchTab = Page | Tab;
+
+const isPlaywright = (tab: BenchTab): tab is Page => 'waitForFunction' in tab;
+
+/** Runs `fn(arg)` in the tab, whichever library drives it. */
+function evaluateIn<A, R>(tab: BenchTab, fn: (arg: A) => R, arg: A): Promise<Awaited<R>> {
+  // The libraries type arguments through their handle types; these are plain data.
+  return (isPlaywright(tab) ? tab.evaluate(fn as never, arg) : tab.evaluate(fn, arg)) as Promise<Awaited<R>>;
+}
 
 /** tabwarden-page.js: the real page stub (and UI with `?ui`). */
 export interface TabwardenPageApi {
@@ -44,10 +59,11 @@ export type PageCaller<Api> = <M extends Method<Api>>(
 ) => Promise<Api[M] extends (...a: never[]) => infer R ? Awaited<R> : never>;
 
 /** Calls `window.bench[method](...args)` in `page` and resolves its (awaited) result. */
-export function pageCaller<Api>(page: Page): PageCaller<Api> {
+export function pageCaller<Api>(page: BenchTab): PageCaller<Api> {
   return (method, ...args) =>
-    page.evaluate(
-      ({ method, args }) =>
+    evaluateIn(
+      page,
+      ({ method, args }: { method: string; args: unknown[] }) =>
         (window as unknown as { bench: Record<string, (...a: unknown[]) => unknown> }).bench[method]!(
           ...args,
         ),
@@ -56,8 +72,18 @@ export function pageCaller<Api>(page: Page): PageCaller<Api> {
 }
 
 /** Waits (bounded) until the page's `window.bench` exists, i.e. its setup finished. */
-export async function waitForBench(page: Page, timeoutMs = 15_000): Promise<void> {
-  await page.waitForFunction(() => 'bench' in window, undefined, { timeout: timeoutMs });
+export async function waitForBench(page: BenchTab, timeoutMs = 15_000): Promise<void> {
+  if (isPlaywright(page)) {
+    await page.waitForFunction(() => 'bench' in window, undefined, { timeout: timeoutMs });
+    return;
+  }
+  const found = await page.evaluate(async (timeoutMs) => {
+    const until = Date.now() + timeoutMs;
+    while (!('bench' in window) && Date.now() < until)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    return 'bench' in window;
+  }, timeoutMs);
+  if (!found) throw new Error(`waitForBench: no window.bench within ${timeoutMs} ms`);
 }
 
 /**
@@ -65,11 +91,29 @@ export async function waitForBench(page: Page, timeoutMs = 15_000): Promise<void
  * resolves it: the driver's way to collect a time a tab recorded.
  */
 export async function pollPage<T>(
-  page: Page,
+  page: BenchTab,
   method: string,
   args: unknown[],
   timeoutMs = 10_000,
 ): Promise<T> {
+  if (!isPlaywright(page)) {
+    // Polled in the page itself: one round trip through WebDriver instead of one per poll.
+    const found = await page.evaluate(
+      async ({ method, args, timeoutMs }) => {
+        const bench = (window as unknown as { bench: Record<string, (...a: unknown[]) => unknown> }).bench;
+        const until = Date.now() + timeoutMs;
+        for (;;) {
+          const value = bench[method]!(...args);
+          if (value !== null && value !== undefined) return { value };
+          if (Date.now() > until) return null;
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      },
+      { method, args, timeoutMs },
+    );
+    if (!found) throw new Error(`pollPage: bench.${method} gave nothing within ${timeoutMs} ms`);
+    return found.value as T;
+  }
   const handle = await page.waitForFunction(
     ({ method, args }) =>
       (window as unknown as { bench: Record<string, (...a: unknown[]) => unknown> }).bench[method]!(
