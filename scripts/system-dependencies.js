@@ -6,7 +6,7 @@
 // Plain JavaScript with Node's built-ins only, so it runs before (and without) anything npm
 // installed, and a test can run a copy of it as an unprivileged user.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -29,6 +29,40 @@ export const SYSTEM_DEPENDENCIES = Object.freeze([
     packages: ['chromium'],
     variable: 'TABWARDEN_CHROMIUM',
   },
+  {
+    name: 'Firefox ESR',
+    usedBy: 'the contract in Firefox (test/engines), npm run bench',
+    // FIREFOX_ESR_PATH of test/engines/adapters/firefox.ts.
+    path: '/usr/bin/firefox-esr',
+    packages: ['firefox-esr'],
+  },
+  {
+    name: 'WebKitWebDriver',
+    usedBy: 'the contract in WebKit (test/engines), npm run bench',
+    // WEBKIT_WEBDRIVER_PATH of test/engines/adapters/webkit.ts.
+    path: '/usr/bin/WebKitWebDriver',
+    packages: ['webkit2gtk-driver'],
+  },
+  {
+    name: 'MiniBrowser',
+    usedBy: 'the contract in WebKit (test/engines), npm run bench',
+    // MINIBROWSER_PATH of test/engines/adapters/webkit.ts (WebKitGTK's own browser).
+    path: '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser',
+    packages: ['webkit2gtk-driver'],
+  },
+  {
+    name: 'Xvfb',
+    usedBy: 'the contract in WebKit: MiniBrowser needs a display (test/engines/xvfb.ts)',
+    path: '/usr/bin/Xvfb',
+    packages: ['xvfb'],
+  },
+  {
+    name: 'PostgreSQL',
+    usedBy: 'the server suite on Postgres and scale-out tests (test/server/postgres-cluster.ts)',
+    // Any installed major version: the tests start the newest one's initdb.
+    path: '/usr/lib/postgresql/*/bin/initdb',
+    packages: ['postgresql'],
+  },
 ]);
 
 /**
@@ -49,7 +83,7 @@ export function findMissing(dependencies, env) {
   for (const dependency of dependencies) {
     const override = dependency.variable ? env[dependency.variable]?.trim() : undefined;
     const path = override || dependency.path;
-    if (!isExecutable(path)) missing.push({ dependency, path, fromVariable: Boolean(override) });
+    if (!resolve(path)) missing.push({ dependency, path, fromVariable: Boolean(override) });
   }
   return missing;
 }
@@ -60,7 +94,10 @@ export function findMissing(dependencies, env) {
  * @param {Record<string, string | undefined>} env
  */
 function findPresent(dependencies, env) {
-  return dependencies.map((d) => ({ name: d.name, path: (d.variable && env[d.variable]?.trim()) || d.path }));
+  return dependencies.map((d) => ({
+    name: d.name,
+    path: resolve((d.variable && env[d.variable]?.trim()) || d.path),
+  }));
 }
 
 /**
@@ -123,6 +160,20 @@ function isExecutable(path) {
   } catch {
     return false;
   }
+}
+
+/**
+ * The executable at `path`, where one `*` stands for any folder name (a version number).
+ * @param {string} path
+ * @returns {string | undefined}
+ */
+function resolve(path) {
+  const star = path.indexOf('/*/');
+  if (star < 0) return isExecutable(path) ? path : undefined;
+  const parent = path.slice(0, star);
+  const rest = path.slice(star + 3);
+  const names = existsSync(parent) ? readdirSync(parent) : [];
+  return names.map((name) => join(parent, name, rest)).find(isExecutable);
 }
 
 /** @param {string} command */

@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEBIAN_CHROMIUM_PATH, chromiumLaunchOptions } from '../../src/testing/browser/launch-chromium.ts';
+import { FIREFOX_ESR_PATH } from '../engines/adapters/firefox.ts';
+import { MINIBROWSER_PATH, WEBKIT_WEBDRIVER_PATH } from '../engines/adapters/webkit.ts';
+import { XVFB_PATH } from '../engines/xvfb.ts';
 import {
   SYSTEM_DEPENDENCIES,
   explain,
@@ -24,6 +27,21 @@ describe('the system dependencies of npm test', () => {
     expect(chromiumLaunchOptions().executablePath).toBe(
       process.env.TABWARDEN_CHROMIUM?.trim() || DEBIAN_CHROMIUM_PATH,
     );
+  });
+
+  it('look for the other engines where their adapters launch them', () => {
+    const paths = SYSTEM_DEPENDENCIES.map((d) => d.path);
+    for (const path of [FIREFOX_ESR_PATH, WEBKIT_WEBDRIVER_PATH, MINIBROWSER_PATH, XVFB_PATH]) {
+      expect(paths).toContain(path);
+    }
+  });
+
+  it('a path with * finds any version, as the Postgres harness does', () => {
+    const postgres = SYSTEM_DEPENDENCIES.find((d) => d.name === 'PostgreSQL') as SystemDependency;
+    expect(postgres.path).toBe('/usr/lib/postgresql/*/bin/initdb');
+    const versioned = { ...postgres, path: `${process.execPath.replace(/\/[^/]+\/[^/]+$/, '')}/*/node` };
+    expect(findMissing([versioned], {})).toEqual([]);
+    expect(findMissing([{ ...postgres, path: '/nonexistent/*/bin/initdb' }], {})).toHaveLength(1);
   });
 
   it('TABWARDEN_CHROMIUM points every launcher at another browser', () => {
