@@ -56,9 +56,15 @@ export class TimeMachine {
   async fastForward(ms: number | string): Promise<void> {
     const delta = typeof ms === 'number' ? ms : parseTicks(ms);
     if (!(delta >= 0)) throw new RangeError(`clock.fastForward: ${String(ms)} is not a time ahead`);
+    // Playwright's clock stops counting real time while it fast-forwards, so pages fall behind
+    // by as long as that takes: their wall time is set to the test's before and after the jump
+    // (their timers stay as they are).
+    await this.#context.clock.setSystemTime(this.#shift.now());
     this.#shift.jumpTo(this.#shift.offsetMs + delta);
-    await this.syncWorkers();
+    // Pages first, so that what a worker does at the new time reaches pages already there.
     await this.#context.clock.fastForward(delta);
+    await this.#context.clock.setSystemTime(this.#shift.now());
+    await this.syncWorkers();
   }
 
   /**
