@@ -4,6 +4,7 @@
 import { test as kit } from '../../src/testing/playwright/index.ts';
 import { APP_EVENTS } from './app-driver.ts';
 import { appDir, type Transport } from './harness.ts';
+import { REAL_PERFORMANCE } from './workers.ts';
 
 export { expect } from '../../src/testing/playwright/index.ts';
 
@@ -16,6 +17,15 @@ export interface KitAppOptions {
 }
 
 export const test = kit.extend<KitAppOptions>({
+  // Keeps the page's real `performance` where isInPageLeader (workers.ts) finds it: the kit's
+  // clock installs Playwright's, whose resource timing is empty. Added first, so it runs first.
+  context: async ({ context }, use) => {
+    await context.addInitScript(
+      (key) => Object.defineProperty(window, key, { value: performance, enumerable: false }),
+      REAL_PERFORMANCE,
+    );
+    await use(context);
+  },
   transport: ['service-worker', { option: true }],
   appQuery: [{}, { option: true }],
   tabwarden: async ({ transport, appQuery }, use) => {

@@ -12,15 +12,20 @@ export {
   terminateSharedWorkers,
 } from '../../src/testing/browser/shared-worker-control.ts';
 
+/** Where a page keeps its real `performance` when a fake clock replaces it (kit-app.ts). */
+export const REAL_PERFORMANCE = '__tabwardenRealPerformance__';
+
 /**
  * Whether `tab` is the in-page leader: only the leader imports the engine bundle
  * (`tabwarden-in-page-host.js`), so its resource timing names it.
  */
 export function isInPageLeader(tab: Page): Promise<boolean> {
-  return tab.evaluate(() =>
-    performance
-      .getEntriesByType('resource')
-      .some((entry) => new URL(entry.name).pathname === '/bundles/tabwarden-in-page-host.js'),
+  return tab.evaluate(
+    (key) =>
+      ((window as unknown as Record<string, Performance | undefined>)[key] ?? performance)
+        .getEntriesByType('resource')
+        .some((entry) => new URL(entry.name).pathname === '/bundles/tabwarden-in-page-host.js'),
+    REAL_PERFORMANCE,
   );
 }
 
