@@ -54,21 +54,15 @@ test.describe(() => {
   });
 });
 
-test('history stays readable offline, and a send works again after reconnecting', async ({
-  tabs,
-  network,
-}) => {
+test('history stays readable offline; a send works after reconnecting', async ({ tabs, network }) => {
   const [tab] = await tabs.open(1, { as: 'alice' });
   await tabs.call(tab, 'startConversation');
   await tabs.call(tab, 'sendMessage', 'written online');
   await network.offline();
-  expect(await tabs.call(tab, 'listEntries')).toContainEqual(
-    expect.objectContaining({ text: 'written online' }),
-  );
+  const offline = await tabs.call(tab, 'listEntries');
+  expect(offline.map((entry) => entry.text)).toContain('written online');
   await network.online();
-  await expect(tabs.call(tab, 'sendMessage', 'after reconnecting')).resolves.toMatchObject({
-    text: 'after reconnecting',
-  });
+  expect(await tabs.call(tab, 'sendMessage', 'back online')).toMatchObject({ text: 'back online' });
 });
 
 test('a rejected token changes nothing', async ({ tabs, identityProvider }) => {
