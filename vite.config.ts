@@ -41,7 +41,10 @@ export default defineConfig(() => {
   const name = (process.env.TABWARDEN_ENTRY ?? 'page') as BundleName;
   const bundle = bundleEntries[name];
   if (!bundle || !existsSync(bundle.entry)) throw new Error(`Unknown or missing bundle entry: ${name}`);
+  const testClock = process.env.TABWARDEN_TEST_CLOCK === '1';
   return {
+    // The test kit's worker clock (src/sw/test-clock.ts) exists only in the test build.
+    define: { __TABWARDEN_TEST_CLOCK__: JSON.stringify(testClock) },
     // public/ is the demo portal, served by the reference server; it is not part of a bundle.
     publicDir: false as const,
     resolve: {
@@ -51,7 +54,7 @@ export default defineConfig(() => {
       alias: [{ find: /^workbox-window$/, replacement: 'workbox-window/build/workbox-window.prod.mjs' }],
     },
     build: {
-      outDir: 'dist/bundles',
+      outDir: testClock ? 'dist/test-bundles' : 'dist/bundles',
       emptyOutDir: false,
       sourcemap: true,
       minify: true,

@@ -3,12 +3,18 @@
 // and prints sizes. The page stub's fallback transports are chunks of their own
 // (`tabwarden-*-link-<hash>.js`, loaded with import() only where no service worker controls
 // the page); they are listed under their entry.
+//
+// `--test-clock` builds the same bundles into dist/test-bundles with the test kit's worker clock
+// (src/sw/test-clock.ts) switched on, for tabwarden/testing/playwright's `clock`; the shipped
+// dist/bundles never contain it.
 import { existsSync, rmSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { build, type Rolldown } from 'vite';
 import { bundleEntries } from '../vite.config.ts';
 
-rmSync('dist/bundles', { recursive: true, force: true });
+const testClock = process.argv.includes('--test-clock');
+if (testClock) process.env.TABWARDEN_TEST_CLOCK = '1';
+rmSync(testClock ? 'dist/test-bundles' : 'dist/bundles', { recursive: true, force: true });
 const report = [];
 for (const [name, bundle] of Object.entries(bundleEntries)) {
   if (!existsSync(bundle.entry)) continue;

@@ -1,9 +1,15 @@
 import { createAuthorizationClient } from '../core/authorization-client.ts';
+import { systemClock } from '../core/clock.ts';
 import { createConversationClient } from '../core/conversation-client.ts';
 import { SessionEngine } from '../core/session-engine.ts';
 import { openSessionStore } from '../core/store.ts';
 import { createIdentityTokenVerifier } from '../core/verify-identity-token.ts';
 import type { WorkerConfig } from '../core/worker-config.ts';
+import { openTestClock } from './test-clock.ts';
+
+// True only in the test build of the bundles (scripts/build-bundles.ts --test-clock); false
+// everywhere else, so that the minifier drops the test clock from the shipped bundles.
+declare const __TABWARDEN_TEST_CLOCK__: boolean;
 
 /**
  * Builds the session engine a worker hosts from its {@link WorkerConfig}. Relative URLs in the
@@ -11,7 +17,9 @@ import type { WorkerConfig } from '../core/worker-config.ts';
  */
 export async function createEngine(config: WorkerConfig, baseUrl: string): Promise<SessionEngine> {
   const http = { baseUrl: new URL(config.serverUrl, baseUrl).href };
+  const clock = __TABWARDEN_TEST_CLOCK__ ? await openTestClock() : systemClock;
   const verifier = createIdentityTokenVerifier({
+    clock,
     issuer: config.issuer,
     ...(config.jwks ? { jwks: config.jwks } : { jwksUrl: new URL(config.jwksUrl ?? '', baseUrl).href }),
     ...(config.audience === undefined ? {} : { audience: config.audience }),
@@ -29,6 +37,7 @@ export async function createEngine(config: WorkerConfig, baseUrl: string): Promi
     authorization: createAuthorizationClient(http),
     conversations: createConversationClient(http),
     store: await store,
+    clock,
     ...(config.graceMs === undefined ? {} : { graceMs: config.graceMs }),
   });
 }

@@ -2,6 +2,15 @@
 export { createTestIdentityProvider } from './test-identity-provider.ts';
 export type { MintOptions, TestIdentityProvider } from './test-identity-provider.ts';
 export { ManualClock } from './manual-clock.ts';
+export { createTestTabwarden } from './create-test-tabwarden.ts';
+export type { TestTabwarden, TestTabwardenOptions } from './create-test-tabwarden.ts';
+export { BAD_TOKEN_KINDS, startIdentityProvider } from './identity-provider-server.ts';
+export type {
+  BadTokenKind,
+  MintUserOptions,
+  ServedIdentityProvider,
+  StartIdentityProviderOptions,
+} from './identity-provider-server.ts';
 
 // Headless-browser helpers (Node side; playwright-core is loaded only by launchChromium).
 export {

@@ -1,0 +1,71 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openFrontDoor, type FrontDoor } from '../../src/testing/front-door.ts';
+
+let target: Server;
+let door: FrontDoor;
+let reached: string[];
+
+beforeEach(async () => {
+  reached = [];
+  target = createServer((request, response) => {
+    reached.push(`${request.method} ${request.url}`);
+    response.writeHead(200, { 'content-type': 'text/plain' });
+    response.end(`hello from ${request.url}`);
+  });
+  await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+  door = await openFrontDoor(`http://127.0.0.1:${(target.address() as AddressInfo).port}`);
+});
+afterEach(async () => {
+  await door.close();
+  await new Promise((resolve) => target.close(resolve));
+});
+
+describe('openFrontDoor', () => {
+  it('passes requests through and counts them by route as they arrive', async () => {
+    const answer = await fetch(`${door.url}/v1/conversations/c1/messages?x=1`, {
+      method: 'POST',
+      body: 'hi',
+    });
+    expect(await answer.text()).toBe('hello from /v1/conversations/c1/messages?x=1');
+    await fetch(`${door.url}/v1/conversations/c1/entries`);
+    expect(door.count('POST /v1/conversations/:id/messages')).toBe(1);
+    expect(door.count('GET /v1/conversations/:id/messages')).toBe(0);
+    expect(door.count('/v1/conversations/:id/entries')).toBe(1);
+    expect(door.count('*')).toBe(2);
+    expect(reached).toHaveLength(2);
+  });
+
+  it('fails a route with a status and a coded body, without reaching the server', async () => {
+    door.setFault('POST /v1/authorization', { kind: 'fail', status: 503, code: 'ERR_TEST_FAULT' });
+    const answer = await fetch(`${door.url}/v1/authorization`, { method: 'POST', body: '{}' });
+    expect(answer.status).toBe(503);
+    expect(await answer.json()).toMatchObject({ code: 'ERR_TEST_FAULT' });
+    expect(reached).toEqual([]);
+    expect(door.requests()).toEqual([{ method: 'POST', path: '/v1/authorization', fault: 'fail' }]);
+  });
+
+  it('cuts a route: the client sees a network error; other routes still work', async () => {
+    door.setFault('/v1/authorization', { kind: 'cut' });
+    await expect(fetch(`${door.url}/v1/authorization`, { method: 'POST' })).rejects.toThrow();
+    expect(await (await fetch(`${door.url}/healthz`)).text()).toBe('hello from /healthz');
+    door.heal('/v1/authorization');
+    expect((await fetch(`${door.url}/v1/authorization`, { method: 'POST' })).status).toBe(200);
+  });
+
+  it('slows a route by the delay it was given', async () => {
+    door.setFault('*', { kind: 'slow', delayMs: 300 });
+    const started = performance.now();
+    await (await fetch(`${door.url}/healthz`)).text();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+  });
+
+  it('makes a script byte-different per version, as a new deploy would', async () => {
+    const first = await (await fetch(`${door.url}/bundles/tabwarden-sw.js?config=x`)).text();
+    door.setScriptVersion('tabwarden-sw.js', 1);
+    const second = await (await fetch(`${door.url}/bundles/tabwarden-sw.js?config=x`)).text();
+    expect(second).not.toBe(first);
+    expect(second.startsWith(first)).toBe(true);
+  });
+});
