@@ -22,13 +22,14 @@ import { measureMemory } from '../bench/metrics/memory.ts';
 import { measureEnginePropagation } from '../bench/metrics/engine-propagation.ts';
 import { measurePropagation } from '../bench/metrics/propagation.ts';
 import { measureRecovery } from '../bench/metrics/recovery.ts';
+import { measureScaleOut } from '../bench/metrics/scale-out.ts';
 import { measureThroughput } from '../bench/metrics/throughput.ts';
 import { measureTimeToReady } from '../bench/metrics/time-to-ready.ts';
 
 interface Metric {
   id: string;
   run(env: () => Promise<BrowserEnv>): Promise<MetricResult>;
-  /** Its own limit where it launches a browser of its own; default METRIC_LIMIT_MS. */
+  /** Its own limit, for a metric that starts a browser, a database or processes of its own. */
   limitMs?: number;
 }
 
@@ -36,6 +37,7 @@ interface Metric {
 const METRICS: Metric[] = [
   { id: 'size', run: () => measureBundleSize() },
   { id: 'throughput', run: () => measureThroughput() },
+  { id: 'scale-out', run: () => measureScaleOut(), limitMs: 10 * 60_000 },
   { id: 'propagation', run: async (env) => measurePropagation(await env()) },
   // The same rows in the other engines, each with its own baseline (its own browser).
   { id: 'propagation-firefox', run: () => measureEnginePropagation('firefox'), limitMs: 8 * 60_000 },
@@ -80,12 +82,10 @@ try {
     const began = performance.now();
     console.error(`▸ ${metric.id}`);
     let timer: ReturnType<typeof setTimeout> | undefined;
+    const limitMs = metric.limitMs ?? METRIC_LIMIT_MS;
     try {
       const limit = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`no result within ${(metric.limitMs ?? METRIC_LIMIT_MS) / 1000} s`)),
-          metric.limitMs ?? METRIC_LIMIT_MS,
-        );
+        timer = setTimeout(() => reject(new Error(`no result within ${limitMs / 1000} s`)), limitMs);
       });
       const result = await Promise.race([metric.run(env), limit]);
       rows.push(...result.rows);

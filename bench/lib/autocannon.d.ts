@@ -5,6 +5,8 @@ declare module 'autocannon' {
     path?: string;
     headers?: Record<string, string>;
     body?: string;
+    /** Rewrites the request before each send (e.g. a fresh id per request). */
+    setupRequest?: (request: Request) => Request;
   }
   export interface Options {
     url: string;

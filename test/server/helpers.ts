@@ -13,6 +13,13 @@ import { startServer, type RunningServer, type ServerOptions } from '../../src/s
 import { openServerStore } from '../../src/server/store.ts';
 import { createTestIdentityProvider, type TestIdentityProvider } from '../../src/testing/index.ts';
 
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The admin URL of the run's throwaway Postgres cluster (postgres-global-setup.ts). */
+    postgresAdminUrl: string;
+  }
+}
+
 // Answers are read loosely in tests; each test asserts the shape it relies on.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Loose = any;

@@ -2,7 +2,7 @@
 // 127.0.0.1 only, on a free port, its socket in the folder; removed by stop(). Debian's
 // postgresql package puts the binaries in /usr/lib/postgresql/<version>/bin. Machines that run
 // as root start it as the unprivileged `postgres` user, as Postgres refuses to run as root.
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,8 @@ export interface PostgresCluster {
   url: string;
   port: number;
   stop(): Promise<void>;
+  /** Stops it synchronously (from a process 'exit' handler). */
+  stopNow(): void;
 }
 
 /** The newest installed Debian Postgres's bin folder, or an error saying what to install. */
@@ -118,6 +120,12 @@ export async function startPostgresCluster(options: { durable?: boolean } = {}):
     port,
     async stop() {
       await runAsOwner(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']).catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    },
+    stopNow() {
+      const args = [join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop'];
+      if (process.getuid?.() === 0) spawnSync('runuser', ['-u', 'postgres', '--', ...args]);
+      else spawnSync(args[0] as string, args.slice(1));
       rmSync(dir, { recursive: true, force: true });
     },
   };
