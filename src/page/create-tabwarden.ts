@@ -1,4 +1,4 @@
-import { Workbox } from 'workbox-window';
+import type * as WorkboxWindow from 'workbox-window';
 import { TabwardenError } from '../core/errors.ts';
 import { DEFAULT_GRACE_MS, encodeWorkerConfig, type WorkerConfig } from '../core/worker-config.ts';
 import { scriptUrl } from './script-url.ts';
@@ -112,6 +112,7 @@ async function becomeControlled(url: string, scope: string, timeoutMs: number): 
     setTimeout(() => resolve(Boolean(container.controller)), timeoutMs);
   });
   try {
+    const { Workbox } = await loadWorkbox();
     // A classic script (see vite.config.ts): it restarts faster than a module worker.
     await new Workbox(url, { scope }).register();
   } catch (error) {
@@ -132,4 +133,14 @@ async function becomeControlled(url: string, scope: string, timeoutMs: number): 
     return false;
   }
   return controlled;
+}
+
+/**
+ * workbox-window, loaded when the page registers its worker: its `main` is CommonJS, so a static
+ * import broke `import 'tabwarden/page'` under Node (server-side rendering, a Node test
+ * environment), and the stub need not carry it before registering. Its modern ES build: the same
+ * code as its `module` field's without the ES5 helpers.
+ */
+function loadWorkbox(): Promise<typeof WorkboxWindow> {
+  return import('workbox-window/build/workbox-window.prod.mjs');
 }
