@@ -102,7 +102,8 @@ for (const { dir, build } of examples) {
   rmSync(join(dir, 'dist'), { recursive: true, force: true });
   run('npm', [...npmInstall, '--no-save', tarball], { cwd: dir });
   build();
-  const output = run(bin('playwright'), ['test', '-c', join(dir, 'playwright.config.ts')]);
+  // From the example's folder, as its README runs it: its test serves `dist` from there.
+  const output = run(bin('playwright'), ['test'], { cwd: dir });
   const summary = output.trim().split('\n').at(-1)?.trim();
   console.log(
     `${dir}: installed, built, ${summary} (${((performance.now() - started) / 1000).toFixed(1)} s)`,
