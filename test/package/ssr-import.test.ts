@@ -15,14 +15,16 @@ it('SSR: importing the page part under Node throws nothing and touches no global
   expect(Object.keys(globalThis).sort()).toEqual(globalsBefore);
 });
 
-it("SSR: `import 'tabwarden'` and `import 'tabwarden/page'` of the built package work in plain Node", () => {
+it("SSR: `import 'tabwarden'`, `'tabwarden/page'` and `'tabwarden/ui'` of the built package work in plain Node", () => {
   // Node itself, not Vitest's module runner: the path a server-side renderer takes. The package
   // refers to itself by name from its own folder.
   const script = `
     const before = Object.keys(globalThis).length;
     const root = await import('tabwarden');
     const page = await import('tabwarden/page');
+    const ui = await import('tabwarden/ui');
     if (root.createTabwarden !== page.createTabwarden) throw new Error('two copies');
+    if (typeof ui.mountTabwardenUI !== 'function') throw new Error('no UI');
     if (Object.keys(globalThis).length !== before) throw new Error('a global changed');
     console.log(typeof page.createTabwarden, typeof page.TabwardenError);`;
   const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
