@@ -23,7 +23,18 @@ const notInCore = [
 
 export default tseslint.config(
   {
-    ignores: ['node_modules', 'dist', 'data', 'bench/results', 'test-results', 'playwright-report', '.smoke'],
+    ignores: [
+      'node_modules',
+      'dist',
+      'data',
+      'bench/results',
+      'test-results',
+      'playwright-report',
+      '.smoke',
+      '.pack',
+      '.docs-check',
+      'examples/*/dist',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -56,7 +56,9 @@ export default defineConfig(() => {
     build: {
       outDir: testClock ? 'dist/test-bundles' : 'dist/bundles',
       emptyOutDir: false,
-      sourcemap: true,
+      // Maps for the worker bundles only: they ship minified and nowhere else, so a stack trace
+      // from a worker needs one. The page-side code also ships readable (dist/page, dist/core).
+      sourcemap: bundle.side === 'worker',
       minify: true,
       target: 'es2022',
       // Vite keeps whitespace in ES library output; these bundles ship as they are, so minify fully.
@@ -71,7 +73,9 @@ export default defineConfig(() => {
         preserveEntrySignatures: 'allow-extension' as const,
         output: {
           minify: true,
-          codeSplitting: { groups: [{ name: 'entry', tags: ['$initial' as const] }] },
+          // A script-tag (IIFE) build is one file: its import()s are inlined.
+          codeSplitting:
+            bundle.format === 'iife' ? false : { groups: [{ name: 'entry', tags: ['$initial' as const] }] },
           chunkFileNames: 'tabwarden-[name]-[hash].js',
           // Served as they are, never bundled again: no tool reads their `@__PURE__` or
           // `@vite-ignore` hints.

@@ -10,7 +10,22 @@
 import { existsSync, rmSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { build, type Rolldown } from 'vite';
-import { bundleEntries } from '../vite.config.ts';
+import { bundleEntries, type BundleName } from '../vite.config.ts';
+
+// Gzip budgets (bytes) each emitted file must stay within, as workbox enforces one: a bundle that
+// grows past its budget fails the build, so the growth is a decision, not an accident. Set a
+// little above today's sizes (README, Transports); the page stub's is the 8 KiB target.
+const GZIP_BUDGETS: Record<BundleName, number> = {
+  page: 8 * 1024,
+  snippet: 10 * 1024,
+  ui: 7.5 * 1024,
+  sw: 17 * 1024,
+  sharedWorker: 16.5 * 1024,
+  inPageHost: 15 * 1024,
+};
+// Each chunk the page stub loads with import() (a fallback link, workbox-window).
+const LAZY_CHUNK_GZIP_BUDGET = 2 * 1024;
+const overBudget: string[] = [];
 
 const testClock = process.argv.includes('--test-clock');
 if (testClock) process.env.TABWARDEN_TEST_CLOCK = '1';
@@ -41,6 +56,9 @@ for (const [name, bundle] of Object.entries(bundleEntries)) {
       bytes: code.length,
       gzip: gzipSync(code).length,
     });
+    const budget = chunk.isEntry ? GZIP_BUDGETS[name as BundleName] : LAZY_CHUNK_GZIP_BUDGET;
+    const gzip = report[report.length - 1]!.gzip;
+    if (gzip > budget) overBudget.push(`${chunk.fileName}: ${gzip} B gzip, over its budget of ${budget} B`);
     if (bundle.side === 'page' && /JWSSignatureVerificationFailed|ERR_JWS_|ERR_JWKS_/.test(chunk.code)) {
       console.error(
         `${chunk.fileName}: jose is in a page bundle; identity tokens are verified in the worker.`,
@@ -50,3 +68,7 @@ for (const [name, bundle] of Object.entries(bundleEntries)) {
   }
 }
 console.table(report);
+if (overBudget.length > 0) {
+  console.error(`Over the size budget (scripts/build-bundles.ts):\n  ${overBudget.join('\n  ')}`);
+  process.exit(1);
+}

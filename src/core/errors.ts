@@ -49,6 +49,8 @@ export type ErrorCode =
   | 'ERR_TIMEOUT'
   /** Arguments or a message had the wrong shape. */
   | 'ERR_INVALID_ARGUMENT'
+  /** A worker script (or the in-page host) is missing or failed to start: its URL and HTTP status say why. */
+  | 'ERR_WORKER_UNAVAILABLE'
   // Codes the reference server answers with (src/server); clients see them in error messages.
   /** No usable authorization token: missing, malformed, or not signed by this server. */
   | 'ERR_ACCESS_TOKEN_INVALID'
@@ -124,6 +126,7 @@ const knownCodes: Record<ErrorCode, true> = {
   ERR_SERVER: true,
   ERR_TIMEOUT: true,
   ERR_INVALID_ARGUMENT: true,
+  ERR_WORKER_UNAVAILABLE: true,
   ERR_ACCESS_TOKEN_INVALID: true,
   ERR_ACCESS_TOKEN_EXPIRED: true,
   ERR_ACCESS_TOKEN_REVOKED: true,

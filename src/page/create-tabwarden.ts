@@ -1,9 +1,10 @@
-import { Workbox } from 'workbox-window';
+import type * as WorkboxWindow from 'workbox-window';
 import { TabwardenError } from '../core/errors.ts';
 import { DEFAULT_GRACE_MS, encodeWorkerConfig, type WorkerConfig } from '../core/worker-config.ts';
 import { scriptUrl } from './script-url.ts';
 import { ServiceWorkerLink } from './service-worker-link.ts';
 import { Tabwarden, type TabwardenClientOptions } from './tabwarden.ts';
+import { workerUnavailable } from './worker-unavailable.ts';
 import type { EventSink, TransportKind, WorkerLink } from './worker-link.ts';
 
 /** Options of {@link createTabwarden}. */
@@ -94,7 +95,8 @@ async function chooseLink(options: TabwardenOptions, tabId: string, sink: EventS
 
 /**
  * Registers the service worker and waits until it controls this page. False when it does not
- * within `timeoutMs` (a Shift+Reload leaves the page uncontrolled until the next load).
+ * within `timeoutMs` (a Shift+Reload leaves the page uncontrolled until the next load) or the
+ * browser refuses service workers; `ERR_WORKER_UNAVAILABLE` when the script is missing or broken.
  */
 async function becomeControlled(url: string, scope: string, timeoutMs: number): Promise<boolean> {
   const container = navigator.serviceWorker;
@@ -110,10 +112,35 @@ async function becomeControlled(url: string, scope: string, timeoutMs: number): 
     setTimeout(() => resolve(Boolean(container.controller)), timeoutMs);
   });
   try {
+    const { Workbox } = await loadWorkbox();
     // A classic script (see vite.config.ts): it restarts faster than a module worker.
     await new Workbox(url, { scope }).register();
-  } catch {
+  } catch (error) {
+    // A missing or broken script is the app's to fix: say so now, rather than fall back to a
+    // SharedWorker that is most likely missing too and time out. Otherwise the browser refused
+    // service workers (a private window, a policy): fall back.
+    const unavailable = await workerUnavailable('service worker', url, error, scope);
+    if (unavailable) throw unavailable;
+    if (error instanceof TypeError) {
+      throw new TabwardenError(
+        'ERR_WORKER_UNAVAILABLE',
+        `The service worker failed to start: ${error.message}`,
+        {
+          cause: error,
+        },
+      );
+    }
     return false;
   }
   return controlled;
+}
+
+/**
+ * workbox-window, loaded when the page registers its worker: its `main` is CommonJS, so a static
+ * import broke `import 'tabwarden/page'` under Node (server-side rendering, a Node test
+ * environment), and the stub need not carry it before registering. Its modern ES build: the same
+ * code as its `module` field's without the ES5 helpers.
+ */
+function loadWorkbox(): Promise<typeof WorkboxWindow> {
+  return import('workbox-window/build/workbox-window.prod.mjs');
 }

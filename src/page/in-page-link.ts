@@ -5,6 +5,7 @@ import { PROTOCOL_VERSION, type LeaderMessage, type TabApi } from '../core/proto
 import { parseLeaderMessage } from '../core/validate-leader-message.ts';
 import type { WorkerConfig } from '../core/worker-config.ts';
 import type { EventSink, TabMethod, WorkerLink } from './worker-link.ts';
+import { workerUnavailable } from './worker-unavailable.ts';
 
 /** What the leader bundle (`tabwarden-in-page-host.js`) exports. */
 interface LeaderModule {
@@ -72,7 +73,14 @@ export class InPageLink implements WorkerLink {
     }
     const link = new InPageLink(tabId, sink);
     const lead = async () => {
-      const module = (await import(/* @vite-ignore */ hostUrl)) as LeaderModule;
+      const module = (await import(/* @vite-ignore */ hostUrl).catch(async (error: unknown) => {
+        throw (
+          (await workerUnavailable('in-page host', hostUrl, error)) ??
+          new TabwardenError('ERR_WORKER_UNAVAILABLE', `The in-page host ${hostUrl} failed to load`, {
+            cause: error,
+          })
+        );
+      })) as LeaderModule;
       const leader = await module.startLeader(config, link.#channel, tabId, sink);
       link.#leader = leader;
       // Calls this tab sent to the old leader are answered by this one now.

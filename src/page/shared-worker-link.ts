@@ -5,6 +5,7 @@ import { PROTOCOL_VERSION, type TabApi } from '../core/protocol.ts';
 import { parseEventMessage } from '../core/validate-message.ts';
 import { callWithTimeout } from './call-with-timeout.ts';
 import type { EventSink, TabMethod, WorkerLink } from './worker-link.ts';
+import { workerUnavailable } from './worker-unavailable.ts';
 
 /** Held by the SharedWorker for its whole life (see src/sw/shared-worker.ts). */
 export const SHARED_WORKER_LOCK = 'tabwarden:shared-worker';
@@ -26,6 +27,8 @@ export class SharedWorkerLink implements WorkerLink {
   #port!: MessagePort;
   #api!: Comlink.Remote<TabApi>;
   #closed = false;
+  /** Why the worker script did not start, once it failed: every call fails with it. */
+  #unavailable: TabwardenError | undefined;
 
   constructor(scriptUrl: string, tabId: string, sink: EventSink) {
     this.#scriptUrl = scriptUrl;
@@ -37,6 +40,8 @@ export class SharedWorkerLink implements WorkerLink {
   #open(): void {
     const tabId = this.#tabId;
     this.#worker = new SharedWorker(this.#scriptUrl, { type: 'module', name: 'tabwarden' });
+    // Fired when the script fails to load or to evaluate, never for errors while it runs.
+    this.#worker.addEventListener('error', (event) => void this.#failToStart(event));
     this.#worker.port.onmessage = (event) => {
       // A port has no origin; only same-origin pages can construct this worker.
       const message = parseEventMessage(event.data, location.origin, location.origin, tabId);
@@ -64,11 +69,19 @@ export class SharedWorkerLink implements WorkerLink {
     void this.#sink(eventMessage(this.#tabId, reconnectRequest(0)));
   }
 
+  async #failToStart(cause: Event): Promise<void> {
+    this.#unavailable =
+      (await workerUnavailable('SharedWorker', this.#scriptUrl, cause)) ??
+      new TabwardenError('ERR_WORKER_UNAVAILABLE', 'The SharedWorker script failed to start', { cause });
+    for (const fail of this.#inFlight) fail(this.#unavailable);
+  }
+
   call<M extends TabMethod>(
     method: M,
     args: Parameters<TabApi[M]>,
     timeoutMs: number,
   ): Promise<Awaited<ReturnType<TabApi[M]>>> {
+    if (this.#unavailable) return Promise.reject(this.#unavailable);
     return new Promise((resolve, reject) => {
       this.#inFlight.add(reject);
       callWithTimeout(this.#api, timeoutMs, method, args)

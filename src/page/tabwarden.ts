@@ -10,6 +10,7 @@ import type {
   TabApi,
   TabState,
 } from '../core/protocol.ts';
+import { TypedEventTarget } from './typed-event-target.ts';
 import { watchEntries } from './watch-entries.ts';
 import type { TabMethod, TransportKind, WorkerLink } from './worker-link.ts';
 
@@ -71,7 +72,7 @@ const NEEDS_VERIFIED_TAB = new Set<TabMethod>([...MAY_WAIT, 'getStreamGrant']);
  * await tw.sendMessage('Hello!');
  * ```
  */
-export class Tabwarden extends EventTarget {
+export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
   readonly #link: WorkerLink;
   readonly #options: TabwardenClientOptions;
   /** The identity token, in this tab's memory only (R3). */

@@ -4,6 +4,7 @@ import type { JSONWebKeySet } from 'jose';
 import { systemClock, type Clock } from '../core/clock.ts';
 import type { IdentityTokenAlgorithm } from '../core/verify-identity-token.ts';
 import type { Logger } from './log.ts';
+import { PACKAGE_BUNDLES_DIR, PACKAGE_PUBLIC_DIR } from './package-files.ts';
 
 /**
  * Everything the reference server can be told. Every field has a default except the identity
@@ -75,9 +76,9 @@ export interface ServerOptions {
 
   /** Turns on the demo identity provider's routes. Default false. */
   demo?: boolean;
-  /** Static files served at `/`. Default `public`. */
+  /** Static files served at `/`. Default: the package's demo portal (`public/`). */
   staticDir?: string;
-  /** Built page/worker bundles served at `/bundles/`, when the folder exists. Default `dist/bundles`. */
+  /** Built page/worker bundles served at `/bundles/`, when the folder exists. Default: the package's `dist/bundles`. */
   bundlesDir?: string;
 
   /** Interval of SSE keep-alive comments, in ms. Default 15000. */
@@ -137,8 +138,8 @@ export function resolveServerOptions(
     exchangesPerSubjectPerMinute: options.exchangesPerSubjectPerMinute ?? 20,
     corsOrigins: options.corsOrigins ?? [],
     demo: options.demo ?? false,
-    staticDir: options.staticDir ?? 'public',
-    bundlesDir: options.bundlesDir ?? join('dist', 'bundles'),
+    staticDir: options.staticDir ?? PACKAGE_PUBLIC_DIR,
+    bundlesDir: options.bundlesDir ?? PACKAGE_BUNDLES_DIR,
     sseHeartbeatMs: options.sseHeartbeatMs ?? 15_000,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 10_000,
     clock: options.clock ?? systemClock,

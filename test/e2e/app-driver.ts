@@ -67,18 +67,10 @@ interface AppApi {
   settled(name: string): Promise<Outcome>;
   state(): AppState | undefined;
 }
-// The seed's global, as the script-tag build defines it (src/page/snippet.ts; the page sources
-// are not part of this compilation).
-interface SeedBootstrap {
-  userVerificationAPI: {
-    setIdentityToken(request: { identityTokenType: string; identityToken: string }): boolean;
-    clearSession(shouldEndSession?: boolean): Promise<void>;
-  };
-}
 declare global {
   interface Window {
     app: AppApi;
-    embeddedservice_bootstrap: SeedBootstrap;
+    // embeddedservice_bootstrap: typed by tabwarden/testing (src/testing/script-tag-global.ts).
   }
 }
 

@@ -4,6 +4,7 @@ import { h, icon } from './create-element.ts';
 import { describeError, errorCode } from './describe-error.ts';
 import { EntryStore } from './entry-store.ts';
 import { renderEntry, SPEAKER } from './render-entry.ts';
+import { ElementBase } from './element-base.ts';
 import { listen, type TabwardenLike } from './tabwarden-like.ts';
 
 const CLOSE_ICON =
@@ -37,7 +38,7 @@ export interface PanelToggleDetail {
  * panel.show(); // starts the conversation and focuses the message box
  * ```
  */
-export class TabwardenChatPanel extends HTMLElement {
+export class TabwardenChatPanel extends ElementBase {
   static readonly observedAttributes = ['open'];
 
   #tw: TabwardenLike | undefined;

@@ -1,6 +1,7 @@
 import type { PanelToggleDetail, TabwardenChatPanel } from './chat-panel.ts';
 import { conversationButtonStyleSheet } from './conversation-button-styles.ts';
 import { h, icon } from './create-element.ts';
+import { ElementBase } from './element-base.ts';
 import { listen, type TabwardenLike } from './tabwarden-like.ts';
 
 const CHAT_ICON =
@@ -30,7 +31,7 @@ export const BUTTON_CREATED_EVENT = 'onEmbeddedMessagingButtonCreated';
  * document.querySelector('header')!.append(button);
  * ```
  */
-export class TabwardenConversationButton extends HTMLElement {
+export class TabwardenConversationButton extends ElementBase {
   #tw: TabwardenLike | undefined;
   #panel: TabwardenChatPanel | undefined;
   #listeners: AbortController | undefined;

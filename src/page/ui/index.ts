@@ -10,6 +10,7 @@ export { TabwardenConversationButton, BUTTON_CREATED_EVENT } from './conversatio
 export { defineTabwardenElements, ELEMENT_NAMES } from './define-tabwarden-elements.ts';
 export { mountTabwardenUI } from './mount-tabwarden-ui.ts';
 export type { MountedTabwardenUI } from './mount-tabwarden-ui.ts';
-export type { TabwardenLike, TabwardenUiEventDetails } from './tabwarden-like.ts';
+export type { TabwardenLike } from './tabwarden-like.ts';
+export type { TabwardenEventMap } from '../tabwarden.ts';
 
 autoMount();

@@ -1,4 +1,6 @@
 import type { ConversationEntry } from '../../core/protocol.ts';
+import type { TabwardenEventMap } from '../tabwarden.ts';
+import type { TypedEventTarget } from '../typed-event-target.ts';
 
 /**
  * What the UI elements need from a tabwarden page client. The `Tabwarden` class that
@@ -14,7 +16,7 @@ import type { ConversationEntry } from '../../core/protocol.ts';
  * }
  * ```
  */
-export interface TabwardenLike extends EventTarget {
+export interface TabwardenLike extends TypedEventTarget<TabwardenEventMap> {
   /** The tab's last known view of the session (synchronous). */
   readonly state: {
     readonly verified: boolean;
@@ -32,27 +34,19 @@ export interface TabwardenLike extends EventTarget {
   watchEntries(afterSeq?: number): () => void;
 }
 
-/** The `detail` of the events the UI listens to on a {@link TabwardenLike}. */
-export interface TabwardenUiEventDetails {
-  ready: Record<string, never>;
-  verified: { sub: string; iss: string; exp: number };
-  'identity-token-expired': { deadline: number };
-  'identity-token-refreshed': { exp: number };
-  'session-started': { conversationId: string };
-  'session-cleared': { reason: string };
-  entries: { entries: ConversationEntry[] };
-}
-
-/** Adds a typed listener for one event of {@link TabwardenUiEventDetails}. */
-export function listen<K extends keyof TabwardenUiEventDetails>(
+/**
+ * Adds a listener for one event of the page client's {@link TabwardenEventMap}. The detail may
+ * lack fields: the UI also listens to clients it did not create.
+ */
+export function listen<K extends keyof TabwardenEventMap>(
   target: EventTarget,
   type: K,
-  handler: (detail: Partial<TabwardenUiEventDetails[K]>) => void,
+  handler: (detail: Partial<TabwardenEventMap[K]>) => void,
   signal: AbortSignal,
 ): void {
   target.addEventListener(
     type,
-    (event) => handler(((event as CustomEvent<TabwardenUiEventDetails[K]>).detail ?? {}) as never),
+    (event) => handler(((event as CustomEvent<TabwardenEventMap[K]>).detail ?? {}) as never),
     { signal },
   );
 }

@@ -1,0 +1,4 @@
+// workbox-window's modern ES build (see loadWorkbox in create-tabwarden.ts) has the package's types.
+declare module 'workbox-window/build/workbox-window.prod.mjs' {
+  export * from 'workbox-window';
+}
