@@ -261,6 +261,11 @@ export function createIdentityTokenVerifier(options: IdentityTokenVerifierOption
     prefetchKeys: prefetch,
     async verify(token, verifyOptions = {}) {
       const { payload } = inspectIdentityToken(token, maxTokenBytes, algorithms);
+      // Before any key lookup: another issuer's token would otherwise read as an unknown key
+      // (and make the keys refetch), and an app could not tell it from a rotation.
+      if (payload.iss !== options.issuer) {
+        throw new IdentityTokenError('ERR_TOKEN_CLAIM', 'Claim "iss" is not the configured issuer');
+      }
       let now = clock.now();
       if (verifyOptions.allowExpired && typeof payload.exp === 'number') {
         // Verify as of just before expiry; nbf and every other check still apply.

@@ -161,6 +161,20 @@ describe('createIdentityTokenVerifier with a JWKS URL', () => {
     expect(fetches).toBe(1 + 5 + 1);
   });
 
+  it('R2: a token of another issuer is a claim error naming iss, never a key error, and fetches nothing', async () => {
+    const idp = await createTestIdentityProvider({ issuer: 'https://idp.remote.test', kid: 'i1' });
+    const other = await createTestIdentityProvider({ issuer: 'https://idp.other.test', kid: 'o1' });
+    keys = idp.jwks;
+    fetches = 0;
+    const verifier = createIdentityTokenVerifier({ issuer: idp.issuer, jwksUrl: url });
+    await verifier.verify(await idp.mint());
+    const error = await verifier.verify(await other.mint()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(IdentityTokenError);
+    expect((error as IdentityTokenError).code).toBe('ERR_TOKEN_CLAIM');
+    expect((error as IdentityTokenError).message).toMatch(/"iss"/);
+    expect(fetches).toBe(1);
+  });
+
   it('R2: an unknown kid refetches once the cooldown has passed (key rotation)', async () => {
     const first = await createTestIdentityProvider({ issuer: 'https://idp.remote.test', kid: 'r1' });
     const rotated = await createTestIdentityProvider({ issuer: 'https://idp.remote.test', kid: 'r2' });
