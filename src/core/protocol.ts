@@ -180,6 +180,15 @@ export interface ProbeMessage {
   callIds: string[];
 }
 
+/**
+ * The Web Lock a service-worker instance holds for its life. A tab with calls in flight on that
+ * instance waits for the lock: it is granted when the browser stops the instance, and the tab
+ * probes at once (R10).
+ */
+export function instanceLockName(instanceId: string): string {
+  return `tabwarden:service-worker:${instanceId}`;
+}
+
 /** A service worker's answer to a {@link ProbeMessage}. */
 export interface ProbeReply {
   type: 'tabwarden:probe-reply';

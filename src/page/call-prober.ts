@@ -1,22 +1,26 @@
-import { PROTOCOL_VERSION, type ProbeMessage } from '../core/protocol.ts';
+import { instanceLockName, PROTOCOL_VERSION, type ProbeMessage } from '../core/protocol.ts';
 import { parseProbeReply } from '../core/validate-message.ts';
 
-// How long a call may go unanswered before the tab asks whether the worker still has it, and how
-// often it asks again. A probe wakes a stopped worker, so a call lost with it is re-sent within
-// about this long plus a cold start, never after the call's own time limit (R10).
-const PROBE_INTERVAL_MS = 100;
+// While calls are unanswered, the tab asks this often anyway (where Web Locks are missing, or a
+// lock is not released): a lost call is re-sent within about this long plus a cold start.
+const FALLBACK_PROBE_MS = 250;
 
 /**
- * Asks the service worker, while calls are unanswered, which of them it still knows; a call the
- * worker does not know was lost with an instance the browser stopped (or replaced). The probe
- * goes through `controller.postMessage`, which wakes a stopped worker, and arrives after the
- * call it asks about (messages to one worker keep their order): "unknown" means lost, not "not
- * arrived yet".
+ * Learns promptly that a call died with the service-worker instance that had it (R10). A probe
+ * asks the worker which of the tab's unanswered calls it knows; it goes through
+ * `controller.postMessage`, which wakes a stopped worker, and arrives after the calls it asks
+ * about (messages to one worker keep their order), so "unknown" means lost, not "not arrived
+ * yet". The tab probes when a call starts on an instance it does not know yet, when the Web
+ * Lock of the instance it knows is granted (the browser stopped it), and every
+ * {@link FALLBACK_PROBE_MS} while calls wait.
  */
 export class CallProber {
   readonly #container: ServiceWorkerContainer;
-  /** Each watched call's attempt: the probe that saw it, and what to do when it is lost. */
+  /** Each watched call's attempt (to tell a verdict on it from one on an earlier attempt) and its loss. */
   readonly #watched = new Map<string, { attempt: number; lost: () => void }>();
+  /** Instances whose end the tab waits for. */
+  readonly #instances = new Set<string>();
+  #alive: string | undefined;
   #attempts = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
 
@@ -28,7 +32,8 @@ export class CallProber {
   watch(callId: string): Promise<void> {
     const attempt = ++this.#attempts;
     const lost = new Promise<void>((resolve) => this.#watched.set(callId, { attempt, lost: resolve }));
-    this.#timer ??= setInterval(() => this.#probe(), PROBE_INTERVAL_MS);
+    this.#timer ??= setInterval(() => this.#probe(), FALLBACK_PROBE_MS);
+    if (this.#alive === undefined) this.#probe();
     return lost;
   }
 
@@ -53,6 +58,7 @@ export class CallProber {
       port1.close();
       const reply = parseProbeReply(event.data);
       if (!reply) return;
+      this.#waitForEnd(reply.instanceId);
       for (const [callId, attempt] of asked) {
         const watched = this.#watched.get(callId);
         if (reply.known.includes(callId) || watched?.attempt !== attempt) continue;
@@ -66,5 +72,17 @@ export class CallProber {
       callIds: [...asked.keys()],
     };
     controller.postMessage(probe, [port2]);
+  }
+
+  /** Probes as soon as the instance `instanceId` ends: its lock is then granted to this tab. */
+  #waitForEnd(instanceId: string): void {
+    this.#alive = instanceId;
+    if (this.#instances.has(instanceId) || !navigator.locks) return;
+    this.#instances.add(instanceId);
+    void navigator.locks.request(instanceLockName(instanceId), () => {
+      this.#instances.delete(instanceId);
+      if (this.#alive === instanceId) this.#alive = undefined;
+      this.#probe();
+    });
   }
 }

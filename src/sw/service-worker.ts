@@ -1,7 +1,7 @@
 // The service worker entry (R11's first choice): one engine for every tab of the origin.
 // Registered by the page stub with workbox-window as `tabwarden-sw.js?config=...`.
 import { eventMessage, reconnectRequest } from '../core/event-message.ts';
-import type { EventMessage, ProbeReply } from '../core/protocol.ts';
+import { instanceLockName, type EventMessage, type ProbeReply } from '../core/protocol.ts';
 import { parseConnectMessage, parseProbeMessage } from '../core/validate-message.ts';
 import { decodeWorkerConfig } from '../core/worker-config.ts';
 import { CallRegistry } from './call-registry.ts';
@@ -19,6 +19,9 @@ const eventPorts = new Map<string, TabEventPort>();
 // The calls this instance works on: a tab's probe learns from it whether a call died with an
 // earlier instance (R10).
 const calls = new CallRegistry();
+// Held for this instance's life: a tab with calls in flight waits for it, and learns of a stop at
+// once (a stopped worker's locks are released), without waiting for a probe (R10).
+void sw.navigator.locks?.request(instanceLockName(calls.instanceId), () => new Promise<never>(() => {}));
 
 // A new version takes over at once; the session lives in IndexedDB, so nothing is lost (R10).
 sw.addEventListener('install', () => void sw.skipWaiting());
