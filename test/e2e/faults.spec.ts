@@ -5,6 +5,7 @@
 // three are 0, and that a call which cannot succeed fails with a code. `npm run soak` repeats
 // the suite and tabulates the counts (scripts/soak.ts reads the `fault` annotations).
 import type { Page } from '@playwright/test';
+import { eventsOf, waitForEvent } from '../../src/testing/index.ts';
 import {
   call,
   readDatabase,
@@ -13,6 +14,7 @@ import {
   start,
   stateOf,
   value,
+  waitUntilBothExpired,
   AppDriver,
   type ConversationEntry,
   type Outcome,
@@ -284,5 +286,41 @@ test('R4/R10: a tab closed while its start is on the wire: the exchange complete
     duplicated: Math.max(0, app.server.exchangeCount() - 1),
     hung: outcome === undefined ? 1 : 0,
     recoveryMs,
+  });
+});
+
+test.describe('during a grace wait', () => {
+  // Both tokens expire within seconds: the authorization token lives 2 s, the identity token 3 s.
+  test.use({ serverOptions: { accessTokenLifetimeSeconds: 2 } });
+
+  test('R6/R10: host stopped while a send waits in the grace window: a new token then releases it, stored once', async ({
+    app,
+    faults,
+    transport,
+    browser,
+  }) => {
+    let tabs = await app.open(2);
+    const leader = transport === 'in-page' ? await inPageLeader(tabs) : undefined;
+    const caller = tabs.find((tab) => tab !== leader)!;
+    let exp = 0;
+    const shortLived = await app.mint('alice', 3);
+    for (const tab of tabs) exp = (await signIn(tab, shortLived)).exp;
+    await value(caller, 'startConversation');
+    await waitUntilBothExpired(caller, exp);
+    await start(caller, 'send', 'sendMessage', 'waited in the grace window');
+    await waitForEvent(caller, 'onEmbeddedMessagingIdentityTokenExpired');
+    const fault = Date.now();
+    tabs = await restartHost(transport, tabs, browser, faults.url);
+    await signIn(tabs.at(-1)!, await app.mint('alice'));
+    const outcome = await settledWithin<ConversationEntry>(caller, 'send', RECOVERY_BOUND_MS);
+    const recoveryMs = Date.now() - fault;
+    const copies = await copiesOf(caller, 'waited in the grace window');
+    expectNoHarm({
+      lost: outcome?.ok === false || copies === 0 ? 1 : 0,
+      duplicated: Math.max(0, copies - 1),
+      hung: outcome === undefined ? 1 : 0,
+      recoveryMs,
+    });
+    for (const tab of tabs) expect(await eventsOf(tab, 'tabwarden:session-cleared')).toHaveLength(0);
   });
 });
