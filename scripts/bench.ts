@@ -18,6 +18,7 @@ import type { MetricResult, Row } from '../bench/lib/row.ts';
 import { measureBundleSize } from '../bench/metrics/bundle-size.ts';
 import { measureExchanges } from '../bench/metrics/exchanges.ts';
 import { measureFirstRender } from '../bench/metrics/first-render.ts';
+import { measureInFlightStop } from '../bench/metrics/in-flight-stop.ts';
 import { measureMemory } from '../bench/metrics/memory.ts';
 import { measureEnginePropagation } from '../bench/metrics/engine-propagation.ts';
 import { measurePropagation } from '../bench/metrics/propagation.ts';
@@ -46,6 +47,7 @@ const METRICS: Metric[] = [
   { id: 'time-to-ready', run: async (env) => measureTimeToReady(await env()) },
   { id: 'exchanges', run: async (env) => measureExchanges(await env()) },
   { id: 'recovery', run: async (env) => measureRecovery(await env()) },
+  { id: 'in-flight-stop', run: async (env) => measureInFlightStop(await env()) },
   { id: 'memory', run: async (env) => measureMemory(await env()) },
 ];
 // A metric that runs longer than this has hung: it is reported as an error, the run goes on.

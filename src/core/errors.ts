@@ -76,11 +76,14 @@ export type ErrorCode =
 /** Base class of every tabwarden error. */
 export class TabwardenError extends Error {
   readonly code: ErrorCode;
+  /** With `ERR_RATE_LIMITED`: how long the server asked to wait (its `Retry-After`), when it said. */
+  readonly retryAfterMs?: number;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
+    if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 }
 
@@ -102,6 +105,7 @@ export function isTabwardenError(value: unknown): value is TabwardenError {
 export interface SerializedError {
   code: ErrorCode;
   message: string;
+  retryAfterMs?: number;
 }
 
 // Every code, once: the Record type makes the compiler refuse a missing or an unknown one.
@@ -149,7 +153,10 @@ export function isErrorCode(code: unknown): code is ErrorCode {
  * generic message: internals (and anything a foreign error might carry) never cross over.
  */
 export function serializeError(error: unknown): SerializedError {
-  if (isTabwardenError(error)) return { code: error.code, message: error.message };
+  if (isTabwardenError(error)) {
+    const { code, message, retryAfterMs } = error;
+    return retryAfterMs === undefined ? { code, message } : { code, message, retryAfterMs };
+  }
   return { code: 'ERR_SERVER', message: 'Unexpected internal error' };
 }
 
@@ -158,5 +165,7 @@ export function deserializeError(data: SerializedError): TabwardenError {
   if (data.code.startsWith('ERR_TOKEN_') || data.code === 'ERR_KEYS_UNAVAILABLE') {
     return new IdentityTokenError(data.code as TokenErrorCode, data.message);
   }
-  return new TabwardenError(data.code, data.message);
+  const retryAfterMs = data.retryAfterMs;
+  const valid = typeof retryAfterMs === 'number' && Number.isFinite(retryAfterMs) && retryAfterMs >= 0;
+  return new TabwardenError(data.code, data.message, valid ? { retryAfterMs } : undefined);
 }

@@ -161,6 +161,41 @@ export interface ConnectMessage {
    * the call, which saves the refused call and its retry (R10). Ignored for a verified tab.
    */
   restore?: RestoreCredential;
+  /**
+   * Over a service worker: the call's id, so that a {@link ProbeMessage} can ask whether the
+   * worker still works on it. A re-sent call keeps its id.
+   */
+  callId?: string;
+}
+
+/**
+ * Over a service worker: a tab asks which of its calls the worker knows (still running, or
+ * answered a moment ago). Sent through `controller.postMessage`, so it wakes a stopped worker;
+ * a call the worker answering it does not know died with the worker that had it, and is re-sent
+ * at once (R10). The answer, a {@link ProbeReply}, comes on the port in the transfer list.
+ */
+export interface ProbeMessage {
+  type: 'tabwarden:probe';
+  protocol: number;
+  callIds: string[];
+}
+
+/**
+ * The Web Lock a service-worker instance holds for its life. A tab with calls in flight on that
+ * instance waits for the lock: it is granted when the browser stops the instance, and the tab
+ * probes at once (R10).
+ */
+export function instanceLockName(instanceId: string): string {
+  return `tabwarden:service-worker:${instanceId}`;
+}
+
+/** A service worker's answer to a {@link ProbeMessage}. */
+export interface ProbeReply {
+  type: 'tabwarden:probe-reply';
+  /** Made when the worker started: another id than before means it restarted meanwhile. */
+  instanceId: string;
+  /** The asked calls it knows; the others it never saw. */
+  known: string[];
 }
 
 /** What a tab re-presents to a restarted worker (R10). Travels in memory only, never stored. */

@@ -1,4 +1,4 @@
-import { TabwardenError } from './errors.ts';
+import { isErrorCode, TabwardenError } from './errors.ts';
 
 /** The `fetch` tabwarden's clients call; the runtime's own by default, injectable for tests. */
 export type Fetch = typeof fetch;
@@ -22,7 +22,9 @@ export interface JsonRequest {
 
 /**
  * Sends one JSON request with a time limit and turns every failure into a coded error:
- * 401/403 -> ERR_AUTHORIZATION_FAILED, no answer -> ERR_NETWORK, too slow -> ERR_TIMEOUT,
+ * 401/403 -> ERR_AUTHORIZATION_FAILED (the worker renews, R5), no answer -> ERR_NETWORK, too
+ * slow -> ERR_TIMEOUT, another 4xx with a code tabwarden knows -> that code unchanged (R14:
+ * ERR_CONVERSATION_ENDED, ERR_PAYLOAD_TOO_LARGE, ERR_RATE_LIMITED with its Retry-After),
  * anything else -> ERR_SERVER. The server's own code, when it sent one, is in the message.
  */
 export async function requestJson<T>(options: HttpClientOptions, request: JsonRequest): Promise<T> {
@@ -57,8 +59,22 @@ export async function requestJson<T>(options: HttpClientOptions, request: JsonRe
     if (response.status === 401 || response.status === 403) {
       throw new TabwardenError('ERR_AUTHORIZATION_FAILED', `The server refused the request${detail}`);
     }
+    if (response.status < 500 && isErrorCode(serverCode)) {
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
+      throw new TabwardenError(serverCode, `The server answered ${response.status}${detail}`, {
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      });
+    }
     throw new TabwardenError('ERR_SERVER', `The server answered ${response.status}${detail}`);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** `Retry-After` in milliseconds: delay-seconds or an HTTP date (RFC 9110 §10.2.3). */
+function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
+  if (value === null) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
 }

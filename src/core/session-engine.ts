@@ -270,10 +270,15 @@ export class SessionEngine {
       throw new TabwardenError('ERR_INVALID_ARGUMENT', 'clientMessageId must be a non-empty string');
     }
     const clearedBefore = this.#clearedVersion;
+    // Logout wins: a send starts only while the session exists (#authorized), so nothing is sent
+    // once a clear began. One already on the wire is answered truthfully: the server stored it,
+    // so it resolves delivered, though nothing of it is cached after the wipe (R7).
     const entry = await this.#authorized(tabId, (accessToken, session) =>
       this.#options.conversations.postMessage(accessToken, session.conversationId, { clientMessageId, text }),
     );
-    await this.#cache([entry], clearedBefore);
+    await this.#cache([entry], clearedBefore).catch((error: unknown) => {
+      if (this.#clearedVersion === clearedBefore) throw error;
+    });
     return entry;
   }
 

@@ -5,6 +5,8 @@ import {
   type ClearReason,
   type ConnectMessage,
   type EventMessage,
+  type ProbeMessage,
+  type ProbeReply,
   type RpcResult,
   type WorkerEvent,
 } from './protocol.ts';
@@ -41,6 +43,7 @@ export function parseConnectMessage(
   if (!isId(data.tabId)) return undefined;
   const connect: ConnectMessage = { type: data.type, protocol: data.protocol, tabId: data.tabId };
   if (data.listen === true) connect.listen = true;
+  if (isId(data.callId)) connect.callId = data.callId;
   const restore = data.restore;
   if (
     isRecord(restore) &&
@@ -51,6 +54,30 @@ export function parseConnectMessage(
     connect.restore = { identityToken: restore.identityToken, sessionVersion: restore.sessionVersion };
   }
   return connect;
+}
+
+// A tab has few calls in flight; more ids than this is no tab of ours.
+const MAX_PROBED_CALLS = 100;
+
+/** The probe a tab sends its service worker, if `data` is one from the worker's own origin. */
+export function parseProbeMessage(
+  data: unknown,
+  origin: string,
+  ownOrigin: string,
+): ProbeMessage | undefined {
+  if (origin !== ownOrigin || !isRecord(data)) return undefined;
+  if (data.type !== 'tabwarden:probe' || data.protocol !== PROTOCOL_VERSION) return undefined;
+  const callIds = data.callIds;
+  if (!Array.isArray(callIds) || callIds.length > MAX_PROBED_CALLS || !callIds.every(isId)) return undefined;
+  return { type: data.type, protocol: data.protocol, callIds: [...callIds] };
+}
+
+/** The worker's answer to a probe, if `data` is a well-formed one. */
+export function parseProbeReply(data: unknown): ProbeReply | undefined {
+  if (!isRecord(data) || data.type !== 'tabwarden:probe-reply' || !isId(data.instanceId)) return undefined;
+  const known = data.known;
+  if (!Array.isArray(known) || !known.every(isId)) return undefined;
+  return { type: data.type, instanceId: data.instanceId, known: [...known] };
 }
 
 const CLEAR_REASONS = new Set(['logout', 'identity-token-timeout', 'user-switch', 'authorization-revoked']);

@@ -24,7 +24,11 @@ export interface IdentityTokenVerifierOptions {
   issuer: string;
   /** Inline public keys. Give this or `jwksUrl`. */
   jwks?: JSONWebKeySet;
-  /** Where to fetch the public keys. Cached; an unknown `kid` refetches, at most once per cooldown. */
+  /**
+   * Where to fetch the public keys. Cached; a token with an unknown `kid` refetches them at once
+   * (the provider rotated its key), once per distinct `kid` per minute and at most
+   * `unknownKidRefetchesPerMinute` times a minute in all.
+   */
   jwksUrl?: string;
   /** Accepted `aud` value(s); unchecked when absent. */
   audience?: string | string[];
@@ -34,8 +38,10 @@ export interface IdentityTokenVerifierOptions {
   clockToleranceSeconds?: number;
   /** Tokens longer than this many bytes are refused before any parsing. Default 16 KiB. */
   maxTokenBytes?: number;
-  /** Minimum time between two JWKS fetches, so a flood of unknown kids cannot hammer the URL. Default 30 s. */
+  /** Minimum time between two JWKS refetches for tokens without a `kid`. Default 30 s. */
   jwksCooldownMs?: number;
+  /** How many refetches unknown kids may cause in a minute, so made-up kids cannot hammer the URL. Default 10. */
+  unknownKidRefetchesPerMinute?: number;
   /** Time limit of one JWKS fetch. Default 5 s. */
   jwksTimeoutMs?: number;
   /** Default: the runtime's clock. */
@@ -125,6 +131,27 @@ function mapJoseError(error: unknown): IdentityTokenError {
   });
 }
 
+const MINUTE_MS = 60_000;
+
+/**
+ * Decides whether a token's unknown `kid` may refetch the keys now, although jose's cooldown
+ * says no: once per distinct kid per minute, and at most `perMinute` kids per minute in all.
+ * Callers asking for the same kid meanwhile share the refetch already under way.
+ */
+function createUnknownKidBudget(clock: Clock, perMinute: number) {
+  const refetched = new Map<string, { at: number; done: Promise<void> }>();
+  return (kid: string, reload: () => Promise<void>): Promise<void> | undefined => {
+    const now = clock.now();
+    for (const [seen, { at }] of refetched) if (now - at >= MINUTE_MS) refetched.delete(seen);
+    const earlier = refetched.get(kid);
+    if (earlier) return earlier.done;
+    if (refetched.size >= perMinute) return undefined;
+    const done = reload().catch(() => undefined);
+    refetched.set(kid, { at: now, done });
+    return done;
+  };
+}
+
 /** Marks a failure to get keys at all, as opposed to a token no key matches. */
 class KeysUnavailable extends Error {}
 
@@ -156,7 +183,11 @@ async function importAhead(
   await Promise.allSettled(imports);
 }
 
-function createKeys(options: IdentityTokenVerifierOptions, algorithms: readonly string[]): Keys {
+function createKeys(
+  options: IdentityTokenVerifierOptions,
+  algorithms: readonly string[],
+  clock: Clock,
+): Keys {
   if (options.jwks && options.jwksUrl) throw new TypeError('Give either jwks or jwksUrl, not both');
   if (options.jwks) {
     const local = createLocalJWKSet(options.jwks);
@@ -173,9 +204,25 @@ function createKeys(options: IdentityTokenVerifierOptions, algorithms: readonly 
     if (!remote.fresh) await remote.reload().catch(() => undefined);
     if (remote.fresh) await importAhead(remote, remote.jwks(), algorithms);
   };
-  const getKey: JWTVerifyGetKey = async (header, token) => {
+  const refetchFor = createUnknownKidBudget(clock, options.unknownKidRefetchesPerMinute ?? 10);
+  // jose refetches on an unknown kid only outside its cooldown: a key rotated within 30 s of
+  // the last fetch (every worker start fetches) would be refused until then (R2).
+  const lookUp: JWTVerifyGetKey = async (header, token) => {
     try {
       return await remote(header, token);
+    } catch (error) {
+      const refetch =
+        error instanceof errors.JWKSNoMatchingKey && typeof header.kid === 'string' && remote.coolingDown
+          ? refetchFor(header.kid, () => remote.reload())
+          : undefined;
+      if (!refetch) throw error;
+      await refetch;
+      return await remote(header, token);
+    }
+  };
+  const getKey: JWTVerifyGetKey = async (header, token) => {
+    try {
+      return await lookUp(header, token);
     } catch (error) {
       if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
         throw error;
@@ -208,12 +255,17 @@ export function createIdentityTokenVerifier(options: IdentityTokenVerifierOption
   }
   const clock = options.clock ?? systemClock;
   const maxTokenBytes = options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
-  const { getKey, prefetch } = createKeys(options, algorithms);
+  const { getKey, prefetch } = createKeys(options, algorithms, clock);
 
   return {
     prefetchKeys: prefetch,
     async verify(token, verifyOptions = {}) {
       const { payload } = inspectIdentityToken(token, maxTokenBytes, algorithms);
+      // Before any key lookup: another issuer's token would otherwise read as an unknown key
+      // (and make the keys refetch), and an app could not tell it from a rotation.
+      if (payload.iss !== options.issuer) {
+        throw new IdentityTokenError('ERR_TOKEN_CLAIM', 'Claim "iss" is not the configured issuer');
+      }
       let now = clock.now();
       if (verifyOptions.allowExpired && typeof payload.exp === 'number') {
         // Verify as of just before expiry; nbf and every other check still apply.

@@ -1,5 +1,5 @@
 import { TabwardenError } from '../core/errors.ts';
-import { precheckIdentityToken } from '../core/inspect-identity-token.ts';
+import { precheckIdentityToken, type IdentityTokenAlgorithm } from '../core/inspect-identity-token.ts';
 import { createTabwarden, type TabwardenOptions } from './create-tabwarden.ts';
 import type { Tabwarden, TabwardenEventMap } from './tabwarden.ts';
 
@@ -44,6 +44,7 @@ const windowEvents: { [K in keyof TabwardenEventMap]?: string } = {
  * ```
  */
 export function createEmbeddedServiceBootstrap(target: Window): EmbeddedServiceBootstrap {
+  let algorithms: readonly IdentityTokenAlgorithm[] | undefined;
   const bootstrap: EmbeddedServiceBootstrap = {
     async init(settings) {
       if (bootstrap.tabwarden) return;
@@ -56,12 +57,14 @@ export function createEmbeddedServiceBootstrap(target: Window): EmbeddedServiceB
         });
       }
       bootstrap.tabwarden = tabwarden;
+      algorithms = settings.worker.algorithms;
     },
     userVerificationAPI: {
       setIdentityToken(request) {
         const tabwarden = bootstrap.tabwarden;
         if (!tabwarden?.ready) return false;
-        const check = precheckIdentityToken(request, Date.now());
+        // The worker's algorithms, so the precheck refuses nothing the worker would accept.
+        const check = precheckIdentityToken(request, Date.now(), algorithms ? { algorithms } : {});
         if (!check.ok) {
           const { code, message } = check.error;
           target.dispatchEvent(

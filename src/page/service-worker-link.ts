@@ -8,7 +8,8 @@ import {
   type TabApi,
 } from '../core/protocol.ts';
 import { parseEventMessage } from '../core/validate-message.ts';
-import { callWithTimeout } from './call-with-timeout.ts';
+import { systemClock, withTimeout } from '../core/clock.ts';
+import { CallProber } from './call-prober.ts';
 import type { EventSink, TabMethod, WorkerLink } from './worker-link.ts';
 
 /**
@@ -26,12 +27,15 @@ export class ServiceWorkerLink implements WorkerLink {
   readonly #tabId: string;
   readonly #onMessage: (event: MessageEvent) => void;
   readonly #receive: (data: unknown, origin: string, confirm: (ackId?: number) => void) => void;
+  /** Learns promptly that a call died with the worker that had it (R10). */
+  readonly #prober: CallProber;
   /** The event port this tab last handed the worker, while the worker is believed to hold it. */
   #eventPort: MessagePort | undefined;
 
   constructor(container: ServiceWorkerContainer, tabId: string, sink: EventSink) {
     this.#container = container;
     this.#tabId = tabId;
+    this.#prober = new CallProber(container);
     this.#receive = (data, origin, confirm) => {
       const message = parseEventMessage(data, origin, location.origin, tabId);
       if (!message) return;
@@ -57,6 +61,36 @@ export class ServiceWorkerLink implements WorkerLink {
     timeoutMs: number,
     restore?: RestoreCredential,
   ): Promise<Awaited<ReturnType<TabApi[M]>>> {
+    if (!this.#container.controller) {
+      throw new TabwardenError('ERR_NOT_READY', 'No service worker controls this page');
+    }
+    const callId = crypto.randomUUID();
+    const attempts = (async () => {
+      // Each attempt ends answered, or lost with the worker that had it: then re-sent at once.
+      for (;;) {
+        const answer = await this.#attempt(callId, method, args, restore);
+        if (answer) return answer.value;
+      }
+    })();
+    try {
+      return await withTimeout(
+        attempts,
+        timeoutMs,
+        systemClock,
+        () => new TabwardenError('ERR_TIMEOUT', `The worker did not answer ${method} within ${timeoutMs} ms`),
+      );
+    } finally {
+      this.#prober.forget(callId);
+    }
+  }
+
+  /** Sends the call once; resolves its answer, or `undefined` when a probe found it lost. */
+  async #attempt<M extends TabMethod>(
+    callId: string,
+    method: M,
+    args: Parameters<TabApi[M]>,
+    restore: RestoreCredential | undefined,
+  ): Promise<{ value: Awaited<ReturnType<TabApi[M]>> } | undefined> {
     const controller = this.#container.controller;
     if (!controller) throw new TabwardenError('ERR_NOT_READY', 'No service worker controls this page');
     const { port1, port2 } = new MessageChannel();
@@ -64,6 +98,7 @@ export class ServiceWorkerLink implements WorkerLink {
       type: 'tabwarden:connect',
       protocol: PROTOCOL_VERSION,
       tabId: this.#tabId,
+      callId,
     };
     if (restore) connect.restore = restore;
     const transfer = [port2];
@@ -79,17 +114,21 @@ export class ServiceWorkerLink implements WorkerLink {
       transfer.push(events.port2);
     }
     controller.postMessage(connect, transfer);
+    const lost = this.#prober.watch(callId);
     const api = Comlink.wrap<TabApi>(port1);
     try {
-      return await callWithTimeout(api, timeoutMs, method, args);
+      const remote = api[method] as unknown as (...a: unknown[]) => Promise<Awaited<ReturnType<TabApi[M]>>>;
+      return await Promise.race([remote(...args).then((value) => ({ value })), lost.then(() => undefined)]);
     } finally {
       // Referencing the proxy until here also keeps it from being collected mid-call, which would
       // make comlink release the port under the call (GoogleChromeLabs/comlink#692).
       void api[Comlink.releaseProxy]();
+      port1.close();
     }
   }
 
   close(): void {
+    this.#prober.close();
     this.#container.removeEventListener('message', this.#onMessage);
     this.#eventPort?.close();
   }

@@ -1,9 +1,10 @@
 // The service worker entry (R11's first choice): one engine for every tab of the origin.
 // Registered by the page stub with workbox-window as `tabwarden-sw.js?config=...`.
 import { eventMessage, reconnectRequest } from '../core/event-message.ts';
-import type { EventMessage } from '../core/protocol.ts';
-import { parseConnectMessage } from '../core/validate-message.ts';
+import { instanceLockName, type EventMessage, type ProbeReply } from '../core/protocol.ts';
+import { parseConnectMessage, parseProbeMessage } from '../core/validate-message.ts';
 import { decodeWorkerConfig } from '../core/worker-config.ts';
+import { CallRegistry } from './call-registry.ts';
 import { createEngine } from './create-engine.ts';
 import { TabEventPort } from './tab-event-port.ts';
 import { sendWithAckPort, WorkerHost } from './worker-host.ts';
@@ -15,6 +16,12 @@ const host = new WorkerHost(engine);
 // Each tab's event port, by client id, for as long as this worker lives (a stop loses them;
 // tabs hand in new ones when the restarted worker asks them to reconnect).
 const eventPorts = new Map<string, TabEventPort>();
+// The calls this instance works on: a tab's probe learns from it whether a call died with an
+// earlier instance (R10).
+const calls = new CallRegistry();
+// Held for this instance's life: a tab with calls in flight waits for it, and learns of a stop at
+// once (a stopped worker's locks are released), without waiting for a probe (R10).
+void sw.navigator.locks?.request(instanceLockName(calls.instanceId), () => new Promise<never>(() => {}));
 
 // A new version takes over at once; the session lives in IndexedDB, so nothing is lost (R10).
 sw.addEventListener('install', () => void sw.skipWaiting());
@@ -27,6 +34,16 @@ sw.addEventListener('activate', (event) =>
 sw.addEventListener('message', (event) => {
   const source = event.source;
   if (!(source instanceof WindowClient)) return;
+  const probe = parseProbeMessage(event.data, event.origin, sw.location.origin);
+  if (probe) {
+    const reply: ProbeReply = {
+      type: 'tabwarden:probe-reply',
+      instanceId: calls.instanceId,
+      known: calls.known(probe.callIds),
+    };
+    event.ports[0]?.postMessage(reply);
+    return;
+  }
   const connect = parseConnectMessage(event.data, event.origin, sw.location.origin);
   const events = event.ports[1];
   if (events && connect?.listen) {
@@ -55,7 +72,9 @@ sw.addEventListener('message', (event) => {
   // Each call arrives here (postMessage wakes a stopped worker); waitUntil keeps the worker up
   // until the call has settled and its background work (revocation, writes) is done. The client
   // id, not a page-chosen id, is the tab's identity: no page can pose as another.
-  event.waitUntil(host.accept(connect, event.ports, send, source.id).then(() => host.whenIdle()));
+  const served = host.accept(connect, event.ports, send, source.id);
+  calls.track(connect?.callId, served);
+  event.waitUntil(served.then(() => host.whenIdle()));
 });
 
 // R10: a (re)started worker knows no tab yet; ask every window it controls to reconnect and

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthorizationClient } from '../../src/core/authorization-client.ts';
 import { createConversationClient } from '../../src/core/conversation-client.ts';
-import { TabwardenError } from '../../src/core/errors.ts';
+import { deserializeError, serializeError, TabwardenError } from '../../src/core/errors.ts';
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 let handler: Handler;
@@ -110,5 +110,37 @@ describe('createConversationClient', () => {
       `POST /v1/conversations/c%201/messages Bearer a1 ${JSON.stringify({ clientMessageId: 'm', text: 'hi' })}`,
       'POST /v1/conversations/c%201/end Bearer a1 ',
     ]);
+  });
+
+  it("R14: the server's 409/413/429 codes reach the caller unchanged, with the retry delay, across the wire too", async () => {
+    const client = createConversationClient({ baseUrl });
+    const failure = (promise: Promise<unknown>) =>
+      promise.then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    const answers: Array<[number, string, Record<string, string>]> = [
+      [409, 'ERR_CONVERSATION_ENDED', {}],
+      [413, 'ERR_PAYLOAD_TOO_LARGE', {}],
+      [429, 'ERR_RATE_LIMITED', { 'retry-after': '7' }],
+    ];
+    for (const [status, code, headers] of answers) {
+      handler = (_req, _body, res) => {
+        res.writeHead(status, { 'content-type': 'application/json', ...headers });
+        res.end(JSON.stringify({ code, message: 'from the server' }));
+      };
+      const error = await failure(client.postMessage('a1', 'c1', { clientMessageId: 'm', text: 'hi' }));
+      expect(error, code).toBeInstanceOf(TabwardenError);
+      expect((error as TabwardenError).code).toBe(code);
+      // What the worker posts to the page, rebuilt there.
+      const rebuilt = deserializeError(serializeError(error));
+      expect(rebuilt.code).toBe(code);
+      expect(rebuilt.retryAfterMs).toBe(code === 'ERR_RATE_LIMITED' ? 7000 : undefined);
+    }
+    // Codes the client does not know, and 5xx, stay ERR_SERVER.
+    handler = (_req, _body, res) => json(res, 418, { code: 'ERR_TEAPOT', message: 'no' });
+    expect(await codeOf(client.open('a1'))).toBe('ERR_SERVER');
+    handler = (_req, _body, res) => json(res, 503, { code: 'ERR_RATE_LIMITED', message: 'no' });
+    expect(await codeOf(client.open('a1'))).toBe('ERR_SERVER');
   });
 });

@@ -329,6 +329,29 @@ describe('SessionEngine over comlink MessageChannels', () => {
       expect(dump.entries).toEqual([]);
     });
 
+    it('R7: logout wins over a send, and the page is told the truth: a send on the wire when the clear lands resolves delivered; one asked for after it is never sent', async () => {
+      const [a, b] = (await setup()).tabs as [Tab, Tab];
+      await verify([a, b]);
+      await unwrap(a.api.startConversation());
+      let release = () => {};
+      world.server.postGate = new Promise((resolve) => (release = resolve));
+      const stored = new Promise<void>((resolve) => (world.server.onPost = resolve));
+      const onTheWire = send(a, 'already gone', 'm-wire');
+      await stored;
+      const clearing = b.api.clearSession(false);
+      await a.waitForEvents('session-cleared');
+      const afterClear = send(a, 'too late', 'm-late');
+      release();
+      await unwrap(clearing);
+      // The server stored the first message, so the page learns it was delivered...
+      expect(await onTheWire).toMatchObject({ ok: true, value: { clientMessageId: 'm-wire' } });
+      // ...and nothing asked for once the clear began reaches the server.
+      expect(['ERR_SESSION_CLEARED', 'ERR_NOT_VERIFIED']).toContain(await codeOf(afterClear));
+      expect(world.server.posted).toEqual(['m-wire']);
+      // Nothing of the cleared session is written after the wipe.
+      expect((await dumpDatabase(world.storeName)).entries).toEqual([]);
+    });
+
     it('R7: clearSession(true) also ends the conversation on the server', async () => {
       const [a] = (await setup()).tabs as [Tab];
       await verify([a]);

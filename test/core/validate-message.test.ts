@@ -11,6 +11,8 @@ import {
   parseConnectMessage,
   parseEventAck,
   parseEventMessage,
+  parseProbeMessage,
+  parseProbeReply,
   parseWorkerEvent,
 } from '../../src/core/validate-message.ts';
 
@@ -72,6 +74,32 @@ describe('parseConnectMessage', () => {
     for (const listen of [false, 'true', 1, {}]) {
       expect(parseConnectMessage({ ...connect, listen }, origin, origin)).toEqual(connect);
     }
+  });
+});
+
+describe('parseProbeMessage and parseProbeReply', () => {
+  const probe = { type: 'tabwarden:probe', protocol: PROTOCOL_VERSION, callIds: ['c-1', 'c-2'] };
+
+  it('R13: accepts a probe from the own origin with a bounded list of ids, and nothing else', () => {
+    expect(parseProbeMessage(probe, origin, origin)).toEqual(probe);
+    expect(parseProbeMessage(probe, 'https://evil.example', origin)).toBeUndefined();
+    expect(parseProbeMessage({ ...probe, protocol: 99 }, origin, origin)).toBeUndefined();
+    expect(parseProbeMessage({ ...probe, callIds: ['ok', 7] }, origin, origin)).toBeUndefined();
+    const many = Array.from({ length: 101 }, (_, i) => `c-${i}`);
+    expect(parseProbeMessage({ ...probe, callIds: many }, origin, origin)).toBeUndefined();
+  });
+
+  it('R13: accepts a well-formed reply only', () => {
+    const reply = { type: 'tabwarden:probe-reply', instanceId: 'w-1', known: ['c-1'] };
+    expect(parseProbeReply(reply)).toEqual(reply);
+    expect(parseProbeReply({ ...reply, instanceId: '' })).toBeUndefined();
+    expect(parseProbeReply({ ...reply, known: 'c-1' })).toBeUndefined();
+  });
+
+  it('R10: a connect message keeps its call id, so a probe can ask for it', () => {
+    const connect = { type: 'tabwarden:connect', protocol: PROTOCOL_VERSION, tabId: 't', callId: 'c-9' };
+    expect(parseConnectMessage(connect, origin, origin)?.callId).toBe('c-9');
+    expect(parseConnectMessage({ ...connect, callId: 9 }, origin, origin)?.callId).toBeUndefined();
   });
 });
 

@@ -112,7 +112,7 @@ describe('createIdentityTokenVerifier with a JWKS URL', () => {
   });
   afterAll(() => new Promise((resolve) => server.close(resolve)));
 
-  it('R2: fetches keys once, caches them, and refetches on an unknown kid at most once per cooldown', async () => {
+  it('R2: fetches keys once and caches them; an unknown kid refetches at once, once per distinct kid', async () => {
     const first = await createTestIdentityProvider({ issuer: 'https://idp.remote.test', kid: 'k1' });
     const rotated = await createTestIdentityProvider({ issuer: 'https://idp.remote.test', kid: 'k2' });
     keys = first.jwks;
@@ -126,11 +126,52 @@ describe('createIdentityTokenVerifier with a JWKS URL', () => {
     await verifier.verify(await first.mint());
     expect(fetches).toBe(1);
 
-    // A flood of unknown kids within the cooldown does not reach the URL.
-    keys = { keys: [...first.jwks.keys, ...rotated.jwks.keys] };
-    const unknown = await rotated.mint();
-    const codes = await Promise.all(Array.from({ length: 20 }, () => codeOf(verifier.verify(unknown))));
-    expect(new Set(codes)).toEqual(new Set(['ERR_TOKEN_KEY_UNKNOWN']));
+    // The provider rotated its key (new key first): a token with the new kid is accepted at
+    // once, though jose's cooldown would block a refetch for another minute.
+    keys = { keys: [...rotated.jwks.keys, ...first.jwks.keys] };
+    const fresh = await rotated.mint({ sub: 'bob' });
+    const claims = await Promise.all(Array.from({ length: 20 }, () => verifier.verify(fresh)));
+    expect(new Set(claims.map((c) => c.sub))).toEqual(new Set(['bob']));
+    expect(fetches).toBe(2);
+  });
+
+  it('R2: a flood of made-up kids refetches at most once per distinct kid and a bounded number per minute', async () => {
+    const idp = await createTestIdentityProvider({ issuer: 'https://idp.remote.test', kid: 'f1' });
+    keys = idp.jwks;
+    fetches = 0;
+    const clock = new ManualClock(Date.now());
+    const verifier = createIdentityTokenVerifier({
+      issuer: idp.issuer,
+      jwksUrl: url,
+      clock,
+      unknownKidRefetchesPerMinute: 5,
+    });
+    await verifier.verify(await idp.mint());
+    expect(fetches).toBe(1);
+    const stranger = async (kid: string) =>
+      (await createTestIdentityProvider({ issuer: idp.issuer, kid })).mint();
+    const made = await Promise.all(Array.from({ length: 12 }, (_, i) => stranger(`made-up-${i}`)));
+    for (const token of [...made, ...made])
+      expect(await codeOf(verifier.verify(token))).toBe('ERR_TOKEN_KEY_UNKNOWN');
+    expect(fetches).toBe(1 + 5);
+    // A minute later the budget is back: a kid not yet tried refetches once, and only once.
+    await clock.advance(61_000);
+    expect(await codeOf(verifier.verify(made[11]!))).toBe('ERR_TOKEN_KEY_UNKNOWN');
+    expect(await codeOf(verifier.verify(made[11]!))).toBe('ERR_TOKEN_KEY_UNKNOWN');
+    expect(fetches).toBe(1 + 5 + 1);
+  });
+
+  it('R2: a token of another issuer is a claim error naming iss, never a key error, and fetches nothing', async () => {
+    const idp = await createTestIdentityProvider({ issuer: 'https://idp.remote.test', kid: 'i1' });
+    const other = await createTestIdentityProvider({ issuer: 'https://idp.other.test', kid: 'o1' });
+    keys = idp.jwks;
+    fetches = 0;
+    const verifier = createIdentityTokenVerifier({ issuer: idp.issuer, jwksUrl: url });
+    await verifier.verify(await idp.mint());
+    const error = await verifier.verify(await other.mint()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(IdentityTokenError);
+    expect((error as IdentityTokenError).code).toBe('ERR_TOKEN_CLAIM');
+    expect((error as IdentityTokenError).message).toMatch(/"iss"/);
     expect(fetches).toBe(1);
   });
 

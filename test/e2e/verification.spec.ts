@@ -129,7 +129,8 @@ test('R2: a bad token fires Rejected with its code and changes nothing', async (
   // Refused by the worker (the facade says true, "accepted for verification", then Rejected).
   const workerRefusals: Array<[string, string]> = [
     [await forger.mint({ sub: 'alice' }), 'ERR_TOKEN_SIGNATURE'],
-    [await stranger.mint({ sub: 'alice' }), 'ERR_TOKEN_KEY_UNKNOWN'],
+    // Another issuer is a claim error naming iss, never a key error (R2).
+    [await stranger.mint({ sub: 'alice' }), 'ERR_TOKEN_CLAIM'],
     [await unknownKey.mint({ sub: 'alice' }), 'ERR_TOKEN_KEY_UNKNOWN'],
     [`${header}.${payload}.${'A'.repeat(342)}`, 'ERR_TOKEN_SIGNATURE'],
   ];

@@ -30,6 +30,11 @@ export class FakeServer implements AuthorizationClient, ConversationClient {
   /** Entry lists wait on this, so a test can hold them in flight; `onList` says one arrived. */
   listGate: Promise<void> = Promise.resolve();
   onList: () => void = () => {};
+  /** Answers to posted messages wait on this (the message is stored already); `onPost` says one was stored. */
+  postGate: Promise<void> = Promise.resolve();
+  onPost: () => void = () => {};
+  /** The client message ids of every message stored, in order. */
+  posted: string[] = [];
   readonly #clock: ManualClock;
   readonly #verify: (token: string) => Promise<{ iss: string; sub: string }>;
   readonly #tokens = new Map<string, { iss: string; sub: string; expiresAt: number }>();
@@ -105,6 +110,9 @@ export class FakeServer implements AuthorizationClient, ConversationClient {
       clientMessageId: message.clientMessageId,
     };
     entries.push(entry);
+    this.posted.push(message.clientMessageId);
+    this.onPost();
+    await this.postGate;
     return entry;
   }
 
