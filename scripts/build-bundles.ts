@@ -17,7 +17,8 @@ import { bundleEntries, type BundleName } from '../vite.config.ts';
 // little above today's sizes (README, Transports); the page stub's is the 8 KiB target.
 const GZIP_BUDGETS: Record<BundleName, number> = {
   page: 8 * 1024,
-  snippet: 10 * 1024,
+  // 10 KiB until the page learnt of a stopped worker by itself (issue #9's prober: +585 B).
+  snippet: 10.5 * 1024,
   ui: 7.5 * 1024,
   sw: 17 * 1024,
   sharedWorker: 16.5 * 1024,
@@ -58,7 +59,9 @@ for (const [name, bundle] of Object.entries(bundleEntries)) {
     });
     const budget = chunk.isEntry ? GZIP_BUDGETS[name as BundleName] : LAZY_CHUNK_GZIP_BUDGET;
     const gzip = report[report.length - 1]!.gzip;
-    if (gzip > budget) overBudget.push(`${chunk.fileName}: ${gzip} B gzip, over its budget of ${budget} B`);
+    // The test build (the clock hook) ships to nobody: only the shipped bundles have budgets.
+    if (!testClock && gzip > budget)
+      overBudget.push(`${chunk.fileName}: ${gzip} B gzip, over its budget of ${budget} B`);
     if (bundle.side === 'page' && /JWSSignatureVerificationFailed|ERR_JWS_|ERR_JWKS_/.test(chunk.code)) {
       console.error(
         `${chunk.fileName}: jose is in a page bundle; identity tokens are verified in the worker.`,
