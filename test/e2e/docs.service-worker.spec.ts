@@ -36,22 +36,16 @@ test('a user switch leaves nothing of the previous user', async ({ tabs }) => {
   expect(texts).not.toContain('alice was here');
 });
 
-test.describe(() => {
-  // Until issue #9 ("No call hangs when the worker dies") lands, a call whose worker is stopped
-  // under it is re-sent only when its own time limit runs out (by default 10 s plus the 30 s
-  // grace, longer than a test's 30 s): short limits here, which go when #9 lands.
-  test.use({ appQuery: { callTimeoutMs: 2_000, graceMs: 1_000 } });
-  test('a send survives the worker being stopped under it', async ({ tabs, worker, server }) => {
-    const [tab] = await tabs.open(1, { as: 'alice' });
-    await tabs.call(tab, 'startConversation');
-    server.slow('POST /v1/conversations/:id/messages', 1_000);
-    const sending = tabs.call(tab, 'sendMessage', 'mid-call');
-    await expect.poll(() => server.count('POST /v1/conversations/:id/messages')).toBe(1);
-    await worker.stop();
-    await expect(sending).resolves.toMatchObject({ text: 'mid-call' });
-    const texts = (await tabs.call(tab, 'listEntries')).map((entry) => entry.text);
-    expect(texts.filter((text) => text === 'mid-call')).toHaveLength(1);
-  });
+test('a send survives the worker being stopped under it', async ({ tabs, worker, server }) => {
+  const [tab] = await tabs.open(1, { as: 'alice' });
+  await tabs.call(tab, 'startConversation');
+  server.slow('POST /v1/conversations/:id/messages', 1_000);
+  const sending = tabs.call(tab, 'sendMessage', 'mid-call');
+  await expect.poll(() => server.count('POST /v1/conversations/:id/messages')).toBe(1);
+  await worker.stop();
+  await expect(sending).resolves.toMatchObject({ text: 'mid-call' });
+  const texts = (await tabs.call(tab, 'listEntries')).map((entry) => entry.text);
+  expect(texts.filter((text) => text === 'mid-call')).toHaveLength(1);
 });
 
 test('history stays readable offline; a send works after reconnecting', async ({ tabs, network }) => {
