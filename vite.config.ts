@@ -58,7 +58,8 @@ export default defineConfig(() => {
       emptyOutDir: false,
       // Maps for the worker bundles only: they ship minified and nowhere else, so a stack trace
       // from a worker needs one. The page-side code also ships readable (dist/page, dist/core).
-      sourcemap: bundle.side === 'worker',
+      // The test build (dist/test-bundles) has none: it serves tests, and the tarball stays lean.
+      sourcemap: bundle.side === 'worker' && !testClock,
       minify: true,
       target: 'es2022',
       // Vite keeps whitespace in ES library output; these bundles ship as they are, so minify fully.
