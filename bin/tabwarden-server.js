@@ -5,7 +5,14 @@
 import { readFileSync } from 'node:fs';
 
 const { peerDependencies } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-const SERVER_PEERS = ['hono', '@hono/node-server', 'better-sqlite3'];
+// Postgres (`--database postgres://…`, or TABWARDEN_DATABASE) needs `pg` as well.
+const database = process.argv
+  .slice(2)
+  .find((arg, i, args) => args[i - 1] === '--database' || arg.startsWith('--database='));
+const onPostgres = /^postgres(ql)?:/.test(
+  (database ?? process.env.TABWARDEN_DATABASE ?? '').replace(/^--database=/, ''),
+);
+const SERVER_PEERS = ['hono', '@hono/node-server', 'better-sqlite3', ...(onPostgres ? ['pg'] : [])];
 const missing = SERVER_PEERS.filter((name) => {
   try {
     import.meta.resolve(name);

@@ -67,18 +67,25 @@ try {
     );
     process.exit(1);
   }
-  // Without the server's optional peers, the CLI names them and the install line.
-  const cli = spawnSync(join(scratch, 'node_modules', '.bin', 'tabwarden-server'), ['--demo'], {
-    cwd: scratch,
-    encoding: 'utf8',
-  });
-  if (cli.status !== 1 || !cli.stderr.includes('npm install hono@')) {
-    console.error(
-      `tabwarden-server without its peers should name them; it said:\n${cli.stdout}${cli.stderr}`,
-    );
-    process.exit(1);
+  // Without the server's optional peers, the CLI names them and the install line; on Postgres, pg too.
+  for (const [args, expected] of [
+    [['--demo'], 'npm install hono@'],
+    [['--database', 'postgres://127.0.0.1/tabwarden'], "pg@'"],
+  ] as const) {
+    const cli = spawnSync(join(scratch, 'node_modules', '.bin', 'tabwarden-server'), args, {
+      cwd: scratch,
+      encoding: 'utf8',
+    });
+    if (cli.status !== 1 || !cli.stderr.includes(expected)) {
+      console.error(
+        `tabwarden-server ${args.join(' ')} without its peers should name them; it said:\n${cli.stdout}${cli.stderr}`,
+      );
+      process.exit(1);
+    }
   }
-  console.log('npx tabwarden-server without its peers: names them and the npm install line');
+  console.log(
+    'npx tabwarden-server without its peers: names them (pg too on Postgres) and the npm install line',
+  );
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
