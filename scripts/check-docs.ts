@@ -69,7 +69,8 @@ if (result.status !== 0) {
 console.log(`docs: ${files.length} TypeScript examples type-check against the built package`);
 
 // The tests docs/testing.md shows are tests CI runs, as written: the six fixture tests are in
-// test/e2e/docs.service-worker.spec.ts, and the one without the fixtures is
+// test/e2e/docs.service-worker.spec.ts and examples/script-tag/e2e/docs.spec.ts, and the one
+// without the fixtures is
 // examples/script-tag/e2e/first.spec.ts (run from the packed package).
 const testing = readFileSync('docs/testing.md', 'utf8');
 const section = (heading: string) => {
@@ -79,14 +80,17 @@ const section = (heading: string) => {
 };
 const blocks = (text: string) => [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
 const sixTests = blocks(section('## Six tests'));
-const suite = readFileSync('test/e2e/docs.service-worker.spec.ts', 'utf8');
+// tabwarden's own suite runs them against its fixture app; examples/script-tag against itself.
+const suites = ['test/e2e/docs.service-worker.spec.ts', 'examples/script-tag/e2e/docs.spec.ts'].map(
+  (file) => [file, readFileSync(file, 'utf8')] as const,
+);
 const withoutFixtures = blocks(section('## Without the fixtures'))[0];
 const example = readFileSync('examples/script-tag/e2e/first.spec.ts', 'utf8');
 const drifted = [
   ...(sixTests.length === 6 ? [] : [`"Six tests" shows ${sixTests.length} tests`]),
-  ...sixTests
-    .filter((test) => !suite.includes(test))
-    .map((test) => `not in test/e2e/docs.service-worker.spec.ts: ${test.split('\n')[0]}`),
+  ...suites.flatMap(([file, suite]) =>
+    sixTests.filter((test) => !suite.includes(test)).map((test) => `not in ${file}: ${test.split('\n')[0]}`),
+  ),
   ...(withoutFixtures && example.endsWith(withoutFixtures)
     ? []
     : ['the test "Without the fixtures" is not examples/script-tag/e2e/first.spec.ts']),
