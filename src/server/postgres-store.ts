@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { ConversationEntry, Subject } from '../core/protocol.ts';
 import { EntryHub, type ConversationListener } from './entry-hub.ts';
 import type { ConversationRecord, NewEntry, ServerStore, SigningKeyRecord } from './store.ts';
+import { toConversation, toEntry, type ConversationRow, type EntryRow } from './store-rows.ts';
 
 /** The channel every instance listens on. */
 const CHANNEL = 'tabwarden_events';
@@ -66,45 +67,6 @@ type Notice =
   | { type: 'behind'; conversationId: string; seq: number }
   | { type: 'ended'; conversationId: string }
   | { type: 'revoked'; jti: string };
-
-interface EntryRow {
-  conversation_id: string;
-  seq: number;
-  role: ConversationEntry['role'];
-  text: string;
-  created_at: number;
-  client_message_id: string | null;
-}
-
-interface ConversationRow {
-  id: string;
-  subject_iss: string;
-  subject_sub: string;
-  status: 'open' | 'ended';
-  created_at: number;
-  ended_at: number | null;
-}
-
-function toEntry(row: EntryRow): ConversationEntry {
-  return {
-    conversationId: row.conversation_id,
-    seq: row.seq,
-    role: row.role,
-    text: row.text,
-    createdAt: row.created_at,
-    ...(row.client_message_id === null ? {} : { clientMessageId: row.client_message_id }),
-  };
-}
-
-function toConversation(row: ConversationRow): ConversationRecord {
-  return {
-    conversationId: row.id,
-    subject: { iss: row.subject_iss, sub: row.subject_sub },
-    status: row.status,
-    createdAt: row.created_at,
-    endedAt: row.ended_at,
-  };
-}
 
 /** The notice announcing `entry`: the entry itself when it fits in a payload, else its seq. */
 function entryNotice(entry: ConversationEntry): string {

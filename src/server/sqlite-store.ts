@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import type { ConversationEntry, Subject } from '../core/protocol.ts';
 import { EntryHub, type ConversationListener } from './entry-hub.ts';
 import type { ConversationRecord, NewEntry, ServerStore, SigningKeyRecord } from './store.ts';
+import { toConversation, toEntry, type ConversationRow, type EntryRow } from './store-rows.ts';
 
 /**
  * Ordered schema migrations. Each runs once, in a transaction with the bump of
@@ -52,45 +53,6 @@ const migrations: string[] = [
 
 /** The SQLite schema version this code writes. */
 export const SQLITE_SCHEMA_VERSION = migrations.length;
-
-interface EntryRow {
-  conversation_id: string;
-  seq: number;
-  role: ConversationEntry['role'];
-  text: string;
-  created_at: number;
-  client_message_id: string | null;
-}
-
-interface ConversationRow {
-  id: string;
-  subject_iss: string;
-  subject_sub: string;
-  status: 'open' | 'ended';
-  created_at: number;
-  ended_at: number | null;
-}
-
-function toEntry(row: EntryRow): ConversationEntry {
-  return {
-    conversationId: row.conversation_id,
-    seq: row.seq,
-    role: row.role,
-    text: row.text,
-    createdAt: row.created_at,
-    ...(row.client_message_id === null ? {} : { clientMessageId: row.client_message_id }),
-  };
-}
-
-function toConversation(row: ConversationRow): ConversationRecord {
-  return {
-    conversationId: row.id,
-    subject: { iss: row.subject_iss, sub: row.subject_sub },
-    status: row.status,
-    createdAt: row.created_at,
-    endedAt: row.ended_at,
-  };
-}
 
 function prepareStatements(db: Database.Database) {
   return {
