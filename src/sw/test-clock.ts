@@ -41,13 +41,18 @@ function readStoredOffset(): Promise<number> {
  */
 export async function openTestClock(): Promise<Clock> {
   if ('document' in globalThis) return systemClock;
-  const clock = new ShiftedClock(await readStoredOffset());
+  // Listen before reading the stored offset: a jump told while a (re)starting worker reads it
+  // would otherwise be missed twice — broadcast before the channel existed, stored after the read.
+  const started: { clock?: ShiftedClock; toldMeanwhileMs: number } = { toldMeanwhileMs: 0 };
   const channel = new BroadcastChannel(TEST_CLOCK_CHANNEL);
   channel.addEventListener('message', (event: MessageEvent<TestClockMessage>) => {
     if (event.data?.type !== 'jump') return;
-    clock.jumpTo(event.data.offsetMs);
-    const answer: TestClockMessage = { type: 'jumped', offsetMs: clock.offsetMs, id: event.data.id };
+    if (started.clock) started.clock.jumpTo(event.data.offsetMs);
+    else started.toldMeanwhileMs = Math.max(started.toldMeanwhileMs, event.data.offsetMs);
+    const answer: TestClockMessage = { type: 'jumped', offsetMs: event.data.offsetMs, id: event.data.id };
     channel.postMessage(answer);
   });
-  return clock;
+  const storedMs = await readStoredOffset();
+  started.clock = new ShiftedClock(Math.max(storedMs, started.toldMeanwhileMs));
+  return started.clock;
 }
