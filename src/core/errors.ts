@@ -78,12 +78,19 @@ export class TabwardenError extends Error {
   readonly code: ErrorCode;
   /** With `ERR_RATE_LIMITED`: how long the server asked to wait (its `Retry-After`), when it said. */
   readonly retryAfterMs?: number;
+  /** The HTTP status, when the server answered: the outbox tells a 5xx (retry) from a 4xx (R12). */
+  readonly status?: number;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; retryAfterMs?: number; status?: number },
+  ) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
     if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+    if (options?.status !== undefined) this.status = options.status;
   }
 }
 

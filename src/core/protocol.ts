@@ -46,7 +46,13 @@ export type WorkerEvent =
   /** Everything was wiped; drop the identity token and UI, then announce ready again (R7). */
   | { type: 'session-cleared'; sessionVersion: number; reason: ClearReason }
   /** The worker (re)started: a tab holding an identity token in memory re-presents it (R10). */
-  | { type: 'identity-token-requested'; sessionVersion: number };
+  | { type: 'identity-token-requested'; sessionVersion: number }
+  /** The outbox changed: every message still waiting or refused, in delivery order (R12). */
+  | { type: 'outbox-changed'; sessionVersion: number; messages: OutboxMessage[] }
+  /** A message from the outbox reached the server: show `entry` in place of the pending one (R12). */
+  | { type: 'message-delivered'; sessionVersion: number; entry: ConversationEntry }
+  /** Whether the worker's requests reach the server, judged by their outcomes (R12). */
+  | { type: 'connectivity'; sessionVersion: number; online: boolean };
 
 /** The type of every {@link WorkerEvent}. */
 export type WorkerEventType = WorkerEvent['type'];
@@ -80,6 +86,26 @@ export interface ConversationEntry {
   /** The sender's idempotency key, for the user's own messages. */
   clientMessageId?: string;
 }
+
+/**
+ * A message of the outbox (R12): written, not yet stored by the server. `pending` ones are
+ * delivered in order, exactly once, when the network returns; a `failed` one was refused for
+ * good (a 4xx, its code in `error`) and waits for a retry or a discard.
+ */
+export interface OutboxMessage {
+  status: 'pending' | 'failed';
+  clientMessageId: string;
+  conversationId: string;
+  role: 'user';
+  text: string;
+  /** Milliseconds since the epoch, when it was written. */
+  createdAt: number;
+  /** Why the server refused it, on a `failed` message. */
+  error?: SerializedError;
+}
+
+/** What `sendMessage` answers: the stored entry, or the message waiting in the outbox (R12). */
+export type SentMessage = ConversationEntry | OutboxMessage;
 
 /** What a tab needs to read the conversation's event stream. */
 export interface StreamGrant {
@@ -119,8 +145,19 @@ export interface TabApi {
   restoreIdentityToken(token: string, knownSessionVersion: number): Promise<RpcResult<IdentityClaims>>;
   /** Starts or resumes the session: one exchange however many tabs ask (R4). */
   startConversation(): Promise<RpcResult<ConversationInfo>>;
-  /** Posts a message; idempotent by `clientMessageId` (R12). */
-  sendMessage(text: string, clientMessageId: string): Promise<RpcResult<ConversationEntry>>;
+  /**
+   * Posts a message; idempotent by `clientMessageId`. Offline, or while the server fails, it
+   * answers at once with the message waiting in the outbox (R12).
+   */
+  sendMessage(text: string, clientMessageId: string): Promise<RpcResult<SentMessage>>;
+  /** The outbox: messages pending or refused, in delivery order (R12). */
+  listOutbox(): Promise<RpcResult<OutboxMessage[]>>;
+  /** Puts a refused message back in line, or tries the pending ones now (R12). */
+  retryMessage(clientMessageId: string): Promise<RpcResult<void>>;
+  /** Drops a message from the outbox: it is never sent (R12). */
+  discardMessage(clientMessageId: string): Promise<RpcResult<void>>;
+  /** The tab's browser says the network is back: try the outbox now rather than at its next retry (R12). */
+  networkOnline(): Promise<void>;
   /** Entries after `afterSeq`, from the server, cached for offline reading (R12). */
   listEntries(afterSeq: number): Promise<RpcResult<ConversationEntry[]>>;
   /**

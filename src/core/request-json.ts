@@ -57,15 +57,20 @@ export async function requestJson<T>(options: HttpClientOptions, request: JsonRe
     const serverCode = typeof body === 'object' && body && 'code' in body ? body.code : undefined;
     const detail = typeof serverCode === 'string' ? ` (${serverCode.slice(0, 64)})` : '';
     if (response.status === 401 || response.status === 403) {
-      throw new TabwardenError('ERR_AUTHORIZATION_FAILED', `The server refused the request${detail}`);
+      throw new TabwardenError('ERR_AUTHORIZATION_FAILED', `The server refused the request${detail}`, {
+        status: response.status,
+      });
     }
     if (response.status < 500 && isErrorCode(serverCode)) {
       const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
       throw new TabwardenError(serverCode, `The server answered ${response.status}${detail}`, {
+        status: response.status,
         ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
       });
     }
-    throw new TabwardenError('ERR_SERVER', `The server answered ${response.status}${detail}`);
+    throw new TabwardenError('ERR_SERVER', `The server answered ${response.status}${detail}`, {
+      status: response.status,
+    });
   } finally {
     clearTimeout(timer);
   }

@@ -2,19 +2,22 @@ import type { AuthorizationClient } from './authorization-client.ts';
 import { systemClock, within, type Clock } from './clock.ts';
 import type { ConversationClient } from './conversation-client.ts';
 import { TabwardenError } from './errors.ts';
+import { Outbox } from './outbox.ts';
 import {
   sameSubject,
   type ClearReason,
   type ConversationEntry,
   type ConversationInfo,
   type IdentityClaims,
+  type OutboxMessage,
+  type SentMessage,
   type StreamGrant,
   type Subject,
   type TabListener,
   type TabState,
   type WorkerEvent,
 } from './protocol.ts';
-import type { SessionRecord, SessionStore } from './store.ts';
+import type { OutboxItem, SessionRecord, SessionStore } from './store.ts';
 import type { IdentityTokenVerifier, VerifiedIdentity } from './verify-identity-token.ts';
 import { DEFAULT_GRACE_MS } from './worker-config.ts';
 
@@ -31,6 +34,13 @@ export interface SessionEngineOptions {
   ackTimeoutMs?: number;
   /** Longest accepted message text, in characters. Default 4,000. */
   maxMessageLength?: number;
+  /**
+   * Asks the browser to deliver the outbox later, even with no tab open: a service worker
+   * registers a Background Sync (R12). Without it, delivery waits for a tab or a restart.
+   */
+  requestBackgroundDelivery?: () => void;
+  /** The outbox's first retry after a network failure, doubling up to 30 s. Default 1 s. */
+  outboxRetryMs?: number;
 }
 
 interface TabRecord {
@@ -88,6 +98,7 @@ export class SessionEngine {
   #identityQueue: Promise<unknown> = Promise.resolve();
   #graceDeadline: number | undefined;
   #cancelGraceTimer: (() => void) | undefined;
+  readonly #outbox: Outbox;
 
   private constructor(options: SessionEngineOptions) {
     this.#options = options;
@@ -95,6 +106,33 @@ export class SessionEngine {
     this.#graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
     this.#ackTimeoutMs = options.ackTimeoutMs ?? 2_000;
     this.#maxMessageLength = options.maxMessageLength ?? 4_000;
+    const verified = (_id: string, tab: TabRecord) => tab.verifiedAs !== undefined;
+    this.#outbox = new Outbox({
+      store: options.store,
+      clock: this.#clock,
+      post: (item) => this.#postFromOutbox(item),
+      belongs: (item) =>
+        item.clearedVersion === this.#clearedVersion && item.conversationId === this.#session?.conversationId,
+      changed: (messages) =>
+        void this.#broadcast(
+          { type: 'outbox-changed', sessionVersion: this.#sessionVersion, messages },
+          verified,
+        ),
+      delivered: (entry) =>
+        void this.#broadcast(
+          { type: 'message-delivered', sessionVersion: this.#sessionVersion, entry },
+          verified,
+        ),
+      connectivity: (online) =>
+        void this.#broadcast(
+          { type: 'connectivity', sessionVersion: this.#sessionVersion, online },
+          () => true,
+        ),
+      ...(options.requestBackgroundDelivery
+        ? { requestBackgroundDelivery: options.requestBackgroundDelivery }
+        : {}),
+      ...(options.outboxRetryMs === undefined ? {} : { retryMs: options.outboxRetryMs }),
+    });
   }
 
   /** Creates an engine and restores the session from the store (R4, R10). */
@@ -111,6 +149,8 @@ export class SessionEngine {
     this.#clearedVersion = lastClear.sessionVersion;
     this.#lastClearReason = lastClear.reason;
     this.#session = session;
+    // What the last worker left in the outbox goes out now (R12), in the background.
+    if (this.#session) this.#inBackground(this.#outbox.deliver());
     const deadline = this.#session?.graceDeadline;
     if (deadline === undefined) return;
     // A grace window was open when the worker stopped: keep its deadline, fire no second event.
@@ -232,6 +272,8 @@ export class SessionEngine {
       );
     }
     if (this.#graceDeadline !== undefined && this.#usableIdentity()) this.#endGrace();
+    // Delivery may have waited for a usable authorization (R12).
+    if (this.#session) void this.#outbox.deliver();
   }
 
   #currentSubject(): Subject | undefined {
@@ -260,26 +302,100 @@ export class SessionEngine {
     };
   }
 
-  /** Posts a message with the session's authorization (R5, R6). */
-  async sendMessage(tabId: string, text: unknown, clientMessageId: unknown): Promise<ConversationEntry> {
+  /**
+   * Posts a message with the session's authorization (R5, R6). Offline, or while the server fails,
+   * it answers at once with the message pending in the outbox, delivered later (R12).
+   */
+  async sendMessage(tabId: string, text: unknown, clientMessageId: unknown): Promise<SentMessage> {
     const maxLength = this.#maxMessageLength;
     if (typeof text !== 'string' || text.trim() === '' || text.length > maxLength) {
       throw new TabwardenError('ERR_INVALID_ARGUMENT', `Message text must be 1 to ${maxLength} characters`);
     }
-    if (typeof clientMessageId !== 'string' || clientMessageId === '' || clientMessageId.length > 200) {
-      throw new TabwardenError('ERR_INVALID_ARGUMENT', 'clientMessageId must be a non-empty string');
-    }
+    const id = this.#messageId(clientMessageId);
+    this.#requireVerified(tabId);
+    const session = this.#requireSession();
+    // Every message goes through the outbox, so it survives a worker stop and keeps its place
+    // behind the ones written before it (R12).
+    const outcome = await this.#outbox.add({
+      clientMessageId: id,
+      conversationId: session.conversationId,
+      text,
+      createdAt: this.#clock.now(),
+      clearedVersion: this.#clearedVersion,
+      status: 'pending',
+    });
+    if (outcome.kind === 'delivered') return outcome.entry;
+    if (outcome.kind === 'pending') return outcome.message;
+    throw outcome.error;
+  }
+
+  /**
+   * Posts one message of the outbox (R12). Logout wins: a post starts only while the message's
+   * session exists, so nothing is sent once a clear began. One already on the wire is answered
+   * truthfully: the server stored it, so it is delivered, though nothing of it is cached after the
+   * wipe (R7). Both tokens expired while the network is known down (or no tab could answer),
+   * it waits rather than open a grace window nobody can close (R6).
+   */
+  async #postFromOutbox(item: OutboxItem): Promise<ConversationEntry> {
     const clearedBefore = this.#clearedVersion;
-    // Logout wins: a send starts only while the session exists (#authorized), so nothing is sent
-    // once a clear began. One already on the wire is answered truthfully: the server stored it,
-    // so it resolves delivered, though nothing of it is cached after the wipe (R7).
-    const entry = await this.#authorized(tabId, (accessToken, session) =>
-      this.#options.conversations.postMessage(accessToken, session.conversationId, { clientMessageId, text }),
-    );
+    const anyTabVerified = [...this.#tabs.values()].some((tab) => tab.verifiedAs !== undefined);
+    if (!this.#renewable() && (this.#outbox.online === false || !anyTabVerified)) {
+      throw new TabwardenError('ERR_TOKEN_EXPIRED', 'Both tokens expired: waiting for a new one');
+    }
+    const entry = await this.#withAccessToken((accessToken) => {
+      if (this.#clearedVersion !== clearedBefore) {
+        throw new TabwardenError('ERR_SESSION_CLEARED', 'The session was cleared: the message was not sent');
+      }
+      const { clientMessageId, text } = item;
+      return this.#options.conversations.postMessage(accessToken, item.conversationId, {
+        clientMessageId,
+        text,
+      });
+    });
     await this.#cache([entry], clearedBefore).catch((error: unknown) => {
       if (this.#clearedVersion === clearedBefore) throw error;
     });
     return entry;
+  }
+
+  /** The outbox: messages pending or refused, in delivery order (R12). */
+  async listOutbox(tabId: string): Promise<OutboxMessage[]> {
+    this.#requireVerified(tabId);
+    return this.#outbox.list();
+  }
+
+  /** Puts a refused message back in line, or prompts delivery of a pending one (R12). */
+  async retryMessage(tabId: string, clientMessageId: unknown): Promise<void> {
+    this.#requireVerified(tabId);
+    await this.#outbox.retry(this.#messageId(clientMessageId));
+  }
+
+  /** Drops a message from the outbox: it is never sent (R12). */
+  async discardMessage(tabId: string, clientMessageId: unknown): Promise<void> {
+    this.#requireVerified(tabId);
+    await this.#outbox.discard(this.#messageId(clientMessageId));
+  }
+
+  /** A tab's browser says the network is back: try the outbox now (R12). Not proof of it. */
+  networkOnline(): void {
+    if (this.#session) this.#outbox.networkMayBeBack();
+  }
+
+  /**
+   * Delivers the outbox; resolves true once nothing is left pending. A service worker's
+   * Background Sync `sync` event waits for it, and fails when it resolves false, so that the
+   * browser tries again later (R12).
+   */
+  async deliverOutbox(): Promise<boolean> {
+    if (!this.#session) return (await this.#outbox.list()).length === 0;
+    return this.#outbox.deliver();
+  }
+
+  #messageId(clientMessageId: unknown): string {
+    if (typeof clientMessageId !== 'string' || clientMessageId === '' || clientMessageId.length > 200) {
+      throw new TabwardenError('ERR_INVALID_ARGUMENT', 'clientMessageId must be a non-empty string');
+    }
+    return clientMessageId;
   }
 
   /** Entries after `afterSeq`; offline, the cached ones (R12: a network failure is no auth failure). */
@@ -322,10 +438,8 @@ export class SessionEngine {
    */
   getStreamGrant(tabId: string): Promise<StreamGrant> {
     this.#requireVerified(tabId);
-    const session = this.#requireSession();
-    const renewable =
-      session.accessTokenExpiresAt > this.#clock.now() || this.#usableIdentity() || this.#exchange;
-    if (!renewable) {
+    this.#requireSession();
+    if (!this.#renewable()) {
       return Promise.reject(
         new TabwardenError('ERR_TOKEN_EXPIRED', 'Both tokens expired: waiting for a new one'),
       );
@@ -336,12 +450,42 @@ export class SessionEngine {
     }));
   }
 
-  /** Runs `call` with a valid authorization token; on a 401, renews once and replays (R5). */
-  async #authorized<T>(
+  /** True when a valid authorization token can be had without waiting for a tab (R5). */
+  #renewable(): boolean {
+    const session = this.#session;
+    if (!session) return false;
+    return (
+      session.accessTokenExpiresAt > this.#clock.now() ||
+      this.#usableIdentity() !== undefined ||
+      !!this.#exchange
+    );
+  }
+
+  /** Runs `call` for a verified tab with a valid authorization token (R5). */
+  #authorized<T>(
     tabId: string,
     call: (accessToken: string, session: SessionRecord) => Promise<T>,
   ): Promise<T> {
     this.#requireVerified(tabId);
+    return this.#withAccessToken(call);
+  }
+
+  /**
+   * Runs `call` with a valid authorization token; on a 401, renews once and replays (R5). Its
+   * outcome tells the outbox whether the server can be reached (R12).
+   */
+  async #withAccessToken<T>(call: (accessToken: string, session: SessionRecord) => Promise<T>): Promise<T> {
+    try {
+      const result = await this.#replayingOnce(call);
+      this.#outbox.serverReached();
+      return result;
+    } catch (error) {
+      this.#outbox.requestFailed(error);
+      throw error;
+    }
+  }
+
+  async #replayingOnce<T>(call: (accessToken: string, session: SessionRecord) => Promise<T>): Promise<T> {
     const accessToken = await this.#accessToken();
     try {
       return await call(accessToken, this.#requireSession());
@@ -494,6 +638,8 @@ export class SessionEngine {
     const sessionVersion = ++this.#sessionVersion;
     this.#clearedVersion = sessionVersion;
     this.#lastClearReason = reason;
+    // The outbox first: nothing of a cleared session is sent from here on (logout wins, R12).
+    this.#outbox.reset();
     this.#session = undefined;
     this.#identity = undefined;
     // An exchange in flight belongs to the cleared session; it fails its own stale check.

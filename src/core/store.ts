@@ -1,4 +1,5 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import type { SerializedError } from './errors.ts';
 import type { ClearReason, ConversationEntry, Subject } from './protocol.ts';
 
 /**
@@ -25,20 +26,30 @@ export interface StoredState {
   session?: SessionRecord;
 }
 
-/** A message written while offline, waiting to be delivered in order, exactly once (R12). */
+/** A message waiting to be delivered in order, exactly once (R12). */
 export interface OutboxItem {
   clientMessageId: string;
   conversationId: string;
   text: string;
-  /** Milliseconds since the epoch; delivery order. */
+  /** Milliseconds since the epoch, when it was written. */
   createdAt: number;
+  /**
+   * The version of the last clear when it was written. An item written before a later clear
+   * belongs to a cleared session and is never sent, even by the same user (R7, R12).
+   */
+  clearedVersion: number;
+  status: 'pending' | 'failed';
+  /** Why the server refused it, on a failed item. */
+  error?: SerializedError;
+  /** Delivery order, assigned by the store when the item is added. */
+  position?: number;
 }
 
 interface TabwardenSchema extends DBSchema {
   meta: { key: string; value: number | string };
   session: { key: string; value: SessionRecord };
   entries: { key: [string, number]; value: ConversationEntry };
-  outbox: { key: string; value: OutboxItem; indexes: { byCreatedAt: number } };
+  outbox: { key: number; value: OutboxItem; indexes: { byClientMessageId: string } };
 }
 
 type Database = IDBPDatabase<TabwardenSchema>;
@@ -56,7 +67,19 @@ export const migrations: ReadonlyArray<(db: Database) => void> = [
   // 2: the offline conversation cache and the outbox (R12).
   (db) => {
     db.createObjectStore('entries', { keyPath: ['conversationId', 'seq'] });
-    db.createObjectStore('outbox', { keyPath: 'clientMessageId' }).createIndex('byCreatedAt', 'createdAt');
+    (db as unknown as IDBPDatabase)
+      .createObjectStore('outbox', { keyPath: 'clientMessageId' })
+      .createIndex('byCreatedAt', 'createdAt');
+  },
+  // 3: the outbox in the order messages were written (two in one millisecond keep theirs), each
+  // message once. Nothing wrote to the outbox of version 2.
+  (db) => {
+    db.deleteObjectStore('outbox');
+    db.createObjectStore('outbox', { keyPath: 'position', autoIncrement: true }).createIndex(
+      'byClientMessageId',
+      'clientMessageId',
+      { unique: true },
+    );
   },
 ];
 
@@ -90,9 +113,12 @@ export interface SessionStore {
   putEntries(entries: ConversationEntry[]): Promise<void>;
   /** Cached entries of a conversation after `afterSeq`, in order. */
   listEntries(conversationId: string, afterSeq: number): Promise<ConversationEntry[]>;
-  addToOutbox(item: OutboxItem): Promise<void>;
-  /** The outbox, oldest first. */
+  /** Adds `item` at the end of the outbox; an item of the same client message id stays as it is. Resolves the stored item. */
+  addToOutbox(item: OutboxItem): Promise<OutboxItem>;
+  /** The outbox, in the order items were added. */
   listOutbox(): Promise<OutboxItem[]>;
+  /** Rewrites a stored item (its status), in its place. */
+  updateOutbox(item: OutboxItem): Promise<void>;
   removeFromOutbox(clientMessageId: string): Promise<void>;
   close(): void;
 }
@@ -152,13 +178,27 @@ export async function openSessionStore(name = 'tabwarden'): Promise<SessionStore
       );
     },
     async addToOutbox(item) {
-      await db.put('outbox', item);
+      const tx = db.transaction('outbox', 'readwrite');
+      const existing = await tx.store.index('byClientMessageId').get(item.clientMessageId);
+      const stored = existing ?? { ...item, position: await tx.store.add(item) };
+      await tx.done;
+      return stored;
     },
     listOutbox() {
-      return db.getAllFromIndex('outbox', 'byCreatedAt');
+      return db.getAll('outbox');
     },
-    removeFromOutbox(clientMessageId) {
-      return db.delete('outbox', clientMessageId);
+    async updateOutbox(item) {
+      if (item.position === undefined) return;
+      const tx = db.transaction('outbox', 'readwrite');
+      // Only in place: an item removed meanwhile (delivered, discarded, cleared) stays removed.
+      if (await tx.store.getKey(item.position)) await tx.store.put(item);
+      await tx.done;
+    },
+    async removeFromOutbox(clientMessageId) {
+      const tx = db.transaction('outbox', 'readwrite');
+      const position = await tx.store.index('byClientMessageId').getKey(clientMessageId);
+      if (position !== undefined) await tx.store.delete(position);
+      await tx.done;
     },
     close() {
       db.close();

@@ -33,6 +33,12 @@ export function createTabApi(engine: SessionEngine, tabId: string): TabApi {
     startConversation: () => settle(() => engine.startConversation(tabId)),
     sendMessage: (text, clientMessageId) => settle(() => engine.sendMessage(tabId, text, clientMessageId)),
     listEntries: (afterSeq) => settle(() => engine.listEntries(tabId, afterSeq)),
+    listOutbox: () => settle(() => engine.listOutbox(tabId)),
+    retryMessage: (clientMessageId) => settle(() => engine.retryMessage(tabId, clientMessageId)),
+    discardMessage: (clientMessageId) => settle(() => engine.discardMessage(tabId, clientMessageId)),
+    async networkOnline() {
+      engine.networkOnline();
+    },
     getStreamGrant: () => settle(() => engine.getStreamGrant(tabId)),
     clearSession: (shouldEndSession) => settle(() => engine.clearSession(tabId, shouldEndSession === true)),
     async getState() {

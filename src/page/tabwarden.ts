@@ -5,7 +5,9 @@ import type {
   ConversationInfo,
   EventMessage,
   IdentityClaims,
+  OutboxMessage,
   RpcResult,
+  SentMessage,
   Subject,
   TabApi,
   TabState,
@@ -31,6 +33,16 @@ export interface TabwardenEventMap {
   'session-cleared': { reason: ClearReason };
   /** New conversation entries from the server's stream, while {@link Tabwarden.watchEntries} runs. */
   entries: { entries: ConversationEntry[] };
+  /** The outbox changed: every message still pending or refused, in delivery order (R12). */
+  outbox: { messages: OutboxMessage[] };
+  /** A message that waited in the outbox reached the server: `entry` replaces the pending one (R12). */
+  'message-delivered': { entry: ConversationEntry };
+  /**
+   * Whether the server can be reached, judged by the worker's requests (R12). The browser's own
+   * `offline` event counts as offline at once; its `online` event is no proof, so it only makes
+   * the worker try again, and this event follows that try's outcome.
+   */
+  connectivity: { online: boolean };
 }
 
 /** Options of the page client. */
@@ -57,7 +69,13 @@ const CALL_TIMEOUT_MS = 10_000;
 // Calls that may wait for a grace window to end (R6).
 const MAY_WAIT = new Set<TabMethod>(['startConversation', 'sendMessage', 'listEntries']);
 // Calls only a verified tab may make: they carry the token, for a worker that restarted (R10).
-const NEEDS_VERIFIED_TAB = new Set<TabMethod>([...MAY_WAIT, 'getStreamGrant']);
+const NEEDS_VERIFIED_TAB = new Set<TabMethod>([
+  ...MAY_WAIT,
+  'getStreamGrant',
+  'listOutbox',
+  'retryMessage',
+  'discardMessage',
+]);
 
 /**
  * One tab's handle on the shared verified session. Created by `createTabwarden`; a typed
@@ -83,6 +101,7 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
   #refreshFor = 0;
   #ready = false;
   #restoring: Promise<boolean> | undefined;
+  #online = true;
 
   /** @internal Use `createTabwarden`. */
   constructor(link: WorkerLink, options: TabwardenClientOptions) {
@@ -106,6 +125,11 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
     return this.#ready;
   }
 
+  /** Whether the server could be reached, as the last `connectivity` event said (R12). */
+  get online(): boolean {
+    return this.#online;
+  }
+
   /** @internal Completes the handshake, then announces ready on the next task. */
   async connect(): Promise<void> {
     const { state } = await this.#call('hello');
@@ -116,6 +140,9 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
     addEventListener('pageshow', (event) => {
       if (event.persisted) void this.#resync();
     });
+    addEventListener('offline', () => this.#setOnline(false));
+    // Not proof of a network: the worker tries the outbox, and its outcome decides (R12).
+    addEventListener('online', () => void this.#callOnce('networkOnline').catch(() => undefined));
   }
 
   /**
@@ -154,9 +181,44 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
     return info;
   }
 
-  /** Sends a message, idempotent by a client message id it makes (R12). */
-  async sendMessage(text: string): Promise<ConversationEntry> {
+  /**
+   * Sends a message, idempotent by a client message id it makes. Resolves the stored entry, or —
+   * offline, or while the server fails — the message pending in the outbox (`status: 'pending'`),
+   * which every verified tab is shown and which is delivered in order, exactly once, when the
+   * network returns (R12). A refusal (a 4xx) rejects with its code.
+   *
+   * @example
+   * ```ts
+   * const sent = await tw.sendMessage('Hello!');
+   * if ('status' in sent) showPending(sent); // in the outbox; `message-delivered` follows
+   * ```
+   */
+  async sendMessage(text: string): Promise<SentMessage> {
     return this.#value(await this.#call('sendMessage', text, crypto.randomUUID()));
+  }
+
+  /** The outbox: messages pending or refused (`status: 'failed'`, with the server's `error`), in delivery order (R12). */
+  async listOutbox(): Promise<OutboxMessage[]> {
+    return this.#value(await this.#call('listOutbox'));
+  }
+
+  /**
+   * Puts a refused message back in line (or tries the pending ones now); the outcome arrives as
+   * `message-delivered` or `outbox` events (R12).
+   *
+   * @example
+   * ```ts
+   * tw.addEventListener('outbox', ({ detail }) => render(detail.messages));
+   * await tw.retryMessage(failed.clientMessageId);
+   * ```
+   */
+  async retryMessage(clientMessageId: string): Promise<void> {
+    this.#value(await this.#call('retryMessage', clientMessageId));
+  }
+
+  /** Drops a message from the outbox: it is never sent (R12). */
+  async discardMessage(clientMessageId: string): Promise<void> {
+    this.#value(await this.#call('discardMessage', clientMessageId));
   }
 
   /** Conversation entries after `afterSeq`; offline, the cached ones (R12). */
@@ -250,6 +312,15 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
         // The worker restarted (R10): re-present the in-memory token so this tab stays verified.
         await this.#restore();
         break;
+      case 'outbox-changed':
+        if (this.#state.verified) this.#dispatch('outbox', { messages: event.messages });
+        break;
+      case 'message-delivered':
+        if (this.#state.verified) this.#dispatch('message-delivered', { entry: event.entry });
+        break;
+      case 'connectivity':
+        this.#setOnline(event.online);
+        break;
     }
   }
 
@@ -327,6 +398,12 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
     if (!this.#identityToken && state.sessionVersion > this.#state.sessionVersion) {
       this.#state = { ...this.#state, sessionVersion: state.sessionVersion };
     }
+  }
+
+  #setOnline(online: boolean): void {
+    if (this.#online === online) return;
+    this.#online = online;
+    this.#dispatch('connectivity', { online });
   }
 
   #adopt(identityToken: string, claims: IdentityClaims): void {

@@ -12,7 +12,7 @@ import type { ErrorResponse } from '../core/server-api.ts';
  * ```
  */
 export class ApiError extends TabwardenError {
-  readonly status: number;
+  override readonly status: number;
   readonly headers: Record<string, string>;
 
   constructor(

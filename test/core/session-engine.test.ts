@@ -517,10 +517,16 @@ describe('SessionEngine over comlink MessageChannels', () => {
       await unwrap(send(a, 'two'));
       world.server.offline = true;
       expect((await unwrap(a.api.listEntries(0))).map((e) => e.text)).toEqual(['one', 'two']);
-      expect(await codeOf(send(a, 'three'))).toBe('ERR_NETWORK');
+      expect(await unwrap(send(a, 'three'))).toMatchObject({ status: 'pending', text: 'three' });
       expect(await world.store.loadSession()).toBeDefined();
       world.server.offline = false;
-      expect((await unwrap(send(a, 'three'))).seq).toBe(3);
+      expect(await unwrap(send(a, 'four'))).toMatchObject({ seq: 4, text: 'four' });
+      expect((await unwrap(a.api.listEntries(0))).map((e) => e.text)).toEqual([
+        'one',
+        'two',
+        'three',
+        'four',
+      ]);
     });
   });
 });

@@ -4,6 +4,7 @@ import {
   openDatabase,
   openSessionStore,
   SCHEMA_VERSION,
+  type OutboxItem,
   type SessionRecord,
 } from '../../src/core/store.ts';
 
@@ -38,7 +39,7 @@ describe('openSessionStore', () => {
     const store = await openSessionStore(uniqueName());
     await store.saveSession(record(1));
     await store.putEntries([{ conversationId: 'c-1', seq: 1, role: 'user', text: 'hi', createdAt: 1 }]);
-    await store.addToOutbox({ clientMessageId: 'm-1', conversationId: 'c-1', text: 'later', createdAt: 2 });
+    await store.addToOutbox(outboxItem('m-1', 'later'));
     await store.clearSession(2, 'logout');
     expect(await store.loadSession()).toBeUndefined();
     expect(await store.listEntries('c-1', 0)).toEqual([]);
@@ -64,12 +65,23 @@ describe('openSessionStore', () => {
     store.close();
   });
 
-  it('R12: the outbox lists messages oldest first and forgets delivered ones', async () => {
+  it('R12: the outbox keeps the order messages were added in, each id once, and forgets delivered ones', async () => {
     const store = await openSessionStore(uniqueName());
-    await store.addToOutbox({ clientMessageId: 'b', conversationId: 'c', text: 'second', createdAt: 20 });
-    await store.addToOutbox({ clientMessageId: 'a', conversationId: 'c', text: 'first', createdAt: 10 });
+    // Written in the same millisecond: the order of writing decides, not the time or the id.
+    await store.addToOutbox(outboxItem('b', 'first'));
+    await store.addToOutbox(outboxItem('a', 'second'));
+    const again = await store.addToOutbox(outboxItem('b', 'first, re-sent'));
+    expect(again.text).toBe('first');
     expect((await store.listOutbox()).map((m) => m.text)).toEqual(['first', 'second']);
-    await store.removeFromOutbox('a');
+    await store.updateOutbox({
+      ...again,
+      status: 'failed',
+      error: { code: 'ERR_NOT_FOUND', message: 'gone' },
+    });
+    expect((await store.listOutbox()).map((m) => m.status)).toEqual(['failed', 'pending']);
+    await store.removeFromOutbox('b');
+    // Rewriting a removed item does not bring it back.
+    await store.updateOutbox(again);
     expect((await store.listOutbox()).map((m) => m.text)).toEqual(['second']);
     store.close();
   });
@@ -85,9 +97,13 @@ describe('openSessionStore', () => {
       const store = await openSessionStore(name);
       expect(await store.loadSession()).toEqual(record(7));
       expect((await store.loadState()).sessionVersion).toBe(7);
-      await store.addToOutbox({ clientMessageId: 'm', conversationId: 'c-1', text: 'works', createdAt: 1 });
+      await store.addToOutbox(outboxItem('m', 'works'));
       expect(await store.listOutbox()).toHaveLength(1);
       store.close();
     }
   });
 });
+
+function outboxItem(clientMessageId: string, text: string): OutboxItem {
+  return { clientMessageId, conversationId: 'c-1', text, createdAt: 1, clearedVersion: 0, status: 'pending' };
+}

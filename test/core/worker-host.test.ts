@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   PROTOCOL_VERSION,
   type ConnectMessage,
-  type ConversationEntry,
+  type SentMessage,
   type RpcResult,
   type TabApi,
 } from '../../src/core/protocol.ts';
@@ -35,8 +35,7 @@ async function callThrough<T>(
   }
 }
 
-const send = (api: Comlink.Remote<TabApi>): Promise<RpcResult<ConversationEntry>> =>
-  api.sendMessage('hi', 'm-1');
+const send = (api: Comlink.Remote<TabApi>): Promise<RpcResult<SentMessage>> => api.sendMessage('hi', 'm-1');
 const state = (api: Comlink.Remote<TabApi>) => api.getState();
 
 /** A world whose tab 1 started a conversation and whose worker then restarted (R10). */

@@ -35,6 +35,8 @@ export class FakeServer implements AuthorizationClient, ConversationClient {
   onPost: () => void = () => {};
   /** The client message ids of every message stored, in order. */
   posted: string[] = [];
+  /** Set to answer every post with this error (a 5xx, a 4xx) instead of storing it. */
+  postFailure: TabwardenError | undefined;
   readonly #clock: ManualClock;
   readonly #verify: (token: string) => Promise<{ iss: string; sub: string }>;
   readonly #tokens = new Map<string, { iss: string; sub: string; expiresAt: number }>();
@@ -97,6 +99,7 @@ export class FakeServer implements AuthorizationClient, ConversationClient {
     message: { clientMessageId: string; text: string },
   ) {
     this.#check(accessToken);
+    if (this.postFailure) throw this.postFailure;
     const entries = this.#messages.get(conversationId) ?? [];
     this.#messages.set(conversationId, entries);
     const existing = entries.find((e) => e.clientMessageId === message.clientMessageId);
