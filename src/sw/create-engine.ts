@@ -1,7 +1,7 @@
 import { createAuthorizationClient } from '../core/authorization-client.ts';
 import { systemClock } from '../core/clock.ts';
 import { createConversationClient } from '../core/conversation-client.ts';
-import { SessionEngine } from '../core/session-engine.ts';
+import { SessionEngine, type SessionEngineOptions } from '../core/session-engine.ts';
 import { openSessionStore } from '../core/store.ts';
 import { createIdentityTokenVerifier } from '../core/verify-identity-token.ts';
 import type { WorkerConfig } from '../core/worker-config.ts';
@@ -13,9 +13,13 @@ declare const __TABWARDEN_TEST_CLOCK__: boolean;
 
 /**
  * Builds the session engine a worker hosts from its {@link WorkerConfig}. Relative URLs in the
- * config resolve against the worker's own location.
+ * config resolve against the worker's own location; `host` adds what only this host can do.
  */
-export async function createEngine(config: WorkerConfig, baseUrl: string): Promise<SessionEngine> {
+export async function createEngine(
+  config: WorkerConfig,
+  baseUrl: string,
+  host: Pick<SessionEngineOptions, 'requestBackgroundDelivery'> = {},
+): Promise<SessionEngine> {
   const http = { baseUrl: new URL(config.serverUrl, baseUrl).href };
   const clock = __TABWARDEN_TEST_CLOCK__ ? await openTestClock() : systemClock;
   const verifier = createIdentityTokenVerifier({
@@ -38,6 +42,7 @@ export async function createEngine(config: WorkerConfig, baseUrl: string): Promi
     conversations: createConversationClient(http),
     store: await store,
     clock,
+    ...host,
     ...(config.graceMs === undefined ? {} : { graceMs: config.graceMs }),
   });
 }

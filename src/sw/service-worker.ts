@@ -11,7 +11,15 @@ import { sendWithAckPort, WorkerHost } from './worker-host.ts';
 
 const sw = self as unknown as ServiceWorkerGlobalScope;
 const config = decodeWorkerConfig(new URL(sw.location.href).searchParams.get('config'));
-const engine = createEngine(config, sw.location.href);
+/** The Background Sync tag under which the outbox asks to be delivered with no tab open (R12). */
+const OUTBOX_SYNC_TAG = 'tabwarden-outbox';
+// Background Sync is Chromium's; elsewhere the outbox waits for a tab or the worker's next start.
+const syncManager = (
+  sw.registration as ServiceWorkerRegistration & { sync?: { register(tag: string): Promise<void> } }
+).sync;
+const engine = createEngine(config, sw.location.href, {
+  requestBackgroundDelivery: () => void syncManager?.register(OUTBOX_SYNC_TAG).catch(() => undefined),
+});
 const host = new WorkerHost(engine);
 // Each tab's event port, by client id, for as long as this worker lives (a stop loses them;
 // tabs hand in new ones when the restarted worker asks them to reconnect).
@@ -75,6 +83,20 @@ sw.addEventListener('message', (event) => {
   const served = host.accept(connect, event.ports, send, source.id);
   calls.track(connect?.callId, served);
   event.waitUntil(served.then(() => host.whenIdle()));
+});
+
+// R12: the browser delivers the outbox when the network is back, even with no tab open. A
+// delivery that stops short fails the event, so that the browser tries again later.
+sw.addEventListener('sync', (event) => {
+  const sync = event as ExtendableEvent & { tag: string };
+  if (sync.tag !== OUTBOX_SYNC_TAG) return;
+  sync.waitUntil(
+    engine.then(async (ready) => {
+      const delivered = await ready.deliverOutbox();
+      await ready.whenIdle();
+      if (!delivered) throw new Error('The outbox waits for the network');
+    }),
+  );
 });
 
 // R10: a (re)started worker knows no tab yet; ask every window it controls to reconnect and

@@ -208,10 +208,23 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
       now: () => clock.now(),
       setTimer: (callback: () => void, delayMs: number) => clock.setTimer(() => alive && callback(), delayMs),
     };
+    // A stopped worker reaches no server either: its requests fail as if the network were gone.
+    const reach = <T>(request: () => Promise<T>) =>
+      alive ? request() : Promise.reject(new TabwardenError('ERR_NETWORK', 'the worker was stopped'));
+    const authorization: AuthorizationClient = {
+      exchange: (identityToken) => reach(() => server.exchange(identityToken)),
+      revoke: (accessToken) => reach(() => server.revoke(accessToken)),
+    };
+    const conversations: ConversationClient = {
+      open: (accessToken) => reach(() => server.open(accessToken)),
+      listEntries: (...args) => reach(() => server.listEntries(...args)),
+      postMessage: (...args) => reach(() => server.postMessage(...args)),
+      end: (...args) => reach(() => server.end(...args)),
+    };
     return SessionEngine.create({
       verifier: createIdentityTokenVerifier({ ...corpus.verifierOptions, clock }),
-      authorization: server,
-      conversations: server,
+      authorization,
+      conversations,
       store: await openSessionStore(storeName),
       clock: engineClock,
       graceMs: options.graceMs ?? 30_000,
