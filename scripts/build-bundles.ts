@@ -16,13 +16,16 @@ import { bundleEntries, type BundleName } from '../vite.config.ts';
 // grows past its budget fails the build, so the growth is a decision, not an accident. Set a
 // little above today's sizes (README, Transports); the page stub's is the 8 KiB target.
 const GZIP_BUDGETS: Record<BundleName, number> = {
-  page: 8 * 1024,
+  // +0.5 KiB each for the outbox's page side (its events checked, retry, discard; issue #10), which
+  // the stream code leaving the page (same issue) more than pays back.
+  page: 8.5 * 1024,
   // 10 KiB until the page learnt of a stopped worker by itself (issue #9's prober: +585 B).
-  snippet: 10.5 * 1024,
+  snippet: 11 * 1024,
   ui: 7.5 * 1024,
-  sw: 17 * 1024,
-  sharedWorker: 16.5 * 1024,
-  inPageHost: 15 * 1024,
+  // The workers: +1.9 KB gzip each for the outbox and its delivery loop (issue #10, R12).
+  sw: 19 * 1024,
+  sharedWorker: 18.25 * 1024,
+  inPageHost: 16.75 * 1024,
 };
 // Each chunk the page stub loads with import() (a fallback link, workbox-window).
 const LAZY_CHUNK_GZIP_BUDGET = 2 * 1024;

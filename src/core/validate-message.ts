@@ -4,7 +4,9 @@ import {
   PROTOCOL_VERSION,
   type ClearReason,
   type ConnectMessage,
+  type ConversationEntry,
   type EventMessage,
+  type OutboxMessage,
   type ProbeMessage,
   type ProbeReply,
   type RpcResult,
@@ -80,6 +82,47 @@ export function parseProbeReply(data: unknown): ProbeReply | undefined {
   return { type: data.type, instanceId: data.instanceId, known: [...known] };
 }
 
+const ROLES = new Set(['user', 'agent', 'system']);
+
+/** A conversation entry, if `data` is a well-formed one. */
+function parseEntry(data: unknown): ConversationEntry | undefined {
+  if (!isRecord(data) || !isText(data.conversationId) || !isWholeNumber(data.seq)) return undefined;
+  if (typeof data.role !== 'string' || !ROLES.has(data.role) || typeof data.text !== 'string')
+    return undefined;
+  if (!Number.isFinite(data.createdAt)) return undefined;
+  const entry: ConversationEntry = {
+    conversationId: data.conversationId,
+    seq: data.seq,
+    role: data.role as ConversationEntry['role'],
+    text: data.text,
+    createdAt: data.createdAt as number,
+  };
+  if (isText(data.clientMessageId)) entry.clientMessageId = data.clientMessageId;
+  return entry;
+}
+
+/** An outbox message, if `data` is a well-formed one. */
+function parseOutboxMessage(data: unknown): OutboxMessage | undefined {
+  if (!isRecord(data) || (data.status !== 'pending' && data.status !== 'failed')) return undefined;
+  if (!isText(data.clientMessageId) || !isText(data.conversationId) || typeof data.text !== 'string') {
+    return undefined;
+  }
+  if (!Number.isFinite(data.createdAt)) return undefined;
+  const message: OutboxMessage = {
+    status: data.status,
+    clientMessageId: data.clientMessageId,
+    conversationId: data.conversationId,
+    role: 'user',
+    text: data.text,
+    createdAt: data.createdAt as number,
+  };
+  const error = data.error;
+  if (isRecord(error) && isErrorCode(error.code) && typeof error.message === 'string') {
+    message.error = { code: error.code, message: error.message };
+  }
+  return message;
+}
+
 const CLEAR_REASONS = new Set(['logout', 'identity-token-timeout', 'user-switch', 'authorization-revoked']);
 
 /** The worker event in `data`, or `undefined` if it is not a well-formed one. */
@@ -115,6 +158,21 @@ export function parseWorkerEvent(data: unknown): WorkerEvent | undefined {
     }
     case 'identity-token-requested':
       return { type: data.type, sessionVersion };
+    case 'outbox-changed': {
+      if (!Array.isArray(data.messages)) return undefined;
+      const messages = data.messages.map(parseOutboxMessage);
+      return messages.every((message) => message !== undefined)
+        ? { type: data.type, sessionVersion, messages: messages as OutboxMessage[] }
+        : undefined;
+    }
+    case 'message-delivered': {
+      const entry = parseEntry(data.entry);
+      return entry ? { type: data.type, sessionVersion, entry } : undefined;
+    }
+    case 'connectivity':
+      return typeof data.online === 'boolean'
+        ? { type: data.type, sessionVersion, online: data.online }
+        : undefined;
     case 'session-cleared':
       return typeof data.reason === 'string' && CLEAR_REASONS.has(data.reason)
         ? { type: data.type, sessionVersion, reason: data.reason as ClearReason }

@@ -152,6 +152,35 @@ describe('parseWorkerEvent', () => {
       },
       { type: 'session-started', sessionVersion: 2, conversationId: 'c', subject: { iss: 'i', sub: 's' } },
       { type: 'session-cleared', sessionVersion: 3, reason: 'logout' },
+      {
+        type: 'outbox-changed',
+        sessionVersion: 3,
+        messages: [
+          {
+            status: 'pending',
+            clientMessageId: 'm',
+            conversationId: 'c',
+            role: 'user',
+            text: 'hi',
+            createdAt: 1,
+          },
+          {
+            status: 'failed',
+            clientMessageId: 'n',
+            conversationId: 'c',
+            role: 'user',
+            text: 'no',
+            createdAt: 2,
+            error: { code: 'ERR_CONVERSATION_ENDED', message: 'ended' },
+          },
+        ],
+      },
+      {
+        type: 'message-delivered',
+        sessionVersion: 3,
+        entry: { conversationId: 'c', seq: 4, role: 'user', text: 'hi', createdAt: 1, clientMessageId: 'm' },
+      },
+      { type: 'connectivity', sessionVersion: 3, online: false },
     ];
     for (const event of events) expect(parseWorkerEvent(event)).toEqual(event);
   });
@@ -169,6 +198,9 @@ describe('parseWorkerEvent', () => {
         claims: { sub: 's', iss: 'i', exp: 9 },
       },
       { type: 'session-started', sessionVersion: 2, conversationId: 'c', subject: 'alice' },
+      { type: 'outbox-changed', sessionVersion: 3, messages: [{ status: 'sent', clientMessageId: 'm' }] },
+      { type: 'message-delivered', sessionVersion: 3, entry: { conversationId: 'c', seq: -1 } },
+      { type: 'connectivity', sessionVersion: 3, online: 'yes' },
       { type: 'unknown', sessionVersion: 1 },
       undefined,
     ]) {

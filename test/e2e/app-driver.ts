@@ -83,6 +83,9 @@ export const APP_EVENTS = [
   'app:identity-token-refreshed',
   'app:session-started',
   'app:session-cleared',
+  'app:outbox',
+  'app:message-delivered',
+  'app:connectivity',
 ] as const;
 
 export interface OpenOptions {

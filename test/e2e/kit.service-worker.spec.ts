@@ -32,7 +32,8 @@ test('kit: server.fail() answers a route with a status and a code that reach the
   // the client reports ERR_SERVER naming it).
   await expect(tabs.call(tab, 'sendMessage', 'refused')).rejects.toThrow(/409 \(ERR_CONVERSATION_ENDED\)/);
   network.cut(send);
-  await expect(tabs.call(tab, 'sendMessage', 'cut')).rejects.toMatchObject({ code: 'ERR_NETWORK' });
+  // A network error leaves the message pending in the outbox (R12); it goes out once healed.
+  await expect(tabs.call(tab, 'sendMessage', 'cut')).resolves.toMatchObject({ status: 'pending' });
   // (Chromium retries a request whose reused connection dropped, so it may arrive more than once.)
   expect(server.requests().filter((request) => request.fault === 'cut').length).toBeGreaterThanOrEqual(1);
   network.heal();

@@ -5,7 +5,14 @@ import type { ServedIdentityProvider } from '../identity-provider-server.ts';
 
 /** The page client's methods {@link Tabs.call} can call, typed as the client types them. */
 export type ClientMethod =
-  'setIdentityToken' | 'startConversation' | 'sendMessage' | 'listEntries' | 'clearSession';
+  | 'setIdentityToken'
+  | 'startConversation'
+  | 'sendMessage'
+  | 'listEntries'
+  | 'listOutbox'
+  | 'retryMessage'
+  | 'discardMessage'
+  | 'clearSession';
 
 /** `count` tabs as a tuple when `count` is a literal (`const [a, b] = await tabs.open(2)`). */
 export type TabsOf<N extends number, Acc extends Page[] = []> = number extends N
