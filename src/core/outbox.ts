@@ -142,8 +142,6 @@ export class Outbox {
       this.#again = true;
       return this.#running;
     }
-    this.#cancelRetry?.();
-    this.#cancelRetry = undefined;
     const running = this.#run().finally(() => (this.#running = undefined));
     this.#running = running;
     return running;
@@ -269,6 +267,8 @@ export class Outbox {
         return 'waiting';
       }
       this.#retryMs = 0;
+      this.#cancelRetry?.();
+      this.#cancelRetry = undefined;
       this.#setOnline(true);
       await store.removeFromOutbox(head.clientMessageId);
       const waiting = this.#waiting.has(head.clientMessageId);
@@ -311,9 +311,10 @@ export class Outbox {
 
   #scheduleRetry(error: unknown): void {
     const { retryMs = 1_000, maxRetryMs = 30_000, clock } = this.#options;
+    // One retry at a time: an attempt a send made meanwhile does not push it further out.
+    if (this.#cancelRetry) return;
     const asked = error instanceof TabwardenError ? error.retryAfterMs : undefined;
     this.#retryMs = Math.min(maxRetryMs, this.#retryMs === 0 ? retryMs : this.#retryMs * 2);
-    this.#cancelRetry?.();
     this.#cancelRetry = clock.setTimer(
       () => {
         this.#cancelRetry = undefined;

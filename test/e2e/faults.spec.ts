@@ -238,7 +238,8 @@ test.describe('the server fails', () => {
       expect(failedSend).toMatchObject({ ok: true, value: { status: 'pending', text: 'while failing' } });
       const waited = await copiesOf(caller, 'while failing');
       expectNoHarm({
-        lost: !sent.ok || sent.value.conversationId !== conversationId || copies === 0 || waited === 0 ? 1 : 0,
+        lost:
+          !sent.ok || sent.value.conversationId !== conversationId || copies === 0 || waited === 0 ? 1 : 0,
         duplicated: Math.max(0, copies - 1) + Math.max(0, waited - 1),
         hung: 0,
         recoveryMs: startMs,

@@ -39,7 +39,8 @@ export async function offline(context: BrowserContext, browser: Browser, transpo
   // goOffline does not reach a SharedWorker's fetches in Chromium; cut it off as well.
   const reconnect = transport === 'shared-worker' ? await takeSharedWorkersOffline(browser, url) : undefined;
   return async () => {
-    await reconnect?.();
+    // A SharedWorker that ended with its last tab has no network left to restore.
+    await reconnect?.().catch(() => undefined);
     await goOnline(context);
   };
 }
