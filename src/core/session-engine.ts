@@ -167,8 +167,13 @@ export class SessionEngine {
       const current = this.#currentSubject();
       if (current && !sameSubject(current, subject)) await this.#clear('user-switch', false);
       this.#verify(tabId, subject);
-      this.#adopt(tabId, token as string, claims, true);
-      return claimsOf(claims);
+      const told = this.#adopt(tabId, token as string, claims, true);
+      // Answered once the other tabs hold the new token too (R9): outside the identity queue,
+      // so a frozen tab delays this answer only, never the next token.
+      return { claims: claimsOf(claims), told };
+    }).then(async ({ claims: verified, told }) => {
+      await told;
+      return verified;
     });
   }
 
@@ -204,7 +209,7 @@ export class SessionEngine {
         throw new TabwardenError('ERR_SESSION_CLEARED', 'The session this token belonged to was cleared');
       }
       this.#verify(tabId, subjectOf(claims));
-      this.#adopt(tabId, token as string, claims, false);
+      void this.#adopt(tabId, token as string, claims, false);
       return claimsOf(claims);
     });
   }
@@ -214,14 +219,19 @@ export class SessionEngine {
     this.#tab(tabId).verifiedAs = subject;
   }
 
-  #adopt(tabId: string, token: string, claims: VerifiedIdentity, announce: boolean): void {
+  /**
+   * Holds `token` as the session's identity when it is newer. Resolves once the other verified
+   * tabs confirmed a refresh it announced (bounded), so a tab's next provider call can see it.
+   */
+  #adopt(tabId: string, token: string, claims: VerifiedIdentity, announce: boolean): Promise<void> {
     const held = this.#identity;
     const sameHolder = held !== undefined && sameSubject(subjectOf(held.claims), subjectOf(claims));
-    if (held && sameHolder && held.claims.exp >= claims.exp) return;
+    if (held && sameHolder && held.claims.exp >= claims.exp) return Promise.resolve();
     const replaced = sameHolder;
     this.#identity = { token, claims };
+    let told = Promise.resolve();
     if (replaced && announce) {
-      this.#broadcast(
+      told = this.#broadcast(
         {
           type: 'identity-token-refreshed',
           sessionVersion: this.#sessionVersion,
@@ -232,6 +242,7 @@ export class SessionEngine {
       );
     }
     if (this.#graceDeadline !== undefined && this.#usableIdentity()) this.#endGrace();
+    return told;
   }
 
   #currentSubject(): Subject | undefined {
