@@ -80,7 +80,13 @@ export function parseProbeReply(data: unknown): ProbeReply | undefined {
   return { type: data.type, instanceId: data.instanceId, known: [...known] };
 }
 
-const CLEAR_REASONS = new Set(['logout', 'identity-token-timeout', 'user-switch', 'authorization-revoked']);
+const CLEAR_REASONS = new Set([
+  'logout',
+  'identity-token-timeout',
+  'user-switch',
+  'authorization-revoked',
+  'storage-cleared',
+]);
 
 /** The worker event in `data`, or `undefined` if it is not a well-formed one. */
 export function parseWorkerEvent(data: unknown): WorkerEvent | undefined {
