@@ -16,16 +16,11 @@ const providerCalls = async (tabs: readonly Page[]) =>
   );
 
 test('R3/R6: ten tabs waking after both expiries make one provider call and one exchange, no stampede', async ({
-  context,
-  identityProvider,
   tabs,
   clock,
   server,
   events,
 }) => {
-  await context.exposeFunction('mintIdentityToken', (sub: string, ttl: number) =>
-    identityProvider.mint({ sub, expiresInSeconds: ttl }),
-  );
   const open = await tabs.open(10);
   // Each tab verifies by itself when ready (R3): one provider call each.
   for (const tab of open) await events.wait(tab, 'app:verified');
