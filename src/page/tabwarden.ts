@@ -11,7 +11,6 @@ import type {
   TabState,
 } from '../core/protocol.ts';
 import { TypedEventTarget } from './typed-event-target.ts';
-import { watchEntries } from './watch-entries.ts';
 import type { TabMethod, TransportKind, WorkerLink } from './worker-link.ts';
 
 /** The events a {@link Tabwarden} dispatches, with their `detail`. */
@@ -29,7 +28,7 @@ export interface TabwardenEventMap {
   'session-started': { conversationId: string; subject: Subject };
   /** Everything was wiped in every tab (R7, R8, R6 timeout). */
   'session-cleared': { reason: ClearReason };
-  /** New conversation entries from the server's stream, while {@link Tabwarden.watchEntries} runs. */
+  /** New conversation entries the worker's live stream read, while {@link Tabwarden.watchEntries} runs. */
   entries: { entries: ConversationEntry[] };
 }
 
@@ -44,20 +43,22 @@ export interface TabwardenClientOptions {
   refreshAheadMs?: number;
   /** Time limit of one call to the worker. Default 10 s. */
   callTimeoutMs?: number;
-  /** The reference server's absolute URL, for the entry stream. */
-  serverUrl: string;
   /** The worker's grace window (R6): a call that may wait for a new token gets this much longer. */
   graceMs: number;
 }
 
 const REFRESH_AHEAD_MS = 30_000;
+// Chromium stops a service worker 30 s after its last event, and the fetch stream it holds with
+// it; a message from a tab is an event. A following tab says so this often (measured: README,
+// "Where the live stream lives").
+const FOLLOW_KEEPALIVE_MS = 10_000;
 // Never ask the provider more often than this, whatever the token's lifetime (no refresh loops).
 const MIN_REFRESH_DELAY_MS = 5_000;
 const CALL_TIMEOUT_MS = 10_000;
 // Calls that may wait for a grace window to end (R6).
 const MAY_WAIT = new Set<TabMethod>(['startConversation', 'sendMessage', 'listEntries']);
 // Calls only a verified tab may make: they carry the token, for a worker that restarted (R10).
-const NEEDS_VERIFIED_TAB = new Set<TabMethod>([...MAY_WAIT, 'getStreamGrant']);
+const NEEDS_VERIFIED_TAB = new Set<TabMethod>([...MAY_WAIT, 'followEntries']);
 
 /**
  * One tab's handle on the shared verified session. Created by `createTabwarden`; a typed
@@ -83,6 +84,13 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
   #refreshFor = 0;
   #ready = false;
   #restoring: Promise<boolean> | undefined;
+  /** How many {@link watchEntries} calls are running: the tab follows entries while any does. */
+  #watchers = 0;
+  /** The last entry dispatched to the watchers. */
+  #followedSeq = 0;
+  /** Live entries that arrive while a follow call is in flight wait here behind its answer. */
+  #heldEntries: ConversationEntry[][] | undefined;
+  #keepAliveTimer: ReturnType<typeof setInterval> | undefined;
 
   /** @internal Use `createTabwarden`. */
   constructor(link: WorkerLink, options: TabwardenClientOptions) {
@@ -166,38 +174,64 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
 
   /**
    * Follows the conversation live: dispatches `entries` for every entry after `afterSeq` as the
-   * server's event stream delivers it (agent replies, other tabs' messages). Following is no
-   * interaction (R6): without a session, or when both tokens have expired, it pauses, and resumes
-   * when a session starts or a valid token arrives in any tab. It ends when the session is cleared; the returned function ends it sooner.
+   * worker's one live stream delivers it (agent replies, other tabs' messages). However many tabs
+   * watch, the browser holds one stream to the server, on the worker side; a tab that does not
+   * watch receives no entries (R12). Following is no interaction (R6): without a session, or
+   * when both tokens have expired, it pauses, and resumes when a session starts or a valid token
+   * arrives in any tab. It ends when the session is cleared; the returned function ends it
+   * sooner. Several watches in one tab share one follow, from the first one's `afterSeq`.
    */
   watchEntries(afterSeq = 0): () => void {
-    let lastSeq = afterSeq;
-    let stopStream: (() => void) | undefined;
-    const start = () => {
-      stopStream ??= watchEntries({
-        serverUrl: this.#options.serverUrl,
-        afterSeq: lastSeq,
-        getGrant: async () => this.#value(await this.#call('getStreamGrant')),
-        onEntries: (entries) => {
-          lastSeq = Math.max(lastSeq, ...entries.map((entry) => entry.seq));
-          this.#dispatch('entries', { entries });
-        },
-        onStop: () => (stopStream = undefined),
-      });
-    };
+    if (this.#watchers++ === 0) {
+      this.#followedSeq = afterSeq;
+      void this.#follow();
+      // Over a service worker, the follow itself keeps the worker, and its stream, alive.
+      if (this.transport === 'service-worker') {
+        this.#keepAliveTimer = setInterval(() => void this.#follow(), FOLLOW_KEEPALIVE_MS);
+      }
+    }
     const listeners = new AbortController();
+    let ended = false;
     const end = () => {
+      if (ended) return;
+      ended = true;
       listeners.abort();
-      stopStream?.();
-      stopStream = undefined;
+      if (--this.#watchers > 0) return;
+      clearInterval(this.#keepAliveTimer);
+      if (this.#state.verified) void this.#callOnce('followEntries', false).catch(() => undefined);
     };
-    // Resumes once there is something to follow again: a session, a valid token.
-    for (const type of ['session-started', 'verified', 'identity-token-refreshed']) {
-      this.addEventListener(type, start, { signal: listeners.signal });
+    // Resumes once there is something to follow again: a session, this tab verified.
+    for (const type of ['session-started', 'verified'] as const) {
+      this.addEventListener(type, () => void this.#follow(), { signal: listeners.signal });
     }
     this.addEventListener('session-cleared', end, { signal: listeners.signal });
-    start();
     return end;
+  }
+
+  /**
+   * Tells the worker that this tab follows the entries; dispatches the cached ones it missed,
+   * then the live ones that arrived meanwhile, each once and in order.
+   */
+  async #follow(): Promise<void> {
+    if (this.#watchers === 0 || !this.#state.verified || this.#heldEntries) return;
+    this.#heldEntries = [];
+    try {
+      const result = await this.#call('followEntries', this.#followedSeq);
+      if (result.ok) this.#dispatchEntries(result.value);
+    } catch {
+      // No worker answered: the next restart or token resumes the follow.
+    } finally {
+      const held = this.#heldEntries;
+      this.#heldEntries = undefined;
+      for (const entries of held) this.#dispatchEntries(entries);
+    }
+  }
+
+  #dispatchEntries(entries: readonly ConversationEntry[]): void {
+    const fresh = entries.filter((entry) => entry.seq > this.#followedSeq).sort((a, b) => a.seq - b.seq);
+    if (fresh.length === 0 || this.#watchers === 0) return;
+    this.#followedSeq = fresh[fresh.length - 1]!.seq;
+    this.#dispatch('entries', { entries: fresh });
   }
 
   /**
@@ -212,6 +246,7 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
   /** Disconnects this tab (as on `pagehide`). */
   close(): void {
     clearTimeout(this.#refreshTimer);
+    clearInterval(this.#keepAliveTimer);
     void this.#callOnce('disconnect').catch(() => undefined);
     this.#link.close();
   }
@@ -247,8 +282,13 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
         this.#dispatch('session-started', { conversationId: event.conversationId, subject: event.subject });
         break;
       case 'identity-token-requested':
-        // The worker restarted (R10): re-present the in-memory token so this tab stays verified.
-        await this.#restore();
+        // The worker restarted (R10): re-present the in-memory token so this tab stays verified,
+        // then follow the entries again: the new worker knows no follower yet.
+        if (await this.#restore()) void this.#follow();
+        break;
+      case 'entries':
+        if (this.#heldEntries) this.#heldEntries.push(event.entries);
+        else this.#dispatchEntries(event.entries);
         break;
     }
   }
