@@ -304,18 +304,25 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
     if (!this.#ready && method !== 'hello') {
       throw new TabwardenError('ERR_NOT_READY', 'Wait for the ready event');
     }
-    let result;
-    try {
-      result = await this.#callOnce(method, ...args);
-    } catch (error) {
-      if (!(error instanceof TabwardenError) || error.code !== 'ERR_TIMEOUT') throw error;
-      result = await this.#callOnce(method, ...args);
-    }
+    let result = await this.#callTwice(method, ...args);
     const failed = result as RpcResult<unknown>;
     if (this.#identityToken && failed && failed.ok === false && failed.error.code === 'ERR_NOT_VERIFIED') {
       if (await this.#restore()) result = await this.#callOnce(method, ...args);
     }
     return result;
+  }
+
+  /**
+   * One call, sent again once if it got no answer in time: the worker was stopped mid-call, or
+   * this page's timers all fired at once (a laptop lid opened after sleep).
+   */
+  async #callTwice<M extends TabMethod>(method: M, ...args: Parameters<TabApi[M]>) {
+    try {
+      return await this.#callOnce(method, ...args);
+    } catch (error) {
+      if (!(error instanceof TabwardenError) || error.code !== 'ERR_TIMEOUT') throw error;
+      return await this.#callOnce(method, ...args);
+    }
   }
 
   /** One call with its time limit: longer for calls that may wait out a grace window (R6). */
@@ -351,10 +358,11 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
   async #restoreOnce(): Promise<boolean> {
     const token = this.#identityToken;
     if (!token) return false;
-    const result = await this.#callOnce('restoreIdentityToken', token, this.#state.sessionVersion);
+    // Sent twice if need be: a tab that never hears back would miss a clear for good (R7).
+    const result = await this.#callTwice('restoreIdentityToken', token, this.#state.sessionVersion);
     if (result.ok) return true;
     if (result.error.code === 'ERR_SESSION_CLEARED') {
-      const { sessionVersion, lastClearReason } = await this.#callOnce('getState');
+      const { sessionVersion, lastClearReason } = await this.#callTwice('getState');
       this.#clearLocally(Math.max(sessionVersion, this.#state.sessionVersion), lastClearReason ?? 'logout');
     }
     return false;
