@@ -86,8 +86,10 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
   #restoring: Promise<boolean> | undefined;
   /** How many {@link watchEntries} calls are running: the tab follows entries while any does. */
   #watchers = 0;
-  /** The last entry dispatched to the watchers. */
+  /** Every entry up to this one was dispatched to the watchers (seqs are 1, 2, 3, ...). */
   #followedSeq = 0;
+  /** Entries after {@link #followedSeq} already dispatched, out of order (see {@link #follow}). */
+  readonly #dispatchedAhead = new Set<number>();
   /** Live entries that arrive while a follow call is in flight wait here behind its answer. */
   #heldEntries: ConversationEntry[][] | undefined;
   #keepAliveTimer: ReturnType<typeof setInterval> | undefined;
@@ -184,10 +186,11 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
   watchEntries(afterSeq = 0): () => void {
     if (this.#watchers++ === 0) {
       this.#followedSeq = afterSeq;
+      this.#dispatchedAhead.clear();
       void this.#follow();
       // Over a service worker, the follow itself keeps the worker, and its stream, alive.
       if (this.transport === 'service-worker') {
-        this.#keepAliveTimer = setInterval(() => void this.#follow(), FOLLOW_KEEPALIVE_MS);
+        this.#keepAliveTimer = setInterval(() => void this.#follow(false), FOLLOW_KEEPALIVE_MS);
       }
     }
     const listeners = new AbortController();
@@ -209,29 +212,38 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
   }
 
   /**
-   * Tells the worker that this tab follows the entries; dispatches the cached ones it missed,
-   * then the live ones that arrived meanwhile, each once and in order.
+   * Tells the worker that this tab follows the entries and dispatches the cached ones it missed.
+   * A first follow (or one after a worker restart) holds the live entries that arrive meanwhile
+   * until the cached ones went out, so they arrive in order. A keep-alive does not hold them (it
+   * would delay every entry); should it be the call that wakes a stopped worker, a cached entry
+   * may then follow a later live one — still once, never lost.
    */
-  async #follow(): Promise<void> {
+  async #follow(hold = true): Promise<void> {
     if (this.#watchers === 0 || !this.#state.verified || this.#heldEntries) return;
-    this.#heldEntries = [];
+    if (hold) this.#heldEntries = [];
     try {
       const result = await this.#call('followEntries', this.#followedSeq);
       if (result.ok) this.#dispatchEntries(result.value);
     } catch {
       // No worker answered: the next restart or token resumes the follow.
     } finally {
-      const held = this.#heldEntries;
-      this.#heldEntries = undefined;
+      const held = hold ? (this.#heldEntries ?? []) : [];
+      if (hold) this.#heldEntries = undefined;
       for (const entries of held) this.#dispatchEntries(entries);
     }
   }
 
+  /** Dispatches the entries not dispatched yet, in `seq` order. */
   #dispatchEntries(entries: readonly ConversationEntry[]): void {
-    const fresh = entries.filter((entry) => entry.seq > this.#followedSeq).sort((a, b) => a.seq - b.seq);
-    if (fresh.length === 0 || this.#watchers === 0) return;
-    this.#followedSeq = fresh[fresh.length - 1]!.seq;
-    this.#dispatch('entries', { entries: fresh });
+    if (this.#watchers === 0) return;
+    const fresh = new Map<number, ConversationEntry>();
+    for (const entry of entries) {
+      if (entry.seq > this.#followedSeq && !this.#dispatchedAhead.has(entry.seq)) fresh.set(entry.seq, entry);
+    }
+    if (fresh.size === 0) return;
+    for (const seq of fresh.keys()) this.#dispatchedAhead.add(seq);
+    while (this.#dispatchedAhead.delete(this.#followedSeq + 1)) this.#followedSeq += 1;
+    this.#dispatch('entries', { entries: [...fresh.values()].sort((a, b) => a.seq - b.seq) });
   }
 
   /**

@@ -6,11 +6,14 @@ import { Tabwarden } from '../../src/page/tabwarden.ts';
 import type { TabMethod, WorkerLink } from '../../src/page/worker-link.ts';
 
 /** A link whose answers the test scripts, one queue per method; it records every call. */
-function scriptedLink(answers: Partial<Record<TabMethod, Array<() => Promise<unknown>>>>) {
+function scriptedLink(
+  answers: Partial<Record<TabMethod, Array<() => Promise<unknown>>>>,
+  kind: WorkerLink['kind'] = 'shared-worker',
+) {
   const calls: TabMethod[] = [];
   const args: Array<[TabMethod, unknown[]]> = [];
   const link: WorkerLink = {
-    kind: 'shared-worker',
+    kind,
     call: ((method: TabMethod, methodArgs: unknown[]) => {
       calls.push(method);
       args.push([method, methodArgs]);
@@ -131,6 +134,41 @@ describe('Tabwarden', () => {
       await tabwarden.handleEvent(eventMessage('tab-1', reconnectRequest(0)));
       await vi.waitFor(() => expect(args.filter(([method]) => method === 'followEntries')).toHaveLength(2));
       expect(args.filter(([method]) => method === 'followEntries').map(([, a]) => a)).toEqual([[0], [2]]);
+    });
+
+    it('R12: over a service worker a watching tab says so every 10 s; live entries are not held meanwhile, and a late cached one still goes out once', async () => {
+      vi.useFakeTimers();
+      try {
+        let answerKeepAlive: (value: unknown) => void = () => undefined;
+        const { link, calls } = scriptedLink(
+          {
+            hello: [async () => ({ protocol: 1, state: unverified })],
+            setIdentityToken: [async () => ({ ok: true, value: claims })],
+            followEntries: [
+              async () => ({ ok: true, value: [] }),
+              () => new Promise((resolve) => (answerKeepAlive = resolve)),
+            ],
+          },
+          'service-worker',
+        );
+        const tabwarden = new Tabwarden(link, { graceMs: 30_000 });
+        await tabwarden.connect();
+        await tabwarden.setIdentityToken('token-of-alice');
+        const heard: number[][] = [];
+        tabwarden.addEventListener('entries', (event) => heard.push(event.detail.entries.map((e) => e.seq)));
+        tabwarden.watchEntries(0);
+        await vi.advanceTimersByTimeAsync(10_000);
+        expect(calls.filter((method) => method === 'followEntries')).toHaveLength(2);
+
+        await tabwarden.handleEvent(entriesEvent([2]));
+        expect(heard).toEqual([[2]]);
+        answerKeepAlive({ ok: true, value: [entry(1), entry(2)] });
+        await vi.advanceTimersByTimeAsync(0);
+        await tabwarden.handleEvent(entriesEvent([2, 3]));
+        expect(heard).toEqual([[2], [1], [3]]);
+      } finally {
+        vi.useRealTimers();
+      }
     });
 
     it('R12: a tab that never watches makes no follow call and dispatches no entries', async () => {
