@@ -92,6 +92,8 @@ export class SessionEngine {
   #cancelGraceTimer: (() => void) | undefined;
   /** The one live stream of entries, while a verified tab follows them (R12). */
   #liveStream: LiveEntryStream | undefined;
+  /** Live entries already sent to the tabs whose cache write is not done yet. */
+  #uncached: ConversationEntry[] = [];
 
   private constructor(options: SessionEngineOptions) {
     this.#options = options;
@@ -342,8 +344,16 @@ export class SessionEngine {
     this.#requireVerified(tabId).followsEntries = true;
     this.#updateLiveStream();
     const session = this.#session;
-    // Registered first: an entry cached after this read reaches the tab live (maybe both ways).
-    return session ? this.#options.store.listEntries(session.conversationId, afterSeq) : [];
+    if (!session) return [];
+    // Registered first: an entry sent after this reaches the tab live. One sent before but not
+    // cached yet is taken from memory, looked at before the cache is read: by the time its write
+    // is done (and it leaves #uncached) a read that starts later sees it.
+    const uncached = this.#uncached.filter(
+      (entry) => entry.conversationId === session.conversationId && entry.seq > afterSeq,
+    );
+    const cached = await this.#options.store.listEntries(session.conversationId, afterSeq);
+    const bySeq = new Map([...cached, ...uncached].map((entry) => [entry.seq, entry]));
+    return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
   }
 
   /** Starts the live stream when a verified tab follows and a session exists; stops it otherwise. */
@@ -427,20 +437,17 @@ export class SessionEngine {
   }
 
   /**
-   * Caches entries the stream read, records how far it got, then sends them to every following
-   * verified tab. Nothing of a session cleared meanwhile is written or sent (R7).
+   * Sends entries the stream read to every following verified tab, then caches them and records
+   * how far the stream got; the next entries wait for that. Sent first, so no tab waits on a
+   * write; a worker stopped in between reads them again and the tabs keep each once by `seq`.
+   * Nothing of a session cleared meanwhile is sent or written (R7).
    */
   async #deliverLiveEntries(
     current: () => SessionRecord,
     entries: ConversationEntry[],
     clearedBefore: number,
   ): Promise<void> {
-    await this.#cache(entries, clearedBefore);
-    const session = current();
-    session.streamSeq = Math.max(session.streamSeq ?? 0, ...entries.map((entry) => entry.seq));
-    // Checked just above, in the same task: a clear's wipe is queued after this write.
-    this.#inBackground(this.#options.store.saveSession(session));
-    const { subject, conversationId } = session;
+    const { subject, conversationId } = current();
     const event: WorkerEvent = {
       type: 'entries',
       sessionVersion: this.#sessionVersion,
@@ -452,6 +459,21 @@ export class SessionEngine {
       (_id, tab) =>
         tab.followsEntries === true && tab.verifiedAs !== undefined && sameSubject(tab.verifiedAs, subject),
     );
+    this.#uncached.push(...entries);
+    const written = (async () => {
+      try {
+        await this.#cache(entries, clearedBefore);
+      } finally {
+        this.#uncached = this.#uncached.filter((entry) => !entries.includes(entry));
+      }
+      const session = current();
+      session.streamSeq = Math.max(session.streamSeq ?? 0, ...entries.map((entry) => entry.seq));
+      // Checked just above, in the same task: a clear's wipe is queued after this write.
+      await this.#options.store.saveSession(session);
+    })();
+    // Background work too: a service worker stays up until the position is stored (whenIdle).
+    this.#inBackground(written);
+    await written;
   }
 
   /** Runs `call` with a valid authorization token; on a 401, renews once and replays (R5). */
@@ -626,6 +648,7 @@ export class SessionEngine {
     }
     this.#liveStream?.stop();
     this.#liveStream = undefined;
+    this.#uncached = [];
     const cleared = new TabwardenError('ERR_SESSION_CLEARED', `The session was cleared (${reason})`);
     for (const waiter of waiters) waiter.reject(cleared);
 
