@@ -285,9 +285,9 @@ export class SessionEngine {
     const entry = await this.#authorized(tabId, (accessToken, session) =>
       this.#options.conversations.postMessage(accessToken, session.conversationId, { clientMessageId, text }),
     );
-    await this.#cache([entry], clearedBefore).catch((error: unknown) => {
-      if (this.#clearedVersion === clearedBefore) throw error;
-    });
+    // The server has it: whatever happens to the cache (a clear meanwhile, a full or deleted
+    // store), the page is told the truth, that it was delivered.
+    await this.#cache([entry], clearedBefore).catch(() => undefined);
     return entry;
   }
 
@@ -320,7 +320,8 @@ export class SessionEngine {
       throw new TabwardenError('ERR_SESSION_CLEARED', 'The session was cleared during the request');
     };
     if (this.#clearedVersion !== clearedBefore) cleared();
-    await this.#options.store.putEntries(entries);
+    // Only a cache for offline reading: a full or deleted store must not fail what the server answered.
+    await this.#options.store.putEntries(entries).catch(() => undefined);
     if (this.#clearedVersion !== clearedBefore) cleared();
   }
 
@@ -538,7 +539,18 @@ export class SessionEngine {
         ...(resumed?.streamSeq === undefined ? {} : { streamSeq: resumed.streamSeq }),
       };
       this.#session = record;
-      await store.saveSession(record);
+      try {
+        await store.saveSession(record);
+      } catch (error) {
+        // A renewal stays usable from memory (a restart renews again). A new session that is
+        // not on disk would vanish with a restart (R4, R10): it is not started, and the call says
+        // why (ERR_STORAGE).
+        if (resumed) return record;
+        if (this.#session === record) this.#session = undefined;
+        const end = conversations.end(answer.accessToken, conversationId).catch(() => undefined);
+        this.#inBackground(end.then(() => authorization.revoke(answer.accessToken)));
+        throw error;
+      }
       this.#updateLiveStream();
       if (!resumed) {
         this.#broadcast(
@@ -616,6 +628,15 @@ export class SessionEngine {
   async clearSession(tabId: string, shouldEndSession = false): Promise<{ sessionVersion: number }> {
     this.#tab(tabId);
     return { sessionVersion: await this.#clear('logout', shouldEndSession) };
+  }
+
+  /**
+   * The database was deleted under the worker (site data cleared, `Clear-Site-Data`): the session
+   * goes with it in every tab, rather than being written back (R7). Wire it to the store's
+   * `onDeleted`.
+   */
+  async storageDeleted(): Promise<void> {
+    await this.#clear('storage-cleared', false);
   }
 
   #clear(reason: ClearReason, shouldEndSession: boolean): Promise<number> {

@@ -97,7 +97,13 @@ function isEntry(value: unknown): value is ConversationEntry {
   );
 }
 
-const CLEAR_REASONS = new Set(['logout', 'identity-token-timeout', 'user-switch', 'authorization-revoked']);
+const CLEAR_REASONS = new Set([
+  'logout',
+  'identity-token-timeout',
+  'user-switch',
+  'authorization-revoked',
+  'storage-cleared',
+]);
 
 /** The worker event in `data`, or `undefined` if it is not a well-formed one. */
 export function parseWorkerEvent(data: unknown): WorkerEvent | undefined {
