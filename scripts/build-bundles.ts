@@ -14,15 +14,17 @@ import { bundleEntries, type BundleName } from '../vite.config.ts';
 
 // Gzip budgets (bytes) each emitted file must stay within, as workbox enforces one: a bundle that
 // grows past its budget fails the build, so the growth is a decision, not an accident. Set a
-// little above today's sizes (README, Transports); the page stub's is the 8 KiB target.
+// little above today's sizes (README, Transports). The page stub's was the 8 KiB target; it lost
+// the entry stream to the worker (issue 10: -505 B), so it is held to 7.5 KiB now.
 const GZIP_BUDGETS: Record<BundleName, number> = {
-  page: 8 * 1024,
+  page: 7.5 * 1024,
   // 10 KiB until the page learnt of a stopped worker by itself (issue #9's prober: +585 B).
   snippet: 10.5 * 1024,
   ui: 7.5 * 1024,
-  sw: 17 * 1024,
-  sharedWorker: 16.5 * 1024,
-  inPageHost: 15 * 1024,
+  // The workers gained the one live entry stream the pages had (issue 10: +1.3 KiB each).
+  sw: 18.5 * 1024,
+  sharedWorker: 18 * 1024,
+  inPageHost: 16.5 * 1024,
 };
 // Each chunk the page stub loads with import() (a fallback link, workbox-window).
 const LAZY_CHUNK_GZIP_BUDGET = 2 * 1024;

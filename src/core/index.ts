@@ -44,7 +44,6 @@ export type {
   ConversationInfo,
   IdentityClaims,
   RpcResult,
-  StreamGrant,
   Subject,
   TabApi,
   TabListener,

@@ -51,7 +51,12 @@ export type WorkerEvent =
   /** Everything was wiped; drop the identity token and UI, then announce ready again (R7). */
   | { type: 'session-cleared'; sessionVersion: number; reason: ClearReason }
   /** The worker (re)started: a tab holding an identity token in memory re-presents it (R10). */
-  | { type: 'identity-token-requested'; sessionVersion: number };
+  | { type: 'identity-token-requested'; sessionVersion: number }
+  /**
+   * New entries the worker's live stream read and cached, in `seq` order; sent only to the
+   * verified tabs that follow the conversation (`followEntries`, R12).
+   */
+  | { type: 'entries'; sessionVersion: number; conversationId: string; entries: ConversationEntry[] };
 
 /** The type of every {@link WorkerEvent}. */
 export type WorkerEventType = WorkerEvent['type'];
@@ -84,12 +89,6 @@ export interface ConversationEntry {
   createdAt: number;
   /** The sender's idempotency key, for the user's own messages. */
   clientMessageId?: string;
-}
-
-/** What a tab needs to read the conversation's event stream. */
-export interface StreamGrant {
-  accessToken: string;
-  conversationId: string;
 }
 
 /** A tab's view of the shared state. */
@@ -129,11 +128,12 @@ export interface TabApi {
   /** Entries after `afterSeq`, from the server, cached for offline reading (R12). */
   listEntries(afterSeq: number): Promise<RpcResult<ConversationEntry[]>>;
   /**
-   * A valid authorization token and the conversation, for reading the server's entry stream
-   * from the tab (the identity token never leaves the tab; the authorization token is the
-   * server's own, shorter-lived credential). Renews silently or waits like any request (R5, R6).
+   * Follows the conversation's live entries (`afterSeq`: the last one the tab holds) or stops
+   * (`false`). The worker holds one server stream however many tabs follow, and sends what it
+   * reads as `entries` events; the answer is the cached entries after `afterSeq` (R12). The
+   * authorization token never leaves the worker (R14).
    */
-  getStreamGrant(): Promise<RpcResult<StreamGrant>>;
+  followEntries(afterSeq: number | false): Promise<RpcResult<ConversationEntry[]>>;
   /** Clears the session everywhere (R7). */
   clearSession(shouldEndSession: boolean): Promise<RpcResult<{ sessionVersion: number }>>;
   /** Current state as this tab sees it. */

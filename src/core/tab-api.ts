@@ -33,7 +33,7 @@ export function createTabApi(engine: SessionEngine, tabId: string): TabApi {
     startConversation: () => settle(() => engine.startConversation(tabId)),
     sendMessage: (text, clientMessageId) => settle(() => engine.sendMessage(tabId, text, clientMessageId)),
     listEntries: (afterSeq) => settle(() => engine.listEntries(tabId, afterSeq)),
-    getStreamGrant: () => settle(() => engine.getStreamGrant(tabId)),
+    followEntries: (afterSeq) => settle(() => engine.followEntries(tabId, afterSeq)),
     clearSession: (shouldEndSession) => settle(() => engine.clearSession(tabId, shouldEndSession === true)),
     async getState() {
       return engine.getState(tabId);

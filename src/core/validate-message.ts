@@ -4,6 +4,7 @@ import {
   PROTOCOL_VERSION,
   type ClearReason,
   type ConnectMessage,
+  type ConversationEntry,
   type EventMessage,
   type ProbeMessage,
   type ProbeReply,
@@ -80,6 +81,22 @@ export function parseProbeReply(data: unknown): ProbeReply | undefined {
   return { type: data.type, instanceId: data.instanceId, known: [...known] };
 }
 
+const ENTRY_ROLES = new Set(['user', 'agent', 'system']);
+
+/** True when `value` has the shape of a {@link ConversationEntry}. */
+function isEntry(value: unknown): value is ConversationEntry {
+  return (
+    isRecord(value) &&
+    isText(value.conversationId) &&
+    isWholeNumber(value.seq) &&
+    typeof value.role === 'string' &&
+    ENTRY_ROLES.has(value.role) &&
+    typeof value.text === 'string' &&
+    Number.isFinite(value.createdAt) &&
+    (value.clientMessageId === undefined || typeof value.clientMessageId === 'string')
+  );
+}
+
 const CLEAR_REASONS = new Set([
   'logout',
   'identity-token-timeout',
@@ -121,6 +138,10 @@ export function parseWorkerEvent(data: unknown): WorkerEvent | undefined {
     }
     case 'identity-token-requested':
       return { type: data.type, sessionVersion };
+    case 'entries':
+      return isText(data.conversationId) && Array.isArray(data.entries) && data.entries.every(isEntry)
+        ? { type: data.type, sessionVersion, conversationId: data.conversationId, entries: data.entries }
+        : undefined;
     case 'session-cleared':
       return typeof data.reason === 'string' && CLEAR_REASONS.has(data.reason)
         ? { type: data.type, sessionVersion, reason: data.reason as ClearReason }

@@ -8,7 +8,7 @@ import { workerUnavailable } from './worker-unavailable.ts';
 import type { EventSink, TransportKind, WorkerLink } from './worker-link.ts';
 
 /** Options of {@link createTabwarden}. */
-export interface TabwardenOptions extends Omit<TabwardenClientOptions, 'serverUrl' | 'graceMs'> {
+export interface TabwardenOptions extends Omit<TabwardenClientOptions, 'graceMs'> {
   /** What the shared worker needs: issuer, keys, the server's URL (no secrets). */
   worker: WorkerConfig;
   /** Default `/bundles/tabwarden-sw.js` (served with `Service-Worker-Allowed: /`). */
@@ -49,7 +49,6 @@ export async function createTabwarden(options: TabwardenOptions): Promise<Tabwar
   const sink: EventSink = (message) => client.current?.handleEvent(message);
   const tabwarden = new Tabwarden(await chooseLink(options, tabId, sink), {
     ...options,
-    serverUrl: new URL(options.worker.serverUrl, location.href).href,
     graceMs: options.worker.graceMs ?? DEFAULT_GRACE_MS,
   });
   client.current = tabwarden;

@@ -12,7 +12,6 @@ import type {
   TabState,
 } from '../core/protocol.ts';
 import { TypedEventTarget } from './typed-event-target.ts';
-import { watchEntries } from './watch-entries.ts';
 import type { TabMethod, TransportKind, WorkerLink } from './worker-link.ts';
 
 /** The events a {@link Tabwarden} dispatches, with their `detail`. */
@@ -30,7 +29,7 @@ export interface TabwardenEventMap {
   'session-started': { conversationId: string; subject: Subject };
   /** Everything was wiped in every tab (R7, R8, R6 timeout). */
   'session-cleared': { reason: ClearReason };
-  /** New conversation entries from the server's stream, while {@link Tabwarden.watchEntries} runs. */
+  /** New conversation entries the worker's live stream read, while {@link Tabwarden.watchEntries} runs. */
   entries: { entries: ConversationEntry[] };
 }
 
@@ -45,13 +44,15 @@ export interface TabwardenClientOptions {
   refreshAheadMs?: number;
   /** Time limit of one call to the worker. Default 10 s. */
   callTimeoutMs?: number;
-  /** The reference server's absolute URL, for the entry stream. */
-  serverUrl: string;
   /** The worker's grace window (R6): a call that may wait for a new token gets this much longer. */
   graceMs: number;
 }
 
 const REFRESH_AHEAD_MS = 30_000;
+// Chromium stops a service worker 30 s after its last event, and the fetch stream it holds with
+// it; a message from a tab is an event. A following tab says so this often (measured: README,
+// "Where the live stream lives").
+const FOLLOW_KEEPALIVE_MS = 10_000;
 // Never ask the provider more often than this, whatever the token's lifetime (no refresh loops).
 const MIN_REFRESH_DELAY_MS = 5_000;
 const CALL_TIMEOUT_MS = 10_000;
@@ -60,7 +61,7 @@ const PROVIDER_LOCK = 'tabwarden:identity-token-provider';
 // Calls that may wait for a grace window to end (R6).
 const MAY_WAIT = new Set<TabMethod>(['startConversation', 'sendMessage', 'listEntries']);
 // Calls only a verified tab may make: they carry the token, for a worker that restarted (R10).
-const NEEDS_VERIFIED_TAB = new Set<TabMethod>([...MAY_WAIT, 'getStreamGrant']);
+const NEEDS_VERIFIED_TAB = new Set<TabMethod>([...MAY_WAIT, 'followEntries']);
 
 /**
  * One tab's handle on the shared verified session. Created by `createTabwarden`; a typed
@@ -86,6 +87,15 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
   #refreshFor = 0;
   #ready = false;
   #restoring: Promise<boolean> | undefined;
+  /** How many {@link watchEntries} calls are running: the tab follows entries while any does. */
+  #watchers = 0;
+  /** Every entry up to this one was dispatched to the watchers (seqs are 1, 2, 3, ...). */
+  #followedSeq = 0;
+  /** Entries after {@link #followedSeq} already dispatched, out of order (see {@link #follow}). */
+  readonly #dispatchedAhead = new Set<number>();
+  /** Live entries that arrive while a follow call is in flight wait here behind its answer. */
+  #heldEntries: ConversationEntry[][] | undefined;
+  #keepAliveTimer: ReturnType<typeof setInterval> | undefined;
 
   /** @internal Use `createTabwarden`. */
   constructor(link: WorkerLink, options: TabwardenClientOptions) {
@@ -169,38 +179,74 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
 
   /**
    * Follows the conversation live: dispatches `entries` for every entry after `afterSeq` as the
-   * server's event stream delivers it (agent replies, other tabs' messages). Following is no
-   * interaction (R6): without a session, or when both tokens have expired, it pauses, and resumes
-   * when a session starts or a valid token arrives in any tab. It ends when the session is cleared; the returned function ends it sooner.
+   * worker's one live stream delivers it (agent replies, other tabs' messages). However many tabs
+   * watch, the browser holds one stream to the server, on the worker side; a tab that does not
+   * watch receives no entries (R12). Following is no interaction (R6): without a session, or
+   * when both tokens have expired, it pauses, and resumes when a session starts or a valid token
+   * arrives in any tab. It ends when the session is cleared; the returned function ends it
+   * sooner. Several watches in one tab share one follow, from the first one's `afterSeq`.
    */
   watchEntries(afterSeq = 0): () => void {
-    let lastSeq = afterSeq;
-    let stopStream: (() => void) | undefined;
-    const start = () => {
-      stopStream ??= watchEntries({
-        serverUrl: this.#options.serverUrl,
-        afterSeq: lastSeq,
-        getGrant: async () => this.#value(await this.#call('getStreamGrant')),
-        onEntries: (entries) => {
-          lastSeq = Math.max(lastSeq, ...entries.map((entry) => entry.seq));
-          this.#dispatch('entries', { entries });
-        },
-        onStop: () => (stopStream = undefined),
-      });
-    };
+    if (this.#watchers++ === 0) {
+      this.#followedSeq = afterSeq;
+      this.#dispatchedAhead.clear();
+      void this.#follow();
+      // Over a service worker, the follow itself keeps the worker, and its stream, alive.
+      if (this.transport === 'service-worker') {
+        this.#keepAliveTimer = setInterval(() => void this.#follow(false), FOLLOW_KEEPALIVE_MS);
+      }
+    }
     const listeners = new AbortController();
+    let ended = false;
     const end = () => {
+      if (ended) return;
+      ended = true;
       listeners.abort();
-      stopStream?.();
-      stopStream = undefined;
+      if (--this.#watchers > 0) return;
+      clearInterval(this.#keepAliveTimer);
+      if (this.#state.verified) void this.#callOnce('followEntries', false).catch(() => undefined);
     };
-    // Resumes once there is something to follow again: a session, a valid token.
-    for (const type of ['session-started', 'verified', 'identity-token-refreshed']) {
-      this.addEventListener(type, start, { signal: listeners.signal });
+    // Resumes once there is something to follow again: a session, this tab verified.
+    for (const type of ['session-started', 'verified'] as const) {
+      this.addEventListener(type, () => void this.#follow(), { signal: listeners.signal });
     }
     this.addEventListener('session-cleared', end, { signal: listeners.signal });
-    start();
     return end;
+  }
+
+  /**
+   * Tells the worker that this tab follows the entries and dispatches the cached ones it missed.
+   * A first follow (or one after a worker restart) holds the live entries that arrive meanwhile
+   * until the cached ones went out, so they arrive in order. A keep-alive does not hold them (it
+   * would delay every entry); should it be the call that wakes a stopped worker, a cached entry
+   * may then follow a later live one — still once, never lost.
+   */
+  async #follow(hold = true): Promise<void> {
+    if (this.#watchers === 0 || !this.#state.verified || this.#heldEntries) return;
+    if (hold) this.#heldEntries = [];
+    try {
+      const result = await this.#call('followEntries', this.#followedSeq);
+      if (result.ok) this.#dispatchEntries(result.value);
+    } catch {
+      // No worker answered: the next restart or token resumes the follow.
+    } finally {
+      const held = hold ? (this.#heldEntries ?? []) : [];
+      if (hold) this.#heldEntries = undefined;
+      for (const entries of held) this.#dispatchEntries(entries);
+    }
+  }
+
+  /** Dispatches the entries not dispatched yet, in `seq` order. */
+  #dispatchEntries(entries: readonly ConversationEntry[]): void {
+    if (this.#watchers === 0) return;
+    const fresh = new Map<number, ConversationEntry>();
+    for (const entry of entries) {
+      if (entry.seq > this.#followedSeq && !this.#dispatchedAhead.has(entry.seq)) fresh.set(entry.seq, entry);
+    }
+    if (fresh.size === 0) return;
+    for (const seq of fresh.keys()) this.#dispatchedAhead.add(seq);
+    while (this.#dispatchedAhead.delete(this.#followedSeq + 1)) this.#followedSeq += 1;
+    this.#dispatch('entries', { entries: [...fresh.values()].sort((a, b) => a.seq - b.seq) });
   }
 
   /**
@@ -215,6 +261,7 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
   /** Disconnects this tab (as on `pagehide`). */
   close(): void {
     clearTimeout(this.#refreshTimer);
+    clearInterval(this.#keepAliveTimer);
     void this.#callOnce('disconnect').catch(() => undefined);
     this.#link.close();
   }
@@ -250,8 +297,13 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
         this.#dispatch('session-started', { conversationId: event.conversationId, subject: event.subject });
         break;
       case 'identity-token-requested':
-        // The worker restarted (R10): re-present the in-memory token so this tab stays verified.
-        await this.#restore();
+        // The worker restarted (R10): re-present the in-memory token so this tab stays verified,
+        // then follow the entries again: the new worker knows no follower yet.
+        if (await this.#restore()) void this.#follow();
+        break;
+      case 'entries':
+        if (this.#heldEntries) this.#heldEntries.push(event.entries);
+        else this.#dispatchEntries(event.entries);
         break;
     }
   }

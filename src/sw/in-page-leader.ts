@@ -26,7 +26,7 @@ const CALLABLE: Record<CallableMethod, true> = {
   startConversation: true,
   sendMessage: true,
   listEntries: true,
-  getStreamGrant: true,
+  followEntries: true,
   clearSession: true,
   getState: true,
   disconnect: true,

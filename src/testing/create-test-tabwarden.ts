@@ -159,7 +159,6 @@ export async function createTestTabwarden(options: TestTabwardenOptions = {}): P
     const api = createTabApi(engine, tabId);
     const tab = new Tabwarden(new InProcessLink(api), {
       ...options.client,
-      serverUrl: server.url,
       graceMs: options.graceMs ?? DEFAULT_GRACE_MS,
     });
     // The engine's events for this tab go to its client; resolving acknowledges (R7).

@@ -152,6 +152,15 @@ describe('parseWorkerEvent', () => {
       },
       { type: 'session-started', sessionVersion: 2, conversationId: 'c', subject: { iss: 'i', sub: 's' } },
       { type: 'session-cleared', sessionVersion: 3, reason: 'logout' },
+      {
+        type: 'entries',
+        sessionVersion: 4,
+        conversationId: 'c',
+        entries: [
+          { conversationId: 'c', seq: 1, role: 'user', text: 'hi', createdAt: 7, clientMessageId: 'm' },
+          { conversationId: 'c', seq: 2, role: 'agent', text: 'hello', createdAt: 8 },
+        ],
+      },
     ];
     for (const event of events) expect(parseWorkerEvent(event)).toEqual(event);
   });
@@ -169,6 +178,19 @@ describe('parseWorkerEvent', () => {
         claims: { sub: 's', iss: 'i', exp: 9 },
       },
       { type: 'session-started', sessionVersion: 2, conversationId: 'c', subject: 'alice' },
+      { type: 'entries', sessionVersion: 4, conversationId: 'c', entries: 'many' },
+      {
+        type: 'entries',
+        sessionVersion: 4,
+        conversationId: 'c',
+        entries: [{ conversationId: 'c', seq: -1, role: 'agent', text: 'x', createdAt: 1 }],
+      },
+      {
+        type: 'entries',
+        sessionVersion: 4,
+        conversationId: 'c',
+        entries: [{ conversationId: 'c', seq: 1, role: 'admin', text: 'x', createdAt: 1 }],
+      },
       { type: 'unknown', sessionVersion: 1 },
       undefined,
     ]) {
