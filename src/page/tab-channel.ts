@@ -50,6 +50,9 @@ export interface ChannelClient {
   handleEvent(event: WorkerEvent): void | Promise<void>;
 }
 
+/** Web Locks: in secure contexts only (and not in Node). */
+const hasLocks = () => typeof navigator !== 'undefined' && navigator.locks !== undefined;
+
 interface PendingCall {
   message: TabMessage;
   resolve(result: unknown): void;
@@ -122,8 +125,10 @@ export class TabChannel {
     const answer = new Promise<Awaited<ReturnType<TabApi[M]>>>((resolve, reject) => {
       this.#pending.set(id, { message, resolve: resolve as (result: unknown) => void });
       timer = setTimeout(() => {
-        // A connect that was never welcomed (its host died first) is tried again by the next call.
+        // A connect that was never welcomed (its host died first) is tried again by the next call;
+        // without Web Locks the host may have died unnoticed, so the next call re-connects.
         this.#connecting = false;
+        if (!hasLocks()) this.#instanceId = undefined;
         reject(
           new TabwardenError('ERR_TIMEOUT', `The worker did not answer ${method} within ${timeoutMs} ms`),
         );
@@ -200,7 +205,7 @@ export class TabChannel {
 
   /** Learns of the end of `instanceId` the moment the browser releases its Web Lock. */
   #watch(instanceId: string): void {
-    if (this.#watched.has(instanceId) || typeof navigator === 'undefined' || !navigator.locks) return;
+    if (this.#watched.has(instanceId) || !hasLocks()) return;
     this.#watched.add(instanceId);
     void navigator.locks.request(instanceLockName(instanceId), () => {
       this.#watched.delete(instanceId);

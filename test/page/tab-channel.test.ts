@@ -108,6 +108,17 @@ describe('TabChannel', () => {
     await host.reply((host.calls()[0] as { id: string }).id, state);
   });
 
+  it('R10: without Web Locks, a call that ran out its deadline makes the next call re-connect', async () => {
+    vi.stubGlobal('navigator', {});
+    const { transport, host } = fakeTransport(false);
+    const channel = new TabChannel(transport, TAB, fakeClient().client);
+    const lost = channel.call('getState', [], 30);
+    await host.welcome('w-1');
+    await expect(lost).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
+    void channel.call('getState', [], 1_000).catch(() => undefined);
+    expect(host.connects()).toHaveLength(2);
+  });
+
   it('R10: a host that (re)started: the tab re-connects, reconciles, then re-sends what is unanswered with the same ids', async () => {
     const { transport, host } = fakeTransport();
     const { client, welcomes } = fakeClient('a.b.c');
