@@ -6,6 +6,7 @@
 // the suite and tabulates the counts (scripts/soak.ts reads the `fault` annotations).
 import type { Page } from '@playwright/test';
 import { eventsOf, waitForEvent } from '../../src/testing/index.ts';
+import type { AppDriver } from './app-driver.ts';
 import {
   call,
   readDatabase,
@@ -14,7 +15,6 @@ import {
   stateOf,
   value,
   waitUntilBothExpired,
-  AppDriver,
   type ConversationEntry,
 } from './app-driver.ts';
 import {
