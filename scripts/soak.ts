@@ -1,4 +1,4 @@
-// `npm run soak`: repeats every fault-injection case (test/e2e/faults*.spec.ts) on every
+// `npm run soak`: repeats every fault-injection case (test/e2e/faults.spec.ts) on every
 // transport, 20 times by default, and writes the reliability table — per scenario and
 // transport: runs, lost, duplicated, hung, failed otherwise, worst recovery — to
 // docs/reliability.md, printing it too. Not part of `npm test` (about an hour on two cores).
@@ -66,8 +66,6 @@ const playwright = spawnSync(
     'playwright',
     'test',
     'test/e2e/faults.spec.ts',
-    // A service worker's own update (the service-worker project only).
-    'test/e2e/faults.service-worker.spec.ts',
     `--repeat-each=${runs}`,
     '--reporter=json',
     ...(projects.length > 0 ? projects : ['service-worker', 'shared-worker', 'in-page']).map(

@@ -1,4 +1,4 @@
-// The fault-injection suite's harness (faults.spec.ts, faults.service-worker.spec.ts): the app
+// The fault-injection suite's harness (faults.spec.ts, and service-worker-only cases to come): the app
 // served through a fault proxy, and the tally each case records for `npm run soak`.
 import type { Page } from '@playwright/test';
 import { settled, AppDriver, type Outcome } from './app-driver.ts';
