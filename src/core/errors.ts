@@ -51,6 +51,8 @@ export type ErrorCode =
   | 'ERR_INVALID_ARGUMENT'
   /** A worker script (or the in-page host) is missing or failed to start: its URL and HTTP status say why. */
   | 'ERR_WORKER_UNAVAILABLE'
+  /** The browser refused to store the session (its quota is used up): nothing was started. */
+  | 'ERR_STORAGE'
   // Codes the reference server answers with (src/server); clients see them in error messages.
   /** No usable authorization token: missing, malformed, or not signed by this server. */
   | 'ERR_ACCESS_TOKEN_INVALID'
@@ -131,6 +133,7 @@ const knownCodes: Record<ErrorCode, true> = {
   ERR_TIMEOUT: true,
   ERR_INVALID_ARGUMENT: true,
   ERR_WORKER_UNAVAILABLE: true,
+  ERR_STORAGE: true,
   ERR_ACCESS_TOKEN_INVALID: true,
   ERR_ACCESS_TOKEN_EXPIRED: true,
   ERR_ACCESS_TOKEN_REVOKED: true,

@@ -24,6 +24,9 @@ declare class AbortController {
   abort(reason?: unknown): void;
 }
 
+// What IndexedDB throws (a full quota, a connection closed under a transaction).
+declare class DOMException extends Error {}
+
 declare class URL {
   constructor(url: string, base?: string);
   readonly href: string;

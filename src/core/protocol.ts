@@ -28,7 +28,12 @@ export type ClearReason =
   /** A valid token for another subject arrived (R8). */
   | 'user-switch'
   /** The server refused the session for good. */
-  | 'authorization-revoked';
+  | 'authorization-revoked'
+  /**
+   * The site's storage was deleted under the worker (the user cleared site data, or the app
+   * sent `Clear-Site-Data`): the session goes with it rather than being written back.
+   */
+  | 'storage-cleared';
 
 /** What the worker tells tabs. Each carries the session version so a tab drops stale news. */
 export type WorkerEvent =

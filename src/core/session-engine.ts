@@ -167,8 +167,13 @@ export class SessionEngine {
       const current = this.#currentSubject();
       if (current && !sameSubject(current, subject)) await this.#clear('user-switch', false);
       this.#verify(tabId, subject);
-      this.#adopt(tabId, token as string, claims, true);
-      return claimsOf(claims);
+      const told = this.#adopt(tabId, token as string, claims, true);
+      // Answered once the other tabs hold the new token too (R9): outside the identity queue,
+      // so a frozen tab delays this answer only, never the next token.
+      return { claims: claimsOf(claims), told };
+    }).then(async ({ claims: verified, told }) => {
+      await told;
+      return verified;
     });
   }
 
@@ -204,7 +209,7 @@ export class SessionEngine {
         throw new TabwardenError('ERR_SESSION_CLEARED', 'The session this token belonged to was cleared');
       }
       this.#verify(tabId, subjectOf(claims));
-      this.#adopt(tabId, token as string, claims, false);
+      void this.#adopt(tabId, token as string, claims, false);
       return claimsOf(claims);
     });
   }
@@ -214,14 +219,19 @@ export class SessionEngine {
     this.#tab(tabId).verifiedAs = subject;
   }
 
-  #adopt(tabId: string, token: string, claims: VerifiedIdentity, announce: boolean): void {
+  /**
+   * Holds `token` as the session's identity when it is newer. Resolves once the other verified
+   * tabs confirmed a refresh it announced (bounded), so a tab's next provider call can see it.
+   */
+  #adopt(tabId: string, token: string, claims: VerifiedIdentity, announce: boolean): Promise<void> {
     const held = this.#identity;
     const sameHolder = held !== undefined && sameSubject(subjectOf(held.claims), subjectOf(claims));
-    if (held && sameHolder && held.claims.exp >= claims.exp) return;
+    if (held && sameHolder && held.claims.exp >= claims.exp) return Promise.resolve();
     const replaced = sameHolder;
     this.#identity = { token, claims };
+    let told = Promise.resolve();
     if (replaced && announce) {
-      this.#broadcast(
+      told = this.#broadcast(
         {
           type: 'identity-token-refreshed',
           sessionVersion: this.#sessionVersion,
@@ -232,6 +242,7 @@ export class SessionEngine {
       );
     }
     if (this.#graceDeadline !== undefined && this.#usableIdentity()) this.#endGrace();
+    return told;
   }
 
   #currentSubject(): Subject | undefined {
@@ -276,9 +287,9 @@ export class SessionEngine {
     const entry = await this.#authorized(tabId, (accessToken, session) =>
       this.#options.conversations.postMessage(accessToken, session.conversationId, { clientMessageId, text }),
     );
-    await this.#cache([entry], clearedBefore).catch((error: unknown) => {
-      if (this.#clearedVersion === clearedBefore) throw error;
-    });
+    // The server has it: whatever happens to the cache (a clear meanwhile, a full or deleted
+    // store), the page is told the truth, that it was delivered.
+    await this.#cache([entry], clearedBefore).catch(() => undefined);
     return entry;
   }
 
@@ -311,7 +322,8 @@ export class SessionEngine {
       throw new TabwardenError('ERR_SESSION_CLEARED', 'The session was cleared during the request');
     };
     if (this.#clearedVersion !== clearedBefore) cleared();
-    await this.#options.store.putEntries(entries);
+    // Only a cache for offline reading: a full or deleted store must not fail what the server answered.
+    await this.#options.store.putEntries(entries).catch(() => undefined);
     if (this.#clearedVersion !== clearedBefore) cleared();
   }
 
@@ -396,7 +408,18 @@ export class SessionEngine {
         sessionVersion: ++this.#sessionVersion,
       };
       this.#session = record;
-      await store.saveSession(record);
+      try {
+        await store.saveSession(record);
+      } catch (error) {
+        // A renewal stays usable from memory (a restart renews again). A new session that is
+        // not on disk would vanish with a restart (R4, R10): it is not started, and the call says
+        // why (ERR_STORAGE).
+        if (resumed) return record;
+        if (this.#session === record) this.#session = undefined;
+        const end = conversations.end(answer.accessToken, conversationId).catch(() => undefined);
+        this.#inBackground(end.then(() => authorization.revoke(answer.accessToken)));
+        throw error;
+      }
       if (!resumed) {
         this.#broadcast(
           { type: 'session-started', sessionVersion: record.sessionVersion, conversationId, subject },
@@ -473,6 +496,15 @@ export class SessionEngine {
   async clearSession(tabId: string, shouldEndSession = false): Promise<{ sessionVersion: number }> {
     this.#tab(tabId);
     return { sessionVersion: await this.#clear('logout', shouldEndSession) };
+  }
+
+  /**
+   * The database was deleted under the worker (site data cleared, `Clear-Site-Data`): the session
+   * goes with it in every tab, rather than being written back (R7). Wire it to the store's
+   * `onDeleted`.
+   */
+  async storageDeleted(): Promise<void> {
+    await this.#clear('storage-cleared', false);
   }
 
   #clear(reason: ClearReason, shouldEndSession: boolean): Promise<number> {

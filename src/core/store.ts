@@ -1,4 +1,5 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { TabwardenError } from './errors.ts';
 import type { ClearReason, ConversationEntry, Subject } from './protocol.ts';
 
 /**
@@ -97,11 +98,37 @@ export interface SessionStore {
   close(): void;
 }
 
+/** What the store tells its owner. */
+export interface StoreEvents {
+  /**
+   * The database was deleted under the open store (site data cleared, `Clear-Site-Data`, another
+   * context's `deleteDatabase`). The store opens a fresh one for its next operation; what it held
+   * is gone.
+   */
+  onDeleted?: () => void;
+}
+
 /** Opens (and creates or upgrades) the store in the runtime's IndexedDB (fake-indexeddb in Node). */
-export async function openSessionStore(name = 'tabwarden'): Promise<SessionStore> {
-  const db = await openDatabase(name, SCHEMA_VERSION);
+export async function openSessionStore(name = 'tabwarden', events: StoreEvents = {}): Promise<SessionStore> {
+  let current: Promise<Database> | undefined;
+  const connection = (): Promise<Database> =>
+    (current ??= openDatabase(name, SCHEMA_VERSION, () => {
+      current = undefined;
+      events.onDeleted?.();
+    }));
+  // Every operation on the connection of the moment; the browser's refusals become coded errors.
+  const using =
+    <A extends unknown[], T>(operation: (db: Database, ...args: A) => Promise<T>) =>
+    async (...args: A): Promise<T> => {
+      try {
+        return await operation(await connection(), ...args);
+      } catch (error) {
+        throw storageError(error);
+      }
+    };
+  await connection();
   return {
-    async loadState() {
+    loadState: using(async (db) => {
       // One transaction, every read in flight at once: each read is a round trip to the browser.
       const tx = db.transaction(['meta', 'session']);
       const meta = tx.objectStore('meta');
@@ -116,19 +143,17 @@ export async function openSessionStore(name = 'tabwarden'): Promise<SessionStore
         ...(reason === undefined ? {} : { reason }),
       };
       return { sessionVersion: Number(version ?? 0), lastClear, ...(session ? { session } : {}) };
-    },
-    loadSession() {
-      return db.get('session', SESSION_KEY);
-    },
-    async saveSession(record) {
+    }),
+    loadSession: using((db) => db.get('session', SESSION_KEY)),
+    saveSession: using(async (db, record: SessionRecord) => {
       const tx = db.transaction(['session', 'meta'], 'readwrite');
       await Promise.all([
         tx.objectStore('session').put(record, SESSION_KEY),
         tx.objectStore('meta').put(record.sessionVersion, VERSION_KEY),
         tx.done,
       ]);
-    },
-    async clearSession(sessionVersion, reason) {
+    }),
+    clearSession: using(async (db, sessionVersion: number, reason: ClearReason) => {
       // 'strict' so the promise resolves only once the wipe is on disk.
       const tx = db.transaction(SESSION_STORES, 'readwrite', { durability: 'strict' });
       await Promise.all([
@@ -140,41 +165,54 @@ export async function openSessionStore(name = 'tabwarden'): Promise<SessionStore
         tx.objectStore('meta').put(reason, CLEAR_REASON_KEY),
         tx.done,
       ]);
-    },
-    async putEntries(entries) {
+    }),
+    putEntries: using(async (db, entries: ConversationEntry[]) => {
       const tx = db.transaction('entries', 'readwrite');
       await Promise.all([...entries.map((entry) => tx.store.put(entry)), tx.done]);
-    },
-    async listEntries(conversationId, afterSeq) {
-      return db.getAll(
+    }),
+    listEntries: using((db, conversationId: string, afterSeq: number) =>
+      db.getAll(
         'entries',
         IDBKeyRange.bound([conversationId, afterSeq], [conversationId, Infinity], true, false),
-      );
-    },
-    async addToOutbox(item) {
+      ),
+    ),
+    addToOutbox: using(async (db, item: OutboxItem) => {
       await db.put('outbox', item);
-    },
-    listOutbox() {
-      return db.getAllFromIndex('outbox', 'byCreatedAt');
-    },
-    removeFromOutbox(clientMessageId) {
-      return db.delete('outbox', clientMessageId);
-    },
+    }),
+    listOutbox: using((db) => db.getAllFromIndex('outbox', 'byCreatedAt')),
+    removeFromOutbox: using((db, clientMessageId: string) => db.delete('outbox', clientMessageId)),
     close() {
-      db.close();
+      void current?.then((db) => db.close());
+      current = undefined;
     },
   };
 }
 
+/** A refusal of the browser's storage as a coded error; anything else unchanged. */
+function storageError(error: unknown): unknown {
+  if (!(error instanceof DOMException)) return error;
+  const message =
+    error.name === 'QuotaExceededError'
+      ? "The browser's storage quota for this site is used up"
+      : `The browser's storage failed (${error.name})`;
+  return new TabwardenError('ERR_STORAGE', message, { cause: error });
+}
+
 /** Opens the database at `version`, running the migrations it lacks. Exported for the upgrade test. */
-export async function openDatabase(name: string, version: number): Promise<Database> {
+export async function openDatabase(name: string, version: number, onDeleted?: () => void): Promise<Database> {
   const db: Database = await openDB<TabwardenSchema>(name, version, {
     upgrade(upgrading, oldVersion) {
       for (let step = oldVersion; step < version; step++) migrations[step]?.(upgrading);
     },
-    // A newer worker wants to upgrade: step aside rather than block it forever.
-    blocking() {
+    // Someone deletes the database (no new version) or a newer worker upgrades it: step aside
+    // rather than block either forever.
+    blocking(_currentVersion, newVersion) {
       db.close();
+      if (newVersion === null) onDeleted?.();
+    },
+    // The browser closed the connection itself: the site's data was cleared.
+    terminated() {
+      onDeleted?.();
     },
   });
   return db;

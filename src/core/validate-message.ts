@@ -29,7 +29,13 @@ export const isText = (value: unknown): value is string => typeof value === 'str
 /** A tab's or a call's id: a non-empty string of at most 100 characters. */
 export const isId = (value: unknown): value is string => isText(value) && value.length <= 100;
 
-const CLEAR_REASONS = new Set(['logout', 'identity-token-timeout', 'user-switch', 'authorization-revoked']);
+const CLEAR_REASONS = new Set([
+  'logout',
+  'identity-token-timeout',
+  'user-switch',
+  'authorization-revoked',
+  'storage-cleared',
+]);
 
 /** The worker event in `data`, or `undefined` if it is not a well-formed one. */
 export function parseWorkerEvent(data: unknown): WorkerEvent | undefined {

@@ -1,3 +1,4 @@
+import { systemClock, withTimeout } from '../core/clock.ts';
 import { deserializeError, serializeError, TabwardenError } from '../core/errors.ts';
 import type {
   ClearReason,
@@ -63,6 +64,8 @@ const MIN_REFRESH_DELAY_MS = 5_000;
 // A call's own limit: what the worker does for a tab (verify, exchange, send) takes a few
 // seconds at worst. A dead worker is noticed and the call re-sent long before (TabChannel).
 const CALL_TIMEOUT_MS = 10_000;
+// Held by the tab asking its identityTokenProvider (one at a time, per origin).
+const PROVIDER_LOCK = 'tabwarden:identity-token-provider';
 // Calls that may wait for a grace window to end (R6): they get the grace on top.
 const MAY_WAIT = new Set<TabMethod>(['startConversation', 'sendMessage', 'listEntries']);
 
@@ -346,14 +349,39 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
     this.#refreshTimer = setTimeout(() => void this.#askProvider(), Math.max(MIN_REFRESH_DELAY_MS, delay));
   }
 
+  /**
+   * Asks the provider for a token, one tab at a time: a token another tab fetched meanwhile
+   * reaches this one as identity-token-refreshed (R9), and then this tab need not ask. Ten tabs
+   * waking after a sleep past the token's expiry make one provider call, not ten.
+   */
   async #askProvider(): Promise<void> {
     const provider = this.#options.identityTokenProvider;
     if (!provider) return;
-    try {
-      await this.setIdentityToken(await provider());
-    } catch {
-      // Rejections are announced by setIdentityToken; a failing provider leaves R6 to decide.
-    }
+    const ask = async () => {
+      if (this.#holdsFreshToken()) return;
+      try {
+        // Bounded: a provider that never answers must not hold the other tabs' turn for ever.
+        const timeoutMs = this.#options.callTimeoutMs ?? CALL_TIMEOUT_MS;
+        const token = await withTimeout(
+          provider(),
+          timeoutMs,
+          systemClock,
+          () =>
+            new TabwardenError('ERR_TIMEOUT', `identityTokenProvider did not answer within ${timeoutMs} ms`),
+        );
+        await this.setIdentityToken(token);
+      } catch {
+        // Rejections are announced by setIdentityToken; a failing provider leaves R6 to decide.
+      }
+    };
+    if (navigator.locks) await navigator.locks.request(PROVIDER_LOCK, ask);
+    else await ask();
+  }
+
+  /** Whether this tab holds a token that is not yet due for a refresh. */
+  #holdsFreshToken(): boolean {
+    const aheadMs = this.#options.refreshAheadMs ?? REFRESH_AHEAD_MS;
+    return this.#state.verified && this.#refreshFor * 1000 - Date.now() > aheadMs;
   }
 
   #dispatch<K extends keyof TabwardenEventMap>(type: K, detail: TabwardenEventMap[K]): void {

@@ -32,9 +32,11 @@ export async function createEngine(config: WorkerConfig, baseUrl: string): Promi
   });
   // The store opens in the browser process meanwhile; a (re)started worker verifies every tab's
   // token next (R10): have the keys ready by then.
-  const store = openSessionStore();
+  // Deleted while the engine restores, the database is simply found empty.
+  let onDeleted = () => {};
+  const store = openSessionStore('tabwarden', { onDeleted: () => onDeleted() });
   void verifier.prefetchKeys();
-  return SessionEngine.create({
+  const engine = await SessionEngine.create({
     verifier,
     authorization: createAuthorizationClient(http),
     conversations: createConversationClient(http),
@@ -42,6 +44,8 @@ export async function createEngine(config: WorkerConfig, baseUrl: string): Promi
     clock,
     ...(config.graceMs === undefined ? {} : { graceMs: config.graceMs }),
   });
+  onDeleted = () => void engine.storageDeleted();
+  return engine;
 }
 
 /**

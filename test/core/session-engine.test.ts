@@ -1,4 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TabwardenError } from '../../src/core/errors.ts';
 import { createBadTokenCorpus, type BadTokenCorpus } from '../fixtures/bad-token-corpus.ts';
 import { codeOf, createWorld, dumpDatabase, unwrap, type Tab, type World } from '../helpers/world.ts';
 
@@ -505,6 +506,73 @@ describe('SessionEngine over comlink MessageChannels', () => {
         'renewed with the newer token',
       );
       expect(b.eventsOf('identity-token-expired')).toEqual([]);
+    });
+  });
+
+  describe('storage faults', () => {
+    const quotaExceeded = () =>
+      Promise.reject(
+        new TabwardenError('ERR_STORAGE', "The browser's storage quota for this site is used up"),
+      );
+
+    it('R4/R7: a session the store refuses to keep is not started: ERR_STORAGE, its token revoked, and it starts once the store takes it', async () => {
+      let full = true;
+      const [a, b] = (
+        await setup({
+          wrapStore: (store) => ({
+            ...store,
+            saveSession: (record) => (full ? quotaExceeded() : store.saveSession(record)),
+            putEntries: (entries) => (full ? quotaExceeded() : store.putEntries(entries)),
+          }),
+        })
+      ).tabs as [Tab, Tab];
+      await verify([a, b]);
+      expect(await codeOf(a.api.startConversation())).toBe('ERR_STORAGE');
+      expect(await b.api.getState()).not.toHaveProperty('conversationId');
+      expect(await codeOf(send(b, 'too early'))).toBe('ERR_NO_SESSION');
+      await expect.poll(() => world.server.revoked).toHaveLength(1);
+      expect(a.eventsOf('session-started')).toEqual([]);
+
+      full = false;
+      const { conversationId } = await unwrap(b.api.startConversation());
+      expect(await unwrap(send(a, 'now'))).toMatchObject({ conversationId, text: 'now' });
+    });
+
+    it('R12: a message the server stored is reported delivered even when the cache cannot keep it', async () => {
+      let full = false;
+      const [a] = (
+        await setup({
+          wrapStore: (store) => ({
+            ...store,
+            putEntries: (entries) => (full ? quotaExceeded() : store.putEntries(entries)),
+          }),
+        })
+      ).tabs as [Tab];
+      await verify([a]);
+      await unwrap(a.api.startConversation());
+      full = true;
+      expect(await unwrap(send(a, 'kept by the server'))).toMatchObject({
+        seq: 1,
+        text: 'kept by the server',
+      });
+      expect((await unwrap(a.api.listEntries(0))).map((entry) => entry.text)).toEqual(['kept by the server']);
+    });
+
+    it('R7: storage deleted under the worker clears the session in every tab (storage-cleared) and revokes its token', async () => {
+      const [a, b] = (await setup()).tabs as [Tab, Tab];
+      await verify([a, b]);
+      const { sessionVersion } = await unwrap(a.api.startConversation());
+      await world.engine.storageDeleted();
+      for (const tab of [a, b]) {
+        expect(tab.eventsOf('session-cleared')).toEqual([
+          { type: 'session-cleared', sessionVersion: sessionVersion + 1, reason: 'storage-cleared' },
+        ]);
+        expect(await tab.api.getState()).toMatchObject({
+          verified: false,
+          lastClearReason: 'storage-cleared',
+        });
+      }
+      await expect.poll(() => world.server.revoked).toHaveLength(1);
     });
   });
 

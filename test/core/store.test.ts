@@ -50,6 +50,29 @@ describe('openSessionStore', () => {
     store.close();
   });
 
+  it('R7: a database deleted under the open store is reported once, and the next operation works on a fresh one', async () => {
+    const name = uniqueName();
+    let deletions = 0;
+    const store = await openSessionStore(name, { onDeleted: () => deletions++ });
+    await store.saveSession(record(4));
+    // Another context deletes it (as clearing site data does): the store steps aside at once.
+    await new Promise<void>((resolve, reject) => {
+      const request = indexedDB.deleteDatabase(name);
+      request.onsuccess = () => resolve();
+      request.onerror = () => reject(request.error);
+      request.onblocked = () => reject(new Error('the store blocked the deletion'));
+    });
+    expect(deletions).toBe(1);
+    expect(await store.loadState()).toEqual({ sessionVersion: 0, lastClear: { sessionVersion: 0 } });
+    await store.clearSession(5, 'storage-cleared');
+    expect(await store.loadState()).toEqual({
+      sessionVersion: 5,
+      lastClear: { sessionVersion: 5, reason: 'storage-cleared' },
+    });
+    expect(deletions).toBe(1);
+    store.close();
+  });
+
   it('R12: lists cached entries of one conversation after a sequence number, in order', async () => {
     const store = await openSessionStore(uniqueName());
     const entry = (conversationId: string, seq: number) => ({

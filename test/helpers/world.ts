@@ -159,6 +159,8 @@ export interface WorldOptions {
   graceMs?: number;
   accessLifetimeMs?: number;
   corpus?: BadTokenCorpus;
+  /** Stands between the engine and its store, e.g. to make writes fail. */
+  wrapStore?: (store: SessionStore) => SessionStore;
 }
 
 let worldCount = 0;
@@ -209,7 +211,7 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
       verifier: createIdentityTokenVerifier({ ...corpus.verifierOptions, clock }),
       authorization: server,
       conversations: server,
-      store: await openSessionStore(storeName),
+      store: (options.wrapStore ?? ((store) => store))(await openSessionStore(storeName)),
       clock: engineClock,
       graceMs: options.graceMs ?? 30_000,
       ackTimeoutMs: 1_000,

@@ -53,7 +53,9 @@ export async function startRoundRobinProxy(backends: string[]): Promise<RoundRob
           answer.pipe(outgoing);
           answer.on('error', () => outgoing.destroy());
           answer.on('aborted', () => outgoing.destroy());
-          answer.socket.on('close', () => {
+          // The answer closes when it ended or its connection did (keep-alive sockets are reused:
+          // a listener on the socket would pile up, one per request).
+          answer.on('close', () => {
             if (!answer.complete) outgoing.destroy();
           });
         },
