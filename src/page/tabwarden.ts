@@ -4,15 +4,22 @@ import type {
   ClearReason,
   ConversationEntry,
   ConversationInfo,
-  EventMessage,
   IdentityClaims,
+  RestoreCredential,
   RpcResult,
   Subject,
   TabApi,
   TabState,
+  WorkerEvent,
 } from '../core/protocol.ts';
+import {
+  TabChannel,
+  type ChannelTransport,
+  type TabMethod,
+  type TransportKind,
+  type Welcome,
+} from './tab-channel.ts';
 import { TypedEventTarget } from './typed-event-target.ts';
-import type { TabMethod, TransportKind, WorkerLink } from './worker-link.ts';
 
 /** The events a {@link Tabwarden} dispatches, with their `detail`. */
 export interface TabwardenEventMap {
@@ -55,13 +62,13 @@ const REFRESH_AHEAD_MS = 30_000;
 const FOLLOW_KEEPALIVE_MS = 10_000;
 // Never ask the provider more often than this, whatever the token's lifetime (no refresh loops).
 const MIN_REFRESH_DELAY_MS = 5_000;
+// A call's own limit: what the worker does for a tab (verify, exchange, send) takes a few
+// seconds at worst. A dead worker is noticed and the call re-sent long before (TabChannel).
 const CALL_TIMEOUT_MS = 10_000;
 // Held by the tab asking its identityTokenProvider (one at a time, per origin).
 const PROVIDER_LOCK = 'tabwarden:identity-token-provider';
-// Calls that may wait for a grace window to end (R6).
+// Calls that may wait for a grace window to end (R6): they get the grace on top.
 const MAY_WAIT = new Set<TabMethod>(['startConversation', 'sendMessage', 'listEntries']);
-// Calls only a verified tab may make: they carry the token, for a worker that restarted (R10).
-const NEEDS_VERIFIED_TAB = new Set<TabMethod>([...MAY_WAIT, 'followEntries']);
 
 /**
  * One tab's handle on the shared verified session. Created by `createTabwarden`; a typed
@@ -77,7 +84,7 @@ const NEEDS_VERIFIED_TAB = new Set<TabMethod>([...MAY_WAIT, 'followEntries']);
  * ```
  */
 export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
-  readonly #link: WorkerLink;
+  readonly #channel: TabChannel;
   readonly #options: TabwardenClientOptions;
   /** The identity token, in this tab's memory only (R3). */
   #identityToken: string | undefined;
@@ -86,7 +93,6 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
   /** The `exp` the refresh timer is set for. */
   #refreshFor = 0;
   #ready = false;
-  #restoring: Promise<boolean> | undefined;
   /** How many {@link watchEntries} calls are running: the tab follows entries while any does. */
   #watchers = 0;
   /** Every entry up to this one was dispatched to the watchers (seqs are 1, 2, 3, ...). */
@@ -98,15 +104,19 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
   #keepAliveTimer: ReturnType<typeof setInterval> | undefined;
 
   /** @internal Use `createTabwarden`. */
-  constructor(link: WorkerLink, options: TabwardenClientOptions) {
+  constructor(transport: ChannelTransport, tabId: string, options: TabwardenClientOptions) {
     super();
-    this.#link = link;
     this.#options = options;
+    this.#channel = new TabChannel(transport, tabId, {
+      credential: () => this.#credential(),
+      welcomed: (welcome) => this.#rejoin(welcome),
+      handleEvent: (event) => this.#handleEvent(event),
+    });
   }
 
   /** Which transport carries this tab's calls (R11). */
   get transport(): TransportKind {
-    return this.#link.kind;
+    return this.#channel.kind;
   }
 
   /** This tab's last known view of the session. */
@@ -126,8 +136,9 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
     this.#ready = true;
     // A task later, so that code awaiting createTabwarden() has attached its listeners.
     setTimeout(() => this.#announceReady());
+    // Back from the back/forward cache: it may have missed anything meanwhile (R7, R10).
     addEventListener('pageshow', (event) => {
-      if (event.persisted) void this.#resync();
+      if (event.persisted) this.#channel.reconnect();
     });
   }
 
@@ -204,7 +215,7 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
       listeners.abort();
       if (--this.#watchers > 0) return;
       clearInterval(this.#keepAliveTimer);
-      if (this.#state.verified) void this.#callOnce('followEntries', false).catch(() => undefined);
+      if (this.#state.verified) void this.#call('followEntries', false).catch(() => undefined);
     };
     // Resumes once there is something to follow again: a session, this tab verified.
     for (const type of ['session-started', 'verified'] as const) {
@@ -262,16 +273,15 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
   close(): void {
     clearTimeout(this.#refreshTimer);
     clearInterval(this.#keepAliveTimer);
-    void this.#callOnce('disconnect').catch(() => undefined);
-    this.#link.close();
+    void this.#call('disconnect').catch(() => undefined);
+    this.#channel.close();
   }
 
+  // ---- internals ----
+
   /** Handles one event from the worker. Stale ones (an older session version) are dropped. */
-  async handleEvent(message: EventMessage): Promise<void> {
-    const { event } = message;
-    // A request to re-present the token is no news about the session: never stale.
-    if (event.sessionVersion < this.#state.sessionVersion && event.type !== 'identity-token-requested')
-      return;
+  #handleEvent(event: WorkerEvent): void {
+    if (event.sessionVersion < this.#state.sessionVersion) return;
     switch (event.type) {
       case 'session-cleared':
         this.#clearLocally(event.sessionVersion, event.reason);
@@ -296,11 +306,6 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
         };
         this.#dispatch('session-started', { conversationId: event.conversationId, subject: event.subject });
         break;
-      case 'identity-token-requested':
-        // The worker restarted (R10): re-present the in-memory token so this tab stays verified,
-        // then follow the entries again: the new worker knows no follower yet.
-        if (await this.#restore()) void this.#follow();
-        break;
       case 'entries':
         if (this.#heldEntries) this.#heldEntries.push(event.entries);
         else this.#dispatchEntries(event.entries);
@@ -308,49 +313,19 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
     }
   }
 
-  // ---- internals ----
-
   /**
-   * Calls the worker. A call the worker could not answer (it was stopped mid-call) is retried
-   * once; a call refused because a restarted worker forgot this tab re-presents the in-memory
-   * token and is retried once (R10).
+   * Calls the worker, within its time limit: longer for calls that may wait out a grace window
+   * (R6). A worker that dies meanwhile costs a re-send, not the limit (TabChannel).
    */
-  async #call<M extends TabMethod>(method: M, ...args: Parameters<TabApi[M]>) {
+  #call<M extends TabMethod>(method: M, ...args: Parameters<TabApi[M]>) {
     if (!this.#ready && method !== 'hello') {
-      throw new TabwardenError('ERR_NOT_READY', 'Wait for the ready event');
+      return Promise.reject(new TabwardenError('ERR_NOT_READY', 'Wait for the ready event'));
     }
-    let result = await this.#callTwice(method, ...args);
-    const failed = result as RpcResult<unknown>;
-    if (this.#identityToken && failed && failed.ok === false && failed.error.code === 'ERR_NOT_VERIFIED') {
-      if (await this.#restore()) result = await this.#callOnce(method, ...args);
-    }
-    return result;
-  }
-
-  /**
-   * One call, sent again once if it got no answer in time: the worker was stopped mid-call, or
-   * this page's timers all fired at once (a laptop lid opened after sleep).
-   */
-  async #callTwice<M extends TabMethod>(method: M, ...args: Parameters<TabApi[M]>) {
-    try {
-      return await this.#callOnce(method, ...args);
-    } catch (error) {
-      if (!(error instanceof TabwardenError) || error.code !== 'ERR_TIMEOUT') throw error;
-      return await this.#callOnce(method, ...args);
-    }
-  }
-
-  /** One call with its time limit: longer for calls that may wait out a grace window (R6). */
-  #callOnce<M extends TabMethod>(method: M, ...args: Parameters<TabApi[M]>) {
     const timeoutMs = this.#options.callTimeoutMs ?? CALL_TIMEOUT_MS;
-    const token = this.#identityToken;
-    return this.#link.call(
+    return this.#channel.call(
       method,
       args,
       MAY_WAIT.has(method) ? timeoutMs + this.#options.graceMs : timeoutMs,
-      token && NEEDS_VERIFIED_TAB.has(method)
-        ? { identityToken: token, sessionVersion: this.#state.sessionVersion }
-        : undefined,
     );
   }
 
@@ -359,36 +334,37 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
     throw deserializeError(result.error);
   }
 
-  /**
-   * Re-presents the in-memory token (R10). Refused because the session was cleared meanwhile, the
-   * tab clears itself (R7: it missed the clear while frozen, in the back/forward cache, or idle
-   * while the worker was down).
-   */
-  #restore(): Promise<boolean> {
-    // A restarted worker asks for the token while a refused call re-presents it: one does for both.
-    this.#restoring ??= this.#restoreOnce().finally(() => (this.#restoring = undefined));
-    return this.#restoring;
-  }
-
-  async #restoreOnce(): Promise<boolean> {
+  /** What a (re)connect re-presents to a host that may have restarted: in memory only (R10). */
+  #credential(): RestoreCredential | undefined {
     const token = this.#identityToken;
-    if (!token) return false;
-    // Sent twice if need be: a tab that never hears back would miss a clear for good (R7).
-    const result = await this.#callTwice('restoreIdentityToken', token, this.#state.sessionVersion);
-    if (result.ok) return true;
-    if (result.error.code === 'ERR_SESSION_CLEARED') {
-      const { sessionVersion, lastClearReason } = await this.#callTwice('getState');
-      this.#clearLocally(Math.max(sessionVersion, this.#state.sessionVersion), lastClearReason ?? 'logout');
-    }
-    return false;
+    return token ? { identityToken: token, sessionVersion: this.#state.sessionVersion } : undefined;
   }
 
-  /** Back from the back/forward cache: rejoin with the in-memory token, or learn the version. */
-  async #resync(): Promise<void> {
-    if (await this.#restore()) return;
-    const state = await this.#callOnce('getState');
-    if (!this.#identityToken && state.sessionVersion > this.#state.sessionVersion) {
-      this.#state = { ...this.#state, sessionVersion: state.sessionVersion };
+  /**
+   * A host welcomed this tab (the first time, after it restarted, or after the back/forward
+   * cache): the one place the tab reconciles with the host's state. Refused the token because the
+   * session was cleared since this tab's version, the tab clears itself with the host's reason —
+   * it missed the clear while the host was down or the tab frozen (R7, R10).
+   */
+  #rejoin({ state, restored }: Welcome): void {
+    // A restarted host knows no follower yet: follow again (a no-op unless this tab watches).
+    if (restored?.ok) void this.#follow();
+    if (restored && !restored.ok && restored.error.code === 'ERR_SESSION_CLEARED') {
+      this.#clearLocally(
+        Math.max(state.sessionVersion, this.#state.sessionVersion),
+        state.lastClearReason ?? 'logout',
+      );
+    } else if (
+      state.sessionVersion > this.#state.sessionVersion &&
+      (state.verified || !this.#identityToken)
+    ) {
+      // News this tab missed that needs no event: the version moved on (a resumed session).
+      const { conversationId } = state;
+      this.#state = {
+        ...this.#state,
+        sessionVersion: state.sessionVersion,
+        ...(conversationId ? { conversationId } : {}),
+      };
     }
   }
 
