@@ -19,6 +19,7 @@ import { measureBundleSize } from '../bench/metrics/bundle-size.ts';
 import { measureExchanges } from '../bench/metrics/exchanges.ts';
 import { measureFirstRender } from '../bench/metrics/first-render.ts';
 import { measureInFlightStop } from '../bench/metrics/in-flight-stop.ts';
+import { measureLiveEntries } from '../bench/metrics/live-entries.ts';
 import { measureMemory } from '../bench/metrics/memory.ts';
 import { measureEnginePropagation } from '../bench/metrics/engine-propagation.ts';
 import { measurePropagation } from '../bench/metrics/propagation.ts';
@@ -48,6 +49,7 @@ const METRICS: Metric[] = [
   { id: 'exchanges', run: async (env) => measureExchanges(await env()) },
   { id: 'recovery', run: async (env) => measureRecovery(await env()) },
   { id: 'in-flight-stop', run: async (env) => measureInFlightStop(await env()) },
+  { id: 'live-entries', run: async (env) => measureLiveEntries(await env()), limitMs: 10 * 60_000 },
   { id: 'memory', run: async (env) => measureMemory(await env()) },
 ];
 // A metric that runs longer than this has hung: it is reported as an error, the run goes on.

@@ -14,18 +14,18 @@ import { bundleEntries, type BundleName } from '../vite.config.ts';
 
 // Gzip budgets (bytes) each emitted file must stay within, as workbox enforces one: a bundle that
 // grows past its budget fails the build, so the growth is a decision, not an accident. Set a
-// little above today's sizes (README, Transports); the page stub's is the 8 KiB target.
+// little above today's sizes (README, Transports). The page stub's was the 8 KiB target; it lost
+// the entry stream to the worker (issue 10: -505 B), so it is held to 7.5 KiB now.
 const GZIP_BUDGETS: Record<BundleName, number> = {
-  // +0.5 KiB each for the outbox's page side (its events checked, retry, discard; issue #10), which
-  // the stream code leaving the page (same issue) more than pays back.
-  page: 8.5 * 1024,
+  page: 7.5 * 1024,
   // 10 KiB until the page learnt of a stopped worker by itself (issue #9's prober: +585 B).
-  snippet: 11 * 1024,
+  snippet: 10.5 * 1024,
   ui: 7.5 * 1024,
-  // The workers: +1.9 KB gzip each for the outbox and its delivery loop (issue #10, R12).
-  sw: 19 * 1024,
-  sharedWorker: 18.25 * 1024,
-  inPageHost: 16.75 * 1024,
+  // The workers gained the one live entry stream the pages had (issue 10: +1.3 KiB each), then
+  // the outbox and its delivery loop (R12: +1.9 KB gzip each).
+  sw: 19.25 * 1024,
+  sharedWorker: 19 * 1024,
+  inPageHost: 18.75 * 1024,
 };
 // Each chunk the page stub loads with import() (a fallback link, workbox-window).
 const LAZY_CHUNK_GZIP_BUDGET = 2 * 1024;

@@ -33,6 +33,9 @@ export interface TabwardenPageApi {
   timeSend(text: string): Promise<number>;
   sendMany(count: number, prefix: string): Promise<number[]>;
   clickAt(at: number): void;
+  follow(): void;
+  send(text: string): Promise<number>;
+  entryAt(seq: number): { at: number; createdAt: number } | null;
 }
 
 /** naive-page.js: each tab exchanges for itself. (`now` and `clickAt` are the tabwarden page's too.) */

@@ -34,8 +34,8 @@ async function broadcastSample(tabs: BenchTab[], id: string): Promise<number> {
   return lastArrival(tabs, 'receivedAt', [id], sentAt);
 }
 
-/** Raw service-worker relay 1→10 with acknowledgements, in the raw tabs. */
-async function relaySample(rawTabs: BenchTab[], id: string): Promise<number> {
+/** Raw service-worker relay 1→N with acknowledgements, in the raw tabs. */
+export async function relaySample(rawTabs: BenchTab[], id: string): Promise<number> {
   const { startedAt, resolvedAt } = await echoPage(rawTabs[0]!)('relay', id);
   return lastArrival(rawTabs, 'relayedAt', [id], startedAt, resolvedAt);
 }

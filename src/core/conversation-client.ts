@@ -1,7 +1,7 @@
 import type { ConversationEntry } from './protocol.ts';
 import type { ConversationResponse, EntriesResponse, PostMessageResponse } from './server-api.ts';
 import { apiPaths } from './server-api.ts';
-import { requestJson, type HttpClientOptions } from './request-json.ts';
+import { openEventStream, requestJson, type HttpClientOptions } from './request-json.ts';
 
 /** The conversation half of the reference server's API, called with an authorization token. */
 export interface ConversationClient {
@@ -15,6 +15,17 @@ export interface ConversationClient {
     message: { clientMessageId: string; text: string },
   ): Promise<ConversationEntry>;
   end(accessToken: string, conversationId: string): Promise<void>;
+  /**
+   * Opens the conversation's server-sent-event stream after the entry `afterSeq`
+   * (`Last-Event-ID`); the authorization token travels in a header, never in the URL. Resolves
+   * once the server answered; fails with the same coded errors as every request.
+   */
+  openEvents(
+    accessToken: string,
+    conversationId: string,
+    afterSeq: number,
+    signal: AbortSignal,
+  ): Promise<ReadableStream<Uint8Array>>;
 }
 
 /**
@@ -54,6 +65,14 @@ export function createConversationClient(options: HttpClientOptions): Conversati
         method: 'POST',
         path: apiPaths.end(conversationId),
         accessToken,
+      });
+    },
+    openEvents(accessToken, conversationId, afterSeq, signal) {
+      return openEventStream(options, {
+        path: apiPaths.events(conversationId),
+        accessToken,
+        afterSeq,
+        signal,
       });
     },
   };

@@ -37,14 +37,12 @@ export type { ErrorCode, TokenErrorCode, SerializedError } from './errors.ts';
 export { PROTOCOL_VERSION } from './protocol.ts';
 export type {
   ClearReason,
-  ConnectMessage,
-  EventMessage,
-  LeaderMessage,
+  HostMessage,
+  TabMessage,
   ConversationEntry,
   ConversationInfo,
   IdentityClaims,
   RpcResult,
-  StreamGrant,
   Subject,
   TabApi,
   TabListener,
@@ -52,8 +50,7 @@ export type {
   WorkerEvent,
   WorkerEventType,
 } from './protocol.ts';
-export { parseConnectMessage, parseEventMessage, parseWorkerEvent, isRpcResult } from './validate-message.ts';
-export { parseLeaderMessage } from './validate-leader-message.ts';
+export { parseTabMessage, parseHostMessage, parseWorkerEvent, isRpcResult } from './validate-message.ts';
 export { encodeWorkerConfig, decodeWorkerConfig } from './worker-config.ts';
 export type { WorkerConfig } from './worker-config.ts';
 export { apiPaths } from './server-api.ts';

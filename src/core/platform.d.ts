@@ -13,11 +13,13 @@ declare class TextEncoder {
 
 declare class TextDecoder {
   constructor(label?: string, options?: { fatal?: boolean });
-  decode(input: Uint8Array): string;
+  decode(input?: Uint8Array, options?: { stream?: boolean }): string;
 }
 
 declare class AbortSignal {
   readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
 }
 declare class AbortController {
   readonly signal: AbortSignal;
@@ -82,7 +84,20 @@ interface FetchInit {
   body?: string;
   signal?: AbortSignal;
 }
+// A response body as core reads it: an event stream, chunk by chunk.
+interface ReadableStreamReadResult<R> {
+  done: boolean;
+  value?: R;
+}
+interface ReadableStreamDefaultReader<R> {
+  read(): Promise<ReadableStreamReadResult<R>>;
+  cancel(reason?: unknown): Promise<void>;
+}
+interface ReadableStream<R> {
+  getReader(): ReadableStreamDefaultReader<R>;
+}
 interface FetchResponse {
+  readonly body: ReadableStream<Uint8Array> | null;
   readonly ok: boolean;
   readonly status: number;
   readonly headers: { get(name: string): string | null };

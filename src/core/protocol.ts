@@ -50,14 +50,17 @@ export type WorkerEvent =
   | { type: 'session-started'; sessionVersion: number; conversationId: string; subject: Subject }
   /** Everything was wiped; drop the identity token and UI, then announce ready again (R7). */
   | { type: 'session-cleared'; sessionVersion: number; reason: ClearReason }
-  /** The worker (re)started: a tab holding an identity token in memory re-presents it (R10). */
-  | { type: 'identity-token-requested'; sessionVersion: number }
   /** The outbox changed: every message still waiting or refused, in delivery order (R12). */
   | { type: 'outbox-changed'; sessionVersion: number; messages: OutboxMessage[] }
   /** A message from the outbox reached the server: show `entry` in place of the pending one (R12). */
   | { type: 'message-delivered'; sessionVersion: number; entry: ConversationEntry }
   /** Whether the worker's requests reach the server, judged by their outcomes (R12). */
-  | { type: 'connectivity'; sessionVersion: number; online: boolean };
+  | { type: 'connectivity'; sessionVersion: number; online: boolean }
+  /**
+   * New entries the worker's live stream read and cached, in `seq` order; sent only to the
+   * verified tabs that follow the conversation (`followEntries`, R12).
+   */
+  | { type: 'entries'; sessionVersion: number; conversationId: string; entries: ConversationEntry[] };
 
 /** The type of every {@link WorkerEvent}. */
 export type WorkerEventType = WorkerEvent['type'];
@@ -112,12 +115,6 @@ export interface OutboxMessage {
 /** What `sendMessage` answers: the stored entry, or the message waiting in the outbox (R12). */
 export type SentMessage = ConversationEntry | OutboxMessage;
 
-/** What a tab needs to read the conversation's event stream. */
-export interface StreamGrant {
-  accessToken: string;
-  conversationId: string;
-}
-
 /** A tab's view of the shared state. */
 export interface TabState {
   sessionVersion: number;
@@ -166,11 +163,12 @@ export interface TabApi {
   /** Entries after `afterSeq`, from the server, cached for offline reading (R12). */
   listEntries(afterSeq: number): Promise<RpcResult<ConversationEntry[]>>;
   /**
-   * A valid authorization token and the conversation, for reading the server's entry stream
-   * from the tab (the identity token never leaves the tab; the authorization token is the
-   * server's own, shorter-lived credential). Renews silently or waits like any request (R5, R6).
+   * Follows the conversation's live entries (`afterSeq`: the last one the tab holds) or stops
+   * (`false`). The worker holds one server stream however many tabs follow, and sends what it
+   * reads as `entries` events; the answer is the cached entries after `afterSeq` (R12). The
+   * authorization token never leaves the worker (R14).
    */
-  getStreamGrant(): Promise<RpcResult<StreamGrant>>;
+  followEntries(afterSeq: number | false): Promise<RpcResult<ConversationEntry[]>>;
   /** Clears the session everywhere (R7). */
   clearSession(shouldEndSession: boolean): Promise<RpcResult<{ sessionVersion: number }>>;
   /** Current state as this tab sees it. */
@@ -182,111 +180,55 @@ export interface TabApi {
 }
 
 /**
- * A tab hands the worker a port (in the message's transfer list) on which the worker serves
- * {@link TabApi} for that tab with comlink. Over a service worker a tab sends one per call,
- * through `navigator.serviceWorker.controller.postMessage`, which wakes a stopped worker (R10);
- * over a SharedWorker one for the tab's life.
+ * The tab channel (src/page/tab-channel.ts and src/sw/tab-channel-host.ts): the one way a tab and
+ * the host of the engine talk, whatever carries the messages (a service worker's
+ * `controller.postMessage` and a port, a SharedWorker's port, the in-page leader's
+ * BroadcastChannel). A call and an event each carry an id, unique per tab: a call is answered
+ * by a reply of its id, an event confirmed by an ack of its id (R7 waits for that).
+ *
+ * A tab opens (and after a host's death, re-opens) with a `connect` carrying its in-memory
+ * identity token and the last session version it knew; the host answers with a `welcome`
+ * naming its instance and the tab's state, after re-presenting the token if it does not know
+ * the tab (R10). A re-sent call keeps its id.
  */
-export interface ConnectMessage {
-  type: 'tabwarden:connect';
-  protocol: number;
-  tabId: string;
+export type TabMessage =
+  | { type: 'tabwarden:connect'; protocol: number; tabId: string; restore?: RestoreCredential }
+  | { type: 'tabwarden:call'; protocol: number; tabId: string; id: string; method: string; args: unknown[] }
+  | { type: 'tabwarden:ack'; protocol: number; tabId: string; id: string };
+
+/** What the host of the engine tells a tab over the tab channel ({@link TabMessage}). */
+export type HostMessage =
   /**
-   * Over a service worker: the second transferred port is this tab's event port, for the
-   * worker to keep while it lives. A port reaches the tab directly; a post to the window client
-   * goes through the browser process and takes about twice as long.
+   * The answer to a connect: the host's instance (made when it started) and the tab's state
+   * there. `restored` is the outcome of re-presenting the tab's token, when the host did.
    */
-  listen?: true;
+  | {
+      type: 'tabwarden:welcome';
+      protocol: number;
+      tabId: string;
+      instanceId: string;
+      state: TabState;
+      restored?: RpcResult<IdentityClaims>;
+    }
   /**
-   * The tab's in-memory identity token and the last session version it knew. A service worker
-   * that restarted and forgot the tab re-presents it (as `restoreIdentityToken`) before serving
-   * the call, which saves the refused call and its retry (R10). Ignored for a verified tab.
+   * A host that (re)started, to every tab (`tabId: '*'`), or to one tab it does not know: connect
+   * to me. A tab connected elsewhere re-connects and re-sends its unanswered calls (R10).
    */
-  restore?: RestoreCredential;
-  /**
-   * Over a service worker: the call's id, so that a {@link ProbeMessage} can ask whether the
-   * worker still works on it. A re-sent call keeps its id.
-   */
-  callId?: string;
-}
+  | { type: 'tabwarden:started'; protocol: number; tabId: string; instanceId: string }
+  | { type: 'tabwarden:reply'; protocol: number; tabId: string; id: string; result: unknown }
+  | { type: 'tabwarden:event'; protocol: number; tabId: string; id: string; event: WorkerEvent };
 
-/**
- * Over a service worker: a tab asks which of its calls the worker knows (still running, or
- * answered a moment ago). Sent through `controller.postMessage`, so it wakes a stopped worker;
- * a call the worker answering it does not know died with the worker that had it, and is re-sent
- * at once (R10). The answer, a {@link ProbeReply}, comes on the port in the transfer list.
- */
-export interface ProbeMessage {
-  type: 'tabwarden:probe';
-  protocol: number;
-  callIds: string[];
-}
-
-/**
- * The Web Lock a service-worker instance holds for its life. A tab with calls in flight on that
- * instance waits for the lock: it is granted when the browser stops the instance, and the tab
- * probes at once (R10).
- */
-export function instanceLockName(instanceId: string): string {
-  return `tabwarden:service-worker:${instanceId}`;
-}
-
-/** A service worker's answer to a {@link ProbeMessage}. */
-export interface ProbeReply {
-  type: 'tabwarden:probe-reply';
-  /** Made when the worker started: another id than before means it restarted meanwhile. */
-  instanceId: string;
-  /** The asked calls it knows; the others it never saw. */
-  known: string[];
-}
-
-/** What a tab re-presents to a restarted worker (R10). Travels in memory only, never stored. */
+/** What a tab re-presents to a restarted host (R10). Travels in memory only, never stored. */
 export interface RestoreCredential {
   identityToken: string;
   sessionVersion: number;
 }
 
 /**
- * A worker event on its way to one tab where no comlink listener can carry it (the service
- * worker posts it on the tab's event port, or to the window client when it has none). The tab
- * confirms by posting anything on the port in the transfer list, or an {@link EventAck} on its
- * event port (R7 waits for that).
+ * The Web Lock a host instance holds for its life. A tab waits for it once welcomed: the browser
+ * grants it when the instance ends (a stopped service worker, a SharedWorker's process gone, the
+ * leader's tab closed), and the tab re-connects at once (R10).
  */
-export interface EventMessage {
-  type: 'tabwarden:event';
-  protocol: number;
-  tabId: string;
-  event: WorkerEvent;
-  /** Set on a tab's event port: the tab confirms with an {@link EventAck} on that port instead. */
-  ackId?: number;
+export function instanceLockName(instanceId: string): string {
+  return `tabwarden:host:${instanceId}`;
 }
-
-/** The longest a host waits for a tab to confirm an event (the engine stops waiting sooner). */
-export const ACK_BOUND_MS = 5_000;
-
-/** A tab's confirmation of the event numbered `ackId`, on its event port. */
-export interface EventAck {
-  type: 'tabwarden:ack';
-  ackId: number;
-}
-
-/**
- * The in-page transport (R11's last resort: no service worker, no SharedWorker). One tab, elected
- * leader, hosts the engine; the others reach it over a BroadcastChannel, which carries no ports,
- * so every message names its tab and call.
- */
-export type LeaderMessage =
-  /** A follower calls a {@link TabApi} method on the leader. */
-  | {
-      type: 'tabwarden:call';
-      protocol: number;
-      tabId: string;
-      callId: string;
-      method: string;
-      args: unknown[];
-    }
-  /** The leader answers one call. */
-  | { type: 'tabwarden:reply'; protocol: number; tabId: string; callId: string; result: unknown }
-  /** The leader sends one tab an event; the tab confirms with an ack of the same id. */
-  | { type: 'tabwarden:event'; protocol: number; tabId: string; event: WorkerEvent; ackId: string }
-  | { type: 'tabwarden:ack'; protocol: number; ackId: string };

@@ -54,26 +54,84 @@ export async function requestJson<T>(options: HttpClientOptions, request: JsonRe
     }
     const body: unknown = await response.json().catch(() => undefined);
     if (response.ok) return body as T;
-    const serverCode = typeof body === 'object' && body && 'code' in body ? body.code : undefined;
-    const detail = typeof serverCode === 'string' ? ` (${serverCode.slice(0, 64)})` : '';
-    if (response.status === 401 || response.status === 403) {
-      throw new TabwardenError('ERR_AUTHORIZATION_FAILED', `The server refused the request${detail}`, {
-        status: response.status,
-      });
-    }
-    if (response.status < 500 && isErrorCode(serverCode)) {
-      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
-      throw new TabwardenError(serverCode, `The server answered ${response.status}${detail}`, {
-        status: response.status,
-        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-      });
-    }
-    throw new TabwardenError('ERR_SERVER', `The server answered ${response.status}${detail}`, {
-      status: response.status,
-    });
+    throw answerError(response, body);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The coded error for a refusing answer (see {@link requestJson}). */
+function answerError(
+  response: { status: number; headers: { get(name: string): string | null } },
+  body: unknown,
+): TabwardenError {
+  const serverCode = typeof body === 'object' && body && 'code' in body ? body.code : undefined;
+  const detail = typeof serverCode === 'string' ? ` (${serverCode.slice(0, 64)})` : '';
+  if (response.status === 401 || response.status === 403) {
+    return new TabwardenError('ERR_AUTHORIZATION_FAILED', `The server refused the request${detail}`, {
+      status: response.status,
+    });
+  }
+  if (response.status < 500 && isErrorCode(serverCode)) {
+    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
+    return new TabwardenError(serverCode, `The server answered ${response.status}${detail}`, {
+      status: response.status,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    });
+  }
+  return new TabwardenError('ERR_SERVER', `The server answered ${response.status}${detail}`, {
+    status: response.status,
+  });
+}
+
+/** One event-stream request: `GET path` with `Last-Event-ID: afterSeq`. */
+export interface EventStreamRequest {
+  path: string;
+  accessToken: string;
+  afterSeq: number;
+  /** Ends the stream (and the request, before the server answered). */
+  signal: AbortSignal;
+}
+
+/**
+ * Opens a server-sent-event stream and resolves its body once the server answered (within the
+ * time limit; the stream itself may then stay open for as long as it likes). Failures are the
+ * coded errors of {@link requestJson}.
+ */
+export async function openEventStream(
+  options: HttpClientOptions,
+  request: EventStreamRequest,
+): Promise<ReadableStream<Uint8Array>> {
+  const doFetch = options.fetch ?? fetch;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  request.signal.addEventListener('abort', abort, { once: true });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, timeoutMs);
+  let response;
+  try {
+    response = await doFetch(new URL(request.path, options.baseUrl).href, {
+      headers: {
+        accept: 'text/event-stream',
+        authorization: `Bearer ${request.accessToken}`,
+        'last-event-id': String(request.afterSeq),
+      },
+      signal: controller.signal,
+    });
+  } catch (cause) {
+    request.signal.removeEventListener('abort', abort);
+    if (timedOut) throw new TabwardenError('ERR_TIMEOUT', `No answer within ${timeoutMs} ms`, { cause });
+    throw new TabwardenError('ERR_NETWORK', 'The server could not be reached', { cause });
+  } finally {
+    clearTimeout(timer);
+  }
+  if (response.ok && response.body) return response.body;
+  request.signal.removeEventListener('abort', abort);
+  throw answerError(response, await response.json().catch(() => undefined));
 }
 
 /** `Retry-After` in milliseconds: delay-seconds or an HTTP date (RFC 9110 §10.2.3). */

@@ -2,6 +2,7 @@ import type { AuthorizationClient } from './authorization-client.ts';
 import { systemClock, within, type Clock } from './clock.ts';
 import type { ConversationClient } from './conversation-client.ts';
 import { TabwardenError } from './errors.ts';
+import { followLiveEntries, type LiveEntryStream } from './live-entry-stream.ts';
 import { Outbox } from './outbox.ts';
 import {
   sameSubject,
@@ -11,7 +12,6 @@ import {
   type IdentityClaims,
   type OutboxMessage,
   type SentMessage,
-  type StreamGrant,
   type Subject,
   type TabListener,
   type TabState,
@@ -47,6 +47,8 @@ interface TabRecord {
   /** Set once the tab itself presented a valid token since it connected (R3). */
   verifiedAs?: Subject;
   listener?: TabListener;
+  /** The tab shows the conversation and wants its live entries (R12). */
+  followsEntries?: boolean;
 }
 
 interface Waiter {
@@ -99,6 +101,10 @@ export class SessionEngine {
   #graceDeadline: number | undefined;
   #cancelGraceTimer: (() => void) | undefined;
   readonly #outbox: Outbox;
+  /** The one live stream of entries, while a verified tab follows them (R12). */
+  #liveStream: LiveEntryStream | undefined;
+  /** Live entries already sent to the tabs whose cache write is not done yet. */
+  #uncached: ConversationEntry[] = [];
 
   private constructor(options: SessionEngineOptions) {
     this.#options = options;
@@ -173,6 +179,7 @@ export class SessionEngine {
   /** Forgets a tab that went away. */
   disconnectTab(tabId: string): void {
     this.#tabs.delete(tabId);
+    this.#updateLiveStream();
   }
 
   /** Sets the tab's event listener. */
@@ -207,8 +214,13 @@ export class SessionEngine {
       const current = this.#currentSubject();
       if (current && !sameSubject(current, subject)) await this.#clear('user-switch', false);
       this.#verify(tabId, subject);
-      this.#adopt(tabId, token as string, claims, true);
-      return claimsOf(claims);
+      const told = this.#adopt(tabId, token as string, claims, true);
+      // Answered once the other tabs hold the new token too (R9): outside the identity queue,
+      // so a frozen tab delays this answer only, never the next token.
+      return { claims: claimsOf(claims), told };
+    }).then(async ({ claims: verified, told }) => {
+      await told;
+      return verified;
     });
   }
 
@@ -244,7 +256,7 @@ export class SessionEngine {
         throw new TabwardenError('ERR_SESSION_CLEARED', 'The session this token belonged to was cleared');
       }
       this.#verify(tabId, subjectOf(claims));
-      this.#adopt(tabId, token as string, claims, false);
+      void this.#adopt(tabId, token as string, claims, false);
       return claimsOf(claims);
     });
   }
@@ -254,14 +266,19 @@ export class SessionEngine {
     this.#tab(tabId).verifiedAs = subject;
   }
 
-  #adopt(tabId: string, token: string, claims: VerifiedIdentity, announce: boolean): void {
+  /**
+   * Holds `token` as the session's identity when it is newer. Resolves once the other verified
+   * tabs confirmed a refresh it announced (bounded), so a tab's next provider call can see it.
+   */
+  #adopt(tabId: string, token: string, claims: VerifiedIdentity, announce: boolean): Promise<void> {
     const held = this.#identity;
     const sameHolder = held !== undefined && sameSubject(subjectOf(held.claims), subjectOf(claims));
-    if (held && sameHolder && held.claims.exp >= claims.exp) return;
+    if (held && sameHolder && held.claims.exp >= claims.exp) return Promise.resolve();
     const replaced = sameHolder;
     this.#identity = { token, claims };
+    let told = Promise.resolve();
     if (replaced && announce) {
-      this.#broadcast(
+      told = this.#broadcast(
         {
           type: 'identity-token-refreshed',
           sessionVersion: this.#sessionVersion,
@@ -274,6 +291,9 @@ export class SessionEngine {
     if (this.#graceDeadline !== undefined && this.#usableIdentity()) this.#endGrace();
     // Delivery may have waited for a usable authorization (R12).
     if (this.#session) void this.#outbox.deliver();
+    // A stream paused for want of a valid token resumes (R6: following is no interaction).
+    this.#updateLiveStream();
+    return told;
   }
 
   #currentSubject(): Subject | undefined {
@@ -433,22 +453,163 @@ export class SessionEngine {
   }
 
   /**
-   * A valid authorization token and the conversation id, for the tab's entry stream. Following
-   * a stream is no interaction: with both tokens expired it fails with ERR_TOKEN_EXPIRED rather
-   * than open a grace window (R6); the next interaction or token resumes it.
+   * The tab follows the conversation's live entries (`afterSeq` a number) or stops following
+   * (`false`). However many tabs follow, the worker holds one server stream; entries read from
+   * it are cached, then sent to every following verified tab as an `entries` event (R12).
+   * Resolves with the cached entries after `afterSeq`, so that with the live ones the tab misses
+   * none. Following is no interaction: with both tokens expired the stream pauses until a
+   * token arrives, without opening a grace window (R6).
    */
-  getStreamGrant(tabId: string): Promise<StreamGrant> {
-    this.#requireVerified(tabId);
-    this.#requireSession();
-    if (!this.#renewable()) {
+  async followEntries(tabId: string, afterSeq: unknown): Promise<ConversationEntry[]> {
+    if (afterSeq === false) {
+      this.#tab(tabId).followsEntries = false;
+      this.#updateLiveStream();
+      return [];
+    }
+    if (typeof afterSeq !== 'number' || !Number.isInteger(afterSeq) || afterSeq < 0) {
+      throw new TabwardenError('ERR_INVALID_ARGUMENT', 'afterSeq must be a non-negative integer or false');
+    }
+    this.#requireVerified(tabId).followsEntries = true;
+    this.#updateLiveStream();
+    const session = this.#session;
+    if (!session) return [];
+    // Registered first: an entry sent after this reaches the tab live. One sent before but not
+    // cached yet is taken from memory, looked at before the cache is read: by the time its write
+    // is done (and it leaves #uncached) a read that starts later sees it.
+    const uncached = this.#uncached.filter(
+      (entry) => entry.conversationId === session.conversationId && entry.seq > afterSeq,
+    );
+    const cached = await this.#options.store.listEntries(session.conversationId, afterSeq);
+    const bySeq = new Map([...cached, ...uncached].map((entry) => [entry.seq, entry]));
+    return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Starts the live stream when a verified tab follows and a session exists; stops it otherwise. */
+  #updateLiveStream(): void {
+    const session = this.#session;
+    const wanted =
+      session !== undefined &&
+      [...this.#tabs.values()].some(
+        (tab) =>
+          tab.followsEntries &&
+          tab.listener &&
+          tab.verifiedAs &&
+          sameSubject(tab.verifiedAs, session.subject),
+      );
+    if (!wanted) {
+      this.#liveStream?.stop();
+      this.#liveStream = undefined;
+      return;
+    }
+    if (this.#liveStream) return;
+    const { conversationId } = session;
+    const clearedBefore = this.#clearedVersion;
+    // The session record is replaced on every renewal; the conversation and the clear count stay.
+    const current = () => {
+      const now = this.#session;
+      if (!now || now.conversationId !== conversationId || this.#clearedVersion !== clearedBefore) {
+        throw new TabwardenError('ERR_SESSION_CLEARED', 'The session changed');
+      }
+      return now;
+    };
+    const stream = followLiveEntries({
+      afterSeq: session.streamSeq ?? 0,
+      clock: this.#clock,
+      open: (afterSeq, signal) => this.#openLiveStream(current, afterSeq, signal),
+      onUnauthorized: () => {
+        // The server ended the stream: its token expired or was revoked. The next open renews.
+        const now = this.#session;
+        if (now?.conversationId === conversationId) now.accessTokenExpiresAt = 0;
+      },
+      onEntries: (entries) => this.#deliverLiveEntries(current, entries, clearedBefore),
+      onStop: () => {
+        if (this.#liveStream === stream) this.#liveStream = undefined;
+      },
+    });
+    this.#liveStream = stream;
+  }
+
+  /** Opens the server's stream with a valid authorization token, renewed once on a 401 (R5). */
+  async #openLiveStream(
+    current: () => SessionRecord,
+    afterSeq: number,
+    signal: AbortSignal,
+  ): Promise<ReadableStream<Uint8Array>> {
+    const { conversations } = this.#options;
+    const open = async () => {
+      const accessToken = await this.#streamAccessToken();
+      try {
+        const body = await conversations.openEvents(accessToken, current().conversationId, afterSeq, signal);
+        // A request that reached the server: the outbox may go out now (R12).
+        this.#outbox.serverReached();
+        return body;
+      } catch (error) {
+        if (!signal.aborted) this.#outbox.requestFailed(error);
+        throw error;
+      }
+    };
+    try {
+      return await open();
+    } catch (error) {
+      if (!(error instanceof TabwardenError) || error.code !== 'ERR_AUTHORIZATION_FAILED') throw error;
+      current().accessTokenExpiresAt = 0;
+      return open();
+    }
+  }
+
+  /**
+   * A valid authorization token for the stream: the current one, or a silent renewal (R5). With
+   * both tokens expired it fails with ERR_TOKEN_EXPIRED instead of opening a grace window (R6).
+   */
+  #streamAccessToken(): Promise<string> {
+    const session = this.#requireSession();
+    if (session.accessTokenExpiresAt > this.#clock.now()) return Promise.resolve(session.accessToken);
+    if (!this.#usableIdentity() && !this.#exchange) {
       return Promise.reject(
         new TabwardenError('ERR_TOKEN_EXPIRED', 'Both tokens expired: waiting for a new one'),
       );
     }
-    return this.#authorized(tabId, async (accessToken, session) => ({
-      accessToken,
-      conversationId: session.conversationId,
-    }));
+    return this.#exchangeOrWait().then((renewed) => renewed.accessToken);
+  }
+
+  /**
+   * Sends entries the stream read to every following verified tab, then caches them and records
+   * how far the stream got; the next entries wait for that. Sent first, so no tab waits on a
+   * write; a worker stopped in between reads them again and the tabs keep each once by `seq`.
+   * Nothing of a session cleared meanwhile is sent or written (R7).
+   */
+  async #deliverLiveEntries(
+    current: () => SessionRecord,
+    entries: ConversationEntry[],
+    clearedBefore: number,
+  ): Promise<void> {
+    const { subject, conversationId } = current();
+    const event: WorkerEvent = {
+      type: 'entries',
+      sessionVersion: this.#sessionVersion,
+      conversationId,
+      entries,
+    };
+    void this.#broadcast(
+      event,
+      (_id, tab) =>
+        tab.followsEntries === true && tab.verifiedAs !== undefined && sameSubject(tab.verifiedAs, subject),
+    );
+    this.#uncached.push(...entries);
+    const written = (async () => {
+      try {
+        await this.#cache(entries, clearedBefore);
+      } finally {
+        this.#uncached = this.#uncached.filter((entry) => !entries.includes(entry));
+      }
+      const session = current();
+      session.streamSeq = Math.max(session.streamSeq ?? 0, ...entries.map((entry) => entry.seq));
+      // Checked just above, in the same task: a clear's wipe is queued after this write.
+      await this.#options.store.saveSession(session);
+    })();
+    // Background work too: a service worker stays up until the position is stored (whenIdle).
+    this.#inBackground(written);
+    await written;
   }
 
   /** True when a valid authorization token can be had without waiting for a tab (R5). */
@@ -539,6 +700,8 @@ export class SessionEngine {
         accessTokenExpiresAt: answer.expiresAt,
         conversationId,
         sessionVersion: ++this.#sessionVersion,
+        // A renewal keeps how far the live stream got (R12).
+        ...(resumed?.streamSeq === undefined ? {} : { streamSeq: resumed.streamSeq }),
       };
       this.#session = record;
       try {
@@ -553,6 +716,7 @@ export class SessionEngine {
         this.#inBackground(end.then(() => authorization.revoke(answer.accessToken)));
         throw error;
       }
+      this.#updateLiveStream();
       if (!resumed) {
         this.#broadcast(
           { type: 'session-started', sessionVersion: record.sessionVersion, conversationId, subject },
@@ -666,7 +830,13 @@ export class SessionEngine {
     // An exchange in flight belongs to the cleared session; it fails its own stale check.
     this.#exchange = undefined;
     const waiters = this.#closeGrace();
-    for (const tab of this.#tabs.values()) delete tab.verifiedAs;
+    for (const tab of this.#tabs.values()) {
+      delete tab.verifiedAs;
+      delete tab.followsEntries;
+    }
+    this.#liveStream?.stop();
+    this.#liveStream = undefined;
+    this.#uncached = [];
     const cleared = new TabwardenError('ERR_SESSION_CLEARED', `The session was cleared (${reason})`);
     for (const waiter of waiters) waiter.reject(cleared);
 

@@ -15,6 +15,11 @@ export interface SessionRecord {
   sessionVersion: number;
   /** Set while a grace window is open (R6); stored so a restart can neither lose nor extend it. */
   graceDeadline?: number;
+  /**
+   * The last entry the live stream cached and handed to the tabs (R12): a restarted worker
+   * resumes the stream after it (`Last-Event-ID`), so nothing is lost in between.
+   */
+  streamSeq?: number;
 }
 
 /** The state a worker restores from the store. */

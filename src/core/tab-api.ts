@@ -11,14 +11,14 @@ async function settle<T>(work: () => Promise<T>): Promise<RpcResult<T>> {
 }
 
 /**
- * The {@link TabApi} one connected tab may call, bound to its id. A host exposes it on that tab's
- * port (comlink), so a page can neither name another tab nor see the engine itself. Outcomes are
- * {@link RpcResult}s, so error codes survive structured cloning.
+ * The {@link TabApi} one connected tab may call, bound to its id. The tab-channel host serves it
+ * to that tab only, so a page can neither name another tab nor see the engine itself. Outcomes
+ * are {@link RpcResult}s, so error codes survive structured cloning.
  *
  * @example
  * ```ts
- * // in the worker, for each new port:
- * Comlink.expose(createTabApi(engine, tabId), port);
+ * const api = createTabApi(engine, 'tab-1');
+ * const result = await api.startConversation(); // { ok: true, value } or { ok: false, error }
  * ```
  */
 export function createTabApi(engine: SessionEngine, tabId: string): TabApi {
@@ -39,7 +39,7 @@ export function createTabApi(engine: SessionEngine, tabId: string): TabApi {
     async networkOnline() {
       engine.networkOnline();
     },
-    getStreamGrant: () => settle(() => engine.getStreamGrant(tabId)),
+    followEntries: (afterSeq) => settle(() => engine.followEntries(tabId, afterSeq)),
     clearSession: (shouldEndSession) => settle(() => engine.clearSession(tabId, shouldEndSession === true)),
     async getState() {
       return engine.getState(tabId);

@@ -3,13 +3,13 @@ import { DEFAULT_MAX_TOKEN_BYTES } from './inspect-identity-token.ts';
 import {
   PROTOCOL_VERSION,
   type ClearReason,
-  type ConnectMessage,
   type ConversationEntry,
-  type EventMessage,
+  type HostMessage,
+  type IdentityClaims,
   type OutboxMessage,
-  type ProbeMessage,
-  type ProbeReply,
   type RpcResult,
+  type TabMessage,
+  type TabState,
   type WorkerEvent,
 } from './protocol.ts';
 
@@ -31,74 +31,20 @@ export const isText = (value: unknown): value is string => typeof value === 'str
 /** A tab's or a call's id: a non-empty string of at most 100 characters. */
 export const isId = (value: unknown): value is string => isText(value) && value.length <= 100;
 
-/**
- * The connect message a tab sends the worker, if `data` is one from `origin` and `origin` is the
- * worker's own. Otherwise `undefined`: foreign origins and other protocol versions are ignored.
- */
-export function parseConnectMessage(
-  data: unknown,
-  origin: string,
-  ownOrigin: string,
-): ConnectMessage | undefined {
-  if (origin !== ownOrigin || !isRecord(data)) return undefined;
-  if (data.type !== 'tabwarden:connect' || data.protocol !== PROTOCOL_VERSION) return undefined;
-  if (!isId(data.tabId)) return undefined;
-  const connect: ConnectMessage = { type: data.type, protocol: data.protocol, tabId: data.tabId };
-  if (data.listen === true) connect.listen = true;
-  if (isId(data.callId)) connect.callId = data.callId;
-  const restore = data.restore;
-  if (
-    isRecord(restore) &&
-    isText(restore.identityToken) &&
-    restore.identityToken.length <= DEFAULT_MAX_TOKEN_BYTES &&
-    isWholeNumber(restore.sessionVersion)
-  ) {
-    connect.restore = { identityToken: restore.identityToken, sessionVersion: restore.sessionVersion };
-  }
-  return connect;
-}
+const ENTRY_ROLES = new Set(['user', 'agent', 'system']);
 
-// A tab has few calls in flight; more ids than this is no tab of ours.
-const MAX_PROBED_CALLS = 100;
-
-/** The probe a tab sends its service worker, if `data` is one from the worker's own origin. */
-export function parseProbeMessage(
-  data: unknown,
-  origin: string,
-  ownOrigin: string,
-): ProbeMessage | undefined {
-  if (origin !== ownOrigin || !isRecord(data)) return undefined;
-  if (data.type !== 'tabwarden:probe' || data.protocol !== PROTOCOL_VERSION) return undefined;
-  const callIds = data.callIds;
-  if (!Array.isArray(callIds) || callIds.length > MAX_PROBED_CALLS || !callIds.every(isId)) return undefined;
-  return { type: data.type, protocol: data.protocol, callIds: [...callIds] };
-}
-
-/** The worker's answer to a probe, if `data` is a well-formed one. */
-export function parseProbeReply(data: unknown): ProbeReply | undefined {
-  if (!isRecord(data) || data.type !== 'tabwarden:probe-reply' || !isId(data.instanceId)) return undefined;
-  const known = data.known;
-  if (!Array.isArray(known) || !known.every(isId)) return undefined;
-  return { type: data.type, instanceId: data.instanceId, known: [...known] };
-}
-
-const ROLES = new Set(['user', 'agent', 'system']);
-
-/** A conversation entry, if `data` is a well-formed one. */
-function parseEntry(data: unknown): ConversationEntry | undefined {
-  if (!isRecord(data) || !isText(data.conversationId) || !isWholeNumber(data.seq)) return undefined;
-  if (typeof data.role !== 'string' || !ROLES.has(data.role) || typeof data.text !== 'string')
-    return undefined;
-  if (!Number.isFinite(data.createdAt)) return undefined;
-  const entry: ConversationEntry = {
-    conversationId: data.conversationId,
-    seq: data.seq,
-    role: data.role as ConversationEntry['role'],
-    text: data.text,
-    createdAt: data.createdAt as number,
-  };
-  if (isText(data.clientMessageId)) entry.clientMessageId = data.clientMessageId;
-  return entry;
+/** True when `value` has the shape of a {@link ConversationEntry}. */
+function isEntry(value: unknown): value is ConversationEntry {
+  return (
+    isRecord(value) &&
+    isText(value.conversationId) &&
+    isWholeNumber(value.seq) &&
+    typeof value.role === 'string' &&
+    ENTRY_ROLES.has(value.role) &&
+    typeof value.text === 'string' &&
+    Number.isFinite(value.createdAt) &&
+    (value.clientMessageId === undefined || typeof value.clientMessageId === 'string')
+  );
 }
 
 /** An outbox message, if `data` is a well-formed one. */
@@ -162,8 +108,6 @@ export function parseWorkerEvent(data: unknown): WorkerEvent | undefined {
         subject: { iss: subject.iss, sub: subject.sub },
       };
     }
-    case 'identity-token-requested':
-      return { type: data.type, sessionVersion };
     case 'outbox-changed': {
       if (!Array.isArray(data.messages)) return undefined;
       const messages = data.messages.map(parseOutboxMessage);
@@ -171,13 +115,15 @@ export function parseWorkerEvent(data: unknown): WorkerEvent | undefined {
         ? { type: data.type, sessionVersion, messages: messages as OutboxMessage[] }
         : undefined;
     }
-    case 'message-delivered': {
-      const entry = parseEntry(data.entry);
-      return entry ? { type: data.type, sessionVersion, entry } : undefined;
-    }
+    case 'message-delivered':
+      return isEntry(data.entry) ? { type: data.type, sessionVersion, entry: data.entry } : undefined;
     case 'connectivity':
       return typeof data.online === 'boolean'
         ? { type: data.type, sessionVersion, online: data.online }
+        : undefined;
+    case 'entries':
+      return isText(data.conversationId) && Array.isArray(data.entries) && data.entries.every(isEntry)
+        ? { type: data.type, sessionVersion, conversationId: data.conversationId, entries: data.entries }
         : undefined;
     case 'session-cleared':
       return typeof data.reason === 'string' && CLEAR_REASONS.has(data.reason)
@@ -188,36 +134,96 @@ export function parseWorkerEvent(data: unknown): WorkerEvent | undefined {
   }
 }
 
+/** Longest `args` list of a call: no {@link TabApi} method takes more. */
+const MAX_ARGS = 8;
+
 /**
- * The event message in `data`, if it is a well-formed one from the own origin addressed to
- * `tabId` or to every tab (`'*'`).
+ * The tab-channel message a tab sent (R13), if `data` is a well-formed one of this protocol
+ * version; otherwise `undefined`. The host still checks the method against its own list.
  */
-export function parseEventMessage(
-  data: unknown,
-  origin: string,
-  ownOrigin: string,
-  tabId: string,
-): EventMessage | undefined {
-  if (origin !== ownOrigin || !isRecord(data)) return undefined;
-  if (
-    data.type !== 'tabwarden:event' ||
-    data.protocol !== PROTOCOL_VERSION ||
-    (data.tabId !== tabId && data.tabId !== '*')
-  ) {
-    return undefined;
+export function parseTabMessage(data: unknown): TabMessage | undefined {
+  if (!isRecord(data) || data.protocol !== PROTOCOL_VERSION || !isId(data.tabId)) return undefined;
+  const { protocol, tabId } = data;
+  switch (data.type) {
+    case 'tabwarden:connect': {
+      const connect: TabMessage = { type: data.type, protocol, tabId };
+      const restore = data.restore;
+      if (
+        isRecord(restore) &&
+        isText(restore.identityToken) &&
+        restore.identityToken.length <= DEFAULT_MAX_TOKEN_BYTES &&
+        isWholeNumber(restore.sessionVersion)
+      ) {
+        connect.restore = { identityToken: restore.identityToken, sessionVersion: restore.sessionVersion };
+      }
+      return connect;
+    }
+    case 'tabwarden:call':
+      if (
+        !isId(data.id) ||
+        !isText(data.method) ||
+        !Array.isArray(data.args) ||
+        data.args.length > MAX_ARGS
+      ) {
+        return undefined;
+      }
+      return { type: data.type, protocol, tabId, id: data.id, method: data.method, args: [...data.args] };
+    case 'tabwarden:ack':
+      return isId(data.id) ? { type: data.type, protocol, tabId, id: data.id } : undefined;
+    default:
+      return undefined;
   }
-  const event = parseWorkerEvent(data.event);
-  if (!event) return undefined;
-  const message: EventMessage = { type: data.type, protocol: data.protocol, tabId: data.tabId, event };
-  if (isWholeNumber(data.ackId)) message.ackId = data.ackId;
-  return message;
 }
 
-/** The id `data` confirms, if it is a well-formed {@link EventAck}. */
-export function parseEventAck(data: unknown): number | undefined {
-  return isRecord(data) && data.type === 'tabwarden:ack' && isWholeNumber(data.ackId)
-    ? data.ackId
-    : undefined;
+/** The tab's state in a welcome, if `data` has its shape (the page keeps only what it reads). */
+function parseTabState(data: unknown): TabState | undefined {
+  if (!isRecord(data) || !isWholeNumber(data.sessionVersion) || typeof data.verified !== 'boolean') {
+    return undefined;
+  }
+  const state: TabState = { sessionVersion: data.sessionVersion, verified: data.verified };
+  if (isText(data.conversationId)) state.conversationId = data.conversationId;
+  if (typeof data.lastClearReason === 'string' && CLEAR_REASONS.has(data.lastClearReason)) {
+    state.lastClearReason = data.lastClearReason as ClearReason;
+  }
+  const subject = data.subject;
+  if (isRecord(subject) && isText(subject.iss) && isText(subject.sub)) {
+    state.subject = { iss: subject.iss, sub: subject.sub };
+  }
+  if (Number.isFinite(data.graceDeadline)) state.graceDeadline = data.graceDeadline as number;
+  return state;
+}
+
+/**
+ * The tab-channel message the host sent (R13), if `data` is a well-formed one of this protocol
+ * version addressed to `tabId` (or, for `started`, to every tab: `'*'`).
+ */
+export function parseHostMessage(data: unknown, tabId: string): HostMessage | undefined {
+  if (!isRecord(data) || data.protocol !== PROTOCOL_VERSION) return undefined;
+  const protocol = data.protocol;
+  if (data.tabId !== tabId && !(data.type === 'tabwarden:started' && data.tabId === '*')) return undefined;
+  switch (data.type) {
+    case 'tabwarden:welcome': {
+      const state = parseTabState(data.state);
+      if (!isId(data.instanceId) || !state) return undefined;
+      const welcome: HostMessage = { type: data.type, protocol, tabId, instanceId: data.instanceId, state };
+      if (isRpcResult(data.restored)) welcome.restored = data.restored as RpcResult<IdentityClaims>;
+      return welcome;
+    }
+    case 'tabwarden:started':
+      return isId(data.instanceId)
+        ? { type: data.type, protocol, tabId: data.tabId as string, instanceId: data.instanceId }
+        : undefined;
+    case 'tabwarden:reply':
+      return isId(data.id) && 'result' in data
+        ? { type: data.type, protocol, tabId, id: data.id, result: data.result }
+        : undefined;
+    case 'tabwarden:event': {
+      const event = parseWorkerEvent(data.event);
+      return event && isId(data.id) ? { type: data.type, protocol, tabId, id: data.id, event } : undefined;
+    }
+    default:
+      return undefined;
+  }
 }
 
 /** True when `data` has the shape of an {@link RpcResult}. */

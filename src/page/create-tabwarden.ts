@@ -2,13 +2,13 @@ import type * as WorkboxWindow from 'workbox-window';
 import { TabwardenError } from '../core/errors.ts';
 import { DEFAULT_GRACE_MS, encodeWorkerConfig, type WorkerConfig } from '../core/worker-config.ts';
 import { scriptUrl } from './script-url.ts';
-import { ServiceWorkerLink } from './service-worker-link.ts';
+import { ServiceWorkerTransport } from './service-worker-transport.ts';
+import type { ChannelTransport, TransportKind } from './tab-channel.ts';
 import { Tabwarden, type TabwardenClientOptions } from './tabwarden.ts';
 import { workerUnavailable } from './worker-unavailable.ts';
-import type { EventSink, TransportKind, WorkerLink } from './worker-link.ts';
 
 /** Options of {@link createTabwarden}. */
-export interface TabwardenOptions extends Omit<TabwardenClientOptions, 'serverUrl' | 'graceMs'> {
+export interface TabwardenOptions extends Omit<TabwardenClientOptions, 'graceMs'> {
   /** What the shared worker needs: issuer, keys, the server's URL (no secrets). */
   worker: WorkerConfig;
   /** Default `/bundles/tabwarden-sw.js` (served with `Service-Worker-Allowed: /`). */
@@ -42,17 +42,10 @@ export interface TabwardenOptions extends Omit<TabwardenClientOptions, 'serverUr
  * ```
  */
 export async function createTabwarden(options: TabwardenOptions): Promise<Tabwarden> {
-  const tabId = crypto.randomUUID();
-  // Events may arrive while the link is still being set up; until the client exists they are
-  // dropped, and `connect()` reads the state afresh.
-  const client: { current?: Tabwarden } = {};
-  const sink: EventSink = (message) => client.current?.handleEvent(message);
-  const tabwarden = new Tabwarden(await chooseLink(options, tabId, sink), {
+  const tabwarden = new Tabwarden(await chooseTransport(options), crypto.randomUUID(), {
     ...options,
-    serverUrl: new URL(options.worker.serverUrl, location.href).href,
     graceMs: options.worker.graceMs ?? DEFAULT_GRACE_MS,
   });
-  client.current = tabwarden;
   await tabwarden.connect();
   addEventListener('pagehide', (event) => {
     if (!event.persisted) tabwarden.close();
@@ -60,7 +53,7 @@ export async function createTabwarden(options: TabwardenOptions): Promise<Tabwar
   return tabwarden;
 }
 
-async function chooseLink(options: TabwardenOptions, tabId: string, sink: EventSink): Promise<WorkerLink> {
+async function chooseTransport(options: TabwardenOptions): Promise<ChannelTransport> {
   const transport = options.transport ?? 'auto';
   const config = encodeWorkerConfig(options.worker);
   if (
@@ -70,7 +63,7 @@ async function chooseLink(options: TabwardenOptions, tabId: string, sink: EventS
   ) {
     const url = scriptUrl(`${options.serviceWorkerUrl ?? '/bundles/tabwarden-sw.js'}?config=${config}`);
     if (await becomeControlled(url, options.serviceWorkerScope ?? '/', options.controlTimeoutMs ?? 5_000)) {
-      return new ServiceWorkerLink(navigator.serviceWorker, tabId, sink);
+      return new ServiceWorkerTransport(navigator.serviceWorker);
     }
     if (transport === 'service-worker') {
       throw new TabwardenError('ERR_NOT_READY', 'No service worker took control of this page');
@@ -81,14 +74,14 @@ async function chooseLink(options: TabwardenOptions, tabId: string, sink: EventS
       `${options.sharedWorkerUrl ?? '/bundles/tabwarden-shared-worker.js'}?config=${config}`,
     );
     // The fallbacks load only where they are used: a page a service worker controls never does.
-    const { SharedWorkerLink } = await import('./shared-worker-link.ts');
-    return new SharedWorkerLink(url, tabId, sink);
+    const { SharedWorkerTransport } = await import('./shared-worker-transport.ts');
+    return new SharedWorkerTransport(url);
   }
   if (transport === 'auto' || transport === 'in-page') {
     const hostUrl = new URL(options.inPageHostUrl ?? '/bundles/tabwarden-in-page-host.js', location.href)
       .href;
-    const { InPageLink } = await import('./in-page-link.ts');
-    return InPageLink.create(tabId, sink, hostUrl, options.worker);
+    const { InPageTransport } = await import('./in-page-transport.ts');
+    return InPageTransport.create(hostUrl, options.worker);
   }
   throw new TabwardenError('ERR_NOT_READY', `The ${transport} transport is not available in this page`);
 }

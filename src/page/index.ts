@@ -5,7 +5,7 @@ export type { EmbeddedServiceBootstrap } from './embedded-service-bootstrap.ts';
 export type { TabwardenOptions } from './create-tabwarden.ts';
 export { Tabwarden } from './tabwarden.ts';
 export type { TabwardenClientOptions, TabwardenEventMap } from './tabwarden.ts';
-export type { TransportKind } from './worker-link.ts';
+export type { TransportKind } from './tab-channel.ts';
 export { TabwardenError, isTabwardenError } from '../core/errors.ts';
 export type { ErrorCode } from '../core/errors.ts';
 export type { ConversationEntry, ConversationInfo, IdentityClaims, TabState } from '../core/protocol.ts';

@@ -1,20 +1,27 @@
+import { systemClock, withTimeout } from '../core/clock.ts';
 import { deserializeError, serializeError, TabwardenError } from '../core/errors.ts';
 import type {
   ClearReason,
   ConversationEntry,
   ConversationInfo,
-  EventMessage,
   IdentityClaims,
   OutboxMessage,
+  RestoreCredential,
   RpcResult,
   SentMessage,
   Subject,
   TabApi,
   TabState,
+  WorkerEvent,
 } from '../core/protocol.ts';
+import {
+  TabChannel,
+  type ChannelTransport,
+  type TabMethod,
+  type TransportKind,
+  type Welcome,
+} from './tab-channel.ts';
 import { TypedEventTarget } from './typed-event-target.ts';
-import { watchEntries } from './watch-entries.ts';
-import type { TabMethod, TransportKind, WorkerLink } from './worker-link.ts';
 
 /** The events a {@link Tabwarden} dispatches, with their `detail`. */
 export interface TabwardenEventMap {
@@ -31,7 +38,7 @@ export interface TabwardenEventMap {
   'session-started': { conversationId: string; subject: Subject };
   /** Everything was wiped in every tab (R7, R8, R6 timeout). */
   'session-cleared': { reason: ClearReason };
-  /** New conversation entries from the server's stream, while {@link Tabwarden.watchEntries} runs. */
+  /** New conversation entries the worker's live stream read, while {@link Tabwarden.watchEntries} runs. */
   entries: { entries: ConversationEntry[] };
   /** The outbox changed: every message still pending or refused, in delivery order (R12). */
   outbox: { messages: OutboxMessage[] };
@@ -56,26 +63,24 @@ export interface TabwardenClientOptions {
   refreshAheadMs?: number;
   /** Time limit of one call to the worker. Default 10 s. */
   callTimeoutMs?: number;
-  /** The reference server's absolute URL, for the entry stream. */
-  serverUrl: string;
   /** The worker's grace window (R6): a call that may wait for a new token gets this much longer. */
   graceMs: number;
 }
 
 const REFRESH_AHEAD_MS = 30_000;
+// Chromium stops a service worker 30 s after its last event, and the fetch stream it holds with
+// it; a message from a tab is an event. A following tab says so this often (measured: README,
+// "Where the live stream lives").
+const FOLLOW_KEEPALIVE_MS = 10_000;
 // Never ask the provider more often than this, whatever the token's lifetime (no refresh loops).
 const MIN_REFRESH_DELAY_MS = 5_000;
+// A call's own limit: what the worker does for a tab (verify, exchange, send) takes a few
+// seconds at worst. A dead worker is noticed and the call re-sent long before (TabChannel).
 const CALL_TIMEOUT_MS = 10_000;
-// Calls that may wait for a grace window to end (R6).
+// Held by the tab asking its identityTokenProvider (one at a time, per origin).
+const PROVIDER_LOCK = 'tabwarden:identity-token-provider';
+// Calls that may wait for a grace window to end (R6): they get the grace on top.
 const MAY_WAIT = new Set<TabMethod>(['startConversation', 'sendMessage', 'listEntries']);
-// Calls only a verified tab may make: they carry the token, for a worker that restarted (R10).
-const NEEDS_VERIFIED_TAB = new Set<TabMethod>([
-  ...MAY_WAIT,
-  'getStreamGrant',
-  'listOutbox',
-  'retryMessage',
-  'discardMessage',
-]);
 
 /**
  * One tab's handle on the shared verified session. Created by `createTabwarden`; a typed
@@ -91,7 +96,7 @@ const NEEDS_VERIFIED_TAB = new Set<TabMethod>([
  * ```
  */
 export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
-  readonly #link: WorkerLink;
+  readonly #channel: TabChannel;
   readonly #options: TabwardenClientOptions;
   /** The identity token, in this tab's memory only (R3). */
   #identityToken: string | undefined;
@@ -100,19 +105,31 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
   /** The `exp` the refresh timer is set for. */
   #refreshFor = 0;
   #ready = false;
-  #restoring: Promise<boolean> | undefined;
   #online = true;
+  /** How many {@link watchEntries} calls are running: the tab follows entries while any does. */
+  #watchers = 0;
+  /** Every entry up to this one was dispatched to the watchers (seqs are 1, 2, 3, ...). */
+  #followedSeq = 0;
+  /** Entries after {@link #followedSeq} already dispatched, out of order (see {@link #follow}). */
+  readonly #dispatchedAhead = new Set<number>();
+  /** Live entries that arrive while a follow call is in flight wait here behind its answer. */
+  #heldEntries: ConversationEntry[][] | undefined;
+  #keepAliveTimer: ReturnType<typeof setInterval> | undefined;
 
   /** @internal Use `createTabwarden`. */
-  constructor(link: WorkerLink, options: TabwardenClientOptions) {
+  constructor(transport: ChannelTransport, tabId: string, options: TabwardenClientOptions) {
     super();
-    this.#link = link;
     this.#options = options;
+    this.#channel = new TabChannel(transport, tabId, {
+      credential: () => this.#credential(),
+      welcomed: (welcome) => this.#rejoin(welcome),
+      handleEvent: (event) => this.#handleEvent(event),
+    });
   }
 
   /** Which transport carries this tab's calls (R11). */
   get transport(): TransportKind {
-    return this.#link.kind;
+    return this.#channel.kind;
   }
 
   /** This tab's last known view of the session. */
@@ -137,12 +154,13 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
     this.#ready = true;
     // A task later, so that code awaiting createTabwarden() has attached its listeners.
     setTimeout(() => this.#announceReady());
+    // Back from the back/forward cache: it may have missed anything meanwhile (R7, R10).
     addEventListener('pageshow', (event) => {
-      if (event.persisted) void this.#resync();
+      if (event.persisted) this.#channel.reconnect();
     });
     addEventListener('offline', () => this.#setOnline(false));
     // Not proof of a network: the worker tries the outbox, and its outcome decides (R12).
-    addEventListener('online', () => void this.#callOnce('networkOnline').catch(() => undefined));
+    addEventListener('online', () => void this.#call('networkOnline').catch(() => undefined));
   }
 
   /**
@@ -228,38 +246,74 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
 
   /**
    * Follows the conversation live: dispatches `entries` for every entry after `afterSeq` as the
-   * server's event stream delivers it (agent replies, other tabs' messages). Following is no
-   * interaction (R6): without a session, or when both tokens have expired, it pauses, and resumes
-   * when a session starts or a valid token arrives in any tab. It ends when the session is cleared; the returned function ends it sooner.
+   * worker's one live stream delivers it (agent replies, other tabs' messages). However many tabs
+   * watch, the browser holds one stream to the server, on the worker side; a tab that does not
+   * watch receives no entries (R12). Following is no interaction (R6): without a session, or
+   * when both tokens have expired, it pauses, and resumes when a session starts or a valid token
+   * arrives in any tab. It ends when the session is cleared; the returned function ends it
+   * sooner. Several watches in one tab share one follow, from the first one's `afterSeq`.
    */
   watchEntries(afterSeq = 0): () => void {
-    let lastSeq = afterSeq;
-    let stopStream: (() => void) | undefined;
-    const start = () => {
-      stopStream ??= watchEntries({
-        serverUrl: this.#options.serverUrl,
-        afterSeq: lastSeq,
-        getGrant: async () => this.#value(await this.#call('getStreamGrant')),
-        onEntries: (entries) => {
-          lastSeq = Math.max(lastSeq, ...entries.map((entry) => entry.seq));
-          this.#dispatch('entries', { entries });
-        },
-        onStop: () => (stopStream = undefined),
-      });
-    };
+    if (this.#watchers++ === 0) {
+      this.#followedSeq = afterSeq;
+      this.#dispatchedAhead.clear();
+      void this.#follow();
+      // Over a service worker, the follow itself keeps the worker, and its stream, alive.
+      if (this.transport === 'service-worker') {
+        this.#keepAliveTimer = setInterval(() => void this.#follow(false), FOLLOW_KEEPALIVE_MS);
+      }
+    }
     const listeners = new AbortController();
+    let ended = false;
     const end = () => {
+      if (ended) return;
+      ended = true;
       listeners.abort();
-      stopStream?.();
-      stopStream = undefined;
+      if (--this.#watchers > 0) return;
+      clearInterval(this.#keepAliveTimer);
+      if (this.#state.verified) void this.#call('followEntries', false).catch(() => undefined);
     };
-    // Resumes once there is something to follow again: a session, a valid token.
-    for (const type of ['session-started', 'verified', 'identity-token-refreshed']) {
-      this.addEventListener(type, start, { signal: listeners.signal });
+    // Resumes once there is something to follow again: a session, this tab verified.
+    for (const type of ['session-started', 'verified'] as const) {
+      this.addEventListener(type, () => void this.#follow(), { signal: listeners.signal });
     }
     this.addEventListener('session-cleared', end, { signal: listeners.signal });
-    start();
     return end;
+  }
+
+  /**
+   * Tells the worker that this tab follows the entries and dispatches the cached ones it missed.
+   * A first follow (or one after a worker restart) holds the live entries that arrive meanwhile
+   * until the cached ones went out, so they arrive in order. A keep-alive does not hold them (it
+   * would delay every entry); should it be the call that wakes a stopped worker, a cached entry
+   * may then follow a later live one — still once, never lost.
+   */
+  async #follow(hold = true): Promise<void> {
+    if (this.#watchers === 0 || !this.#state.verified || this.#heldEntries) return;
+    if (hold) this.#heldEntries = [];
+    try {
+      const result = await this.#call('followEntries', this.#followedSeq);
+      if (result.ok) this.#dispatchEntries(result.value);
+    } catch {
+      // No worker answered: the next restart or token resumes the follow.
+    } finally {
+      const held = hold ? (this.#heldEntries ?? []) : [];
+      if (hold) this.#heldEntries = undefined;
+      for (const entries of held) this.#dispatchEntries(entries);
+    }
+  }
+
+  /** Dispatches the entries not dispatched yet, in `seq` order. */
+  #dispatchEntries(entries: readonly ConversationEntry[]): void {
+    if (this.#watchers === 0) return;
+    const fresh = new Map<number, ConversationEntry>();
+    for (const entry of entries) {
+      if (entry.seq > this.#followedSeq && !this.#dispatchedAhead.has(entry.seq)) fresh.set(entry.seq, entry);
+    }
+    if (fresh.size === 0) return;
+    for (const seq of fresh.keys()) this.#dispatchedAhead.add(seq);
+    while (this.#dispatchedAhead.delete(this.#followedSeq + 1)) this.#followedSeq += 1;
+    this.#dispatch('entries', { entries: [...fresh.values()].sort((a, b) => a.seq - b.seq) });
   }
 
   /**
@@ -274,16 +328,16 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
   /** Disconnects this tab (as on `pagehide`). */
   close(): void {
     clearTimeout(this.#refreshTimer);
-    void this.#callOnce('disconnect').catch(() => undefined);
-    this.#link.close();
+    clearInterval(this.#keepAliveTimer);
+    void this.#call('disconnect').catch(() => undefined);
+    this.#channel.close();
   }
 
+  // ---- internals ----
+
   /** Handles one event from the worker. Stale ones (an older session version) are dropped. */
-  async handleEvent(message: EventMessage): Promise<void> {
-    const { event } = message;
-    // A request to re-present the token is no news about the session: never stale.
-    if (event.sessionVersion < this.#state.sessionVersion && event.type !== 'identity-token-requested')
-      return;
+  #handleEvent(event: WorkerEvent): void {
+    if (event.sessionVersion < this.#state.sessionVersion) return;
     switch (event.type) {
       case 'session-cleared':
         this.#clearLocally(event.sessionVersion, event.reason);
@@ -308,9 +362,9 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
         };
         this.#dispatch('session-started', { conversationId: event.conversationId, subject: event.subject });
         break;
-      case 'identity-token-requested':
-        // The worker restarted (R10): re-present the in-memory token so this tab stays verified.
-        await this.#restore();
+      case 'entries':
+        if (this.#heldEntries) this.#heldEntries.push(event.entries);
+        else this.#dispatchEntries(event.entries);
         break;
       case 'outbox-changed':
         if (this.#state.verified) this.#dispatch('outbox', { messages: event.messages });
@@ -324,49 +378,19 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
     }
   }
 
-  // ---- internals ----
-
   /**
-   * Calls the worker. A call the worker could not answer (it was stopped mid-call) is retried
-   * once; a call refused because a restarted worker forgot this tab re-presents the in-memory
-   * token and is retried once (R10).
+   * Calls the worker, within its time limit: longer for calls that may wait out a grace window
+   * (R6). A worker that dies meanwhile costs a re-send, not the limit (TabChannel).
    */
-  async #call<M extends TabMethod>(method: M, ...args: Parameters<TabApi[M]>) {
+  #call<M extends TabMethod>(method: M, ...args: Parameters<TabApi[M]>) {
     if (!this.#ready && method !== 'hello') {
-      throw new TabwardenError('ERR_NOT_READY', 'Wait for the ready event');
+      return Promise.reject(new TabwardenError('ERR_NOT_READY', 'Wait for the ready event'));
     }
-    let result = await this.#callTwice(method, ...args);
-    const failed = result as RpcResult<unknown>;
-    if (this.#identityToken && failed && failed.ok === false && failed.error.code === 'ERR_NOT_VERIFIED') {
-      if (await this.#restore()) result = await this.#callOnce(method, ...args);
-    }
-    return result;
-  }
-
-  /**
-   * One call, sent again once if it got no answer in time: the worker was stopped mid-call, or
-   * this page's timers all fired at once (a laptop lid opened after sleep).
-   */
-  async #callTwice<M extends TabMethod>(method: M, ...args: Parameters<TabApi[M]>) {
-    try {
-      return await this.#callOnce(method, ...args);
-    } catch (error) {
-      if (!(error instanceof TabwardenError) || error.code !== 'ERR_TIMEOUT') throw error;
-      return await this.#callOnce(method, ...args);
-    }
-  }
-
-  /** One call with its time limit: longer for calls that may wait out a grace window (R6). */
-  #callOnce<M extends TabMethod>(method: M, ...args: Parameters<TabApi[M]>) {
     const timeoutMs = this.#options.callTimeoutMs ?? CALL_TIMEOUT_MS;
-    const token = this.#identityToken;
-    return this.#link.call(
+    return this.#channel.call(
       method,
       args,
       MAY_WAIT.has(method) ? timeoutMs + this.#options.graceMs : timeoutMs,
-      token && NEEDS_VERIFIED_TAB.has(method)
-        ? { identityToken: token, sessionVersion: this.#state.sessionVersion }
-        : undefined,
     );
   }
 
@@ -375,36 +399,37 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
     throw deserializeError(result.error);
   }
 
-  /**
-   * Re-presents the in-memory token (R10). Refused because the session was cleared meanwhile, the
-   * tab clears itself (R7: it missed the clear while frozen, in the back/forward cache, or idle
-   * while the worker was down).
-   */
-  #restore(): Promise<boolean> {
-    // A restarted worker asks for the token while a refused call re-presents it: one does for both.
-    this.#restoring ??= this.#restoreOnce().finally(() => (this.#restoring = undefined));
-    return this.#restoring;
-  }
-
-  async #restoreOnce(): Promise<boolean> {
+  /** What a (re)connect re-presents to a host that may have restarted: in memory only (R10). */
+  #credential(): RestoreCredential | undefined {
     const token = this.#identityToken;
-    if (!token) return false;
-    // Sent twice if need be: a tab that never hears back would miss a clear for good (R7).
-    const result = await this.#callTwice('restoreIdentityToken', token, this.#state.sessionVersion);
-    if (result.ok) return true;
-    if (result.error.code === 'ERR_SESSION_CLEARED') {
-      const { sessionVersion, lastClearReason } = await this.#callTwice('getState');
-      this.#clearLocally(Math.max(sessionVersion, this.#state.sessionVersion), lastClearReason ?? 'logout');
-    }
-    return false;
+    return token ? { identityToken: token, sessionVersion: this.#state.sessionVersion } : undefined;
   }
 
-  /** Back from the back/forward cache: rejoin with the in-memory token, or learn the version. */
-  async #resync(): Promise<void> {
-    if (await this.#restore()) return;
-    const state = await this.#callOnce('getState');
-    if (!this.#identityToken && state.sessionVersion > this.#state.sessionVersion) {
-      this.#state = { ...this.#state, sessionVersion: state.sessionVersion };
+  /**
+   * A host welcomed this tab (the first time, after it restarted, or after the back/forward
+   * cache): the one place the tab reconciles with the host's state. Refused the token because the
+   * session was cleared since this tab's version, the tab clears itself with the host's reason —
+   * it missed the clear while the host was down or the tab frozen (R7, R10).
+   */
+  #rejoin({ state, restored }: Welcome): void {
+    // A restarted host knows no follower yet: follow again (a no-op unless this tab watches).
+    if (restored?.ok) void this.#follow();
+    if (restored && !restored.ok && restored.error.code === 'ERR_SESSION_CLEARED') {
+      this.#clearLocally(
+        Math.max(state.sessionVersion, this.#state.sessionVersion),
+        state.lastClearReason ?? 'logout',
+      );
+    } else if (
+      state.sessionVersion > this.#state.sessionVersion &&
+      (state.verified || !this.#identityToken)
+    ) {
+      // News this tab missed that needs no event: the version moved on (a resumed session).
+      const { conversationId } = state;
+      this.#state = {
+        ...this.#state,
+        sessionVersion: state.sessionVersion,
+        ...(conversationId ? { conversationId } : {}),
+      };
     }
   }
 
@@ -448,14 +473,39 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
     this.#refreshTimer = setTimeout(() => void this.#askProvider(), Math.max(MIN_REFRESH_DELAY_MS, delay));
   }
 
+  /**
+   * Asks the provider for a token, one tab at a time: a token another tab fetched meanwhile
+   * reaches this one as identity-token-refreshed (R9), and then this tab need not ask. Ten tabs
+   * waking after a sleep past the token's expiry make one provider call, not ten.
+   */
   async #askProvider(): Promise<void> {
     const provider = this.#options.identityTokenProvider;
     if (!provider) return;
-    try {
-      await this.setIdentityToken(await provider());
-    } catch {
-      // Rejections are announced by setIdentityToken; a failing provider leaves R6 to decide.
-    }
+    const ask = async () => {
+      if (this.#holdsFreshToken()) return;
+      try {
+        // Bounded: a provider that never answers must not hold the other tabs' turn for ever.
+        const timeoutMs = this.#options.callTimeoutMs ?? CALL_TIMEOUT_MS;
+        const token = await withTimeout(
+          provider(),
+          timeoutMs,
+          systemClock,
+          () =>
+            new TabwardenError('ERR_TIMEOUT', `identityTokenProvider did not answer within ${timeoutMs} ms`),
+        );
+        await this.setIdentityToken(token);
+      } catch {
+        // Rejections are announced by setIdentityToken; a failing provider leaves R6 to decide.
+      }
+    };
+    if (navigator.locks) await navigator.locks.request(PROVIDER_LOCK, ask);
+    else await ask();
+  }
+
+  /** Whether this tab holds a token that is not yet due for a refresh. */
+  #holdsFreshToken(): boolean {
+    const aheadMs = this.#options.refreshAheadMs ?? REFRESH_AHEAD_MS;
+    return this.#state.verified && this.#refreshFor * 1000 - Date.now() > aheadMs;
   }
 
   #dispatch<K extends keyof TabwardenEventMap>(type: K, detail: TabwardenEventMap[K]): void {

@@ -1,8 +1,10 @@
 import { createAuthorizationClient } from '../core/authorization-client.ts';
 import { systemClock } from '../core/clock.ts';
 import { createConversationClient } from '../core/conversation-client.ts';
+import { instanceLockName } from '../core/protocol.ts';
 import { SessionEngine, type SessionEngineOptions } from '../core/session-engine.ts';
 import { openSessionStore } from '../core/store.ts';
+import { TabChannelHost } from '../core/tab-channel-host.ts';
 import { createIdentityTokenVerifier } from '../core/verify-identity-token.ts';
 import type { WorkerConfig } from '../core/worker-config.ts';
 import { openTestClock } from './test-clock.ts';
@@ -49,4 +51,28 @@ export async function createEngine(
   });
   onDeleted = () => void engine.storageDeleted();
   return engine;
+}
+
+/**
+ * The tab-channel host of a worker (or leader tab), serving the engine built from `config`,
+ * once it holds the Web Lock of its instance: a tab it welcomed waits for that lock and learns
+ * of this instance's end the moment the browser releases it (R10). `hostOptions` as for
+ * {@link createEngine}.
+ */
+export async function startHost(
+  config: WorkerConfig,
+  baseUrl: string,
+  hostOptions: Pick<SessionEngineOptions, 'requestBackgroundDelivery'> = {},
+): Promise<TabChannelHost> {
+  const host = new TabChannelHost(createEngine(config, baseUrl, hostOptions), crypto.randomUUID());
+  // No Web Locks outside a secure context: tabs there learn of a death by their calls' limits.
+  if (!(navigator.locks as LockManager | undefined)) return host;
+  await new Promise<void>((held) => {
+    // Held for the life of this instance.
+    void navigator.locks.request(instanceLockName(host.instanceId), () => {
+      held();
+      return new Promise<never>(() => {});
+    });
+  });
+  return host;
 }

@@ -1,13 +1,9 @@
 // The service worker entry (R11's first choice): one engine for every tab of the origin.
 // Registered by the page stub with workbox-window as `tabwarden-sw.js?config=...`.
-import { eventMessage, reconnectRequest } from '../core/event-message.ts';
-import { instanceLockName, type EventMessage, type ProbeReply } from '../core/protocol.ts';
-import { parseConnectMessage, parseProbeMessage } from '../core/validate-message.ts';
+import type { HostMessage } from '../core/protocol.ts';
+import { parseTabMessage } from '../core/validate-message.ts';
 import { decodeWorkerConfig } from '../core/worker-config.ts';
-import { CallRegistry } from './call-registry.ts';
-import { createEngine } from './create-engine.ts';
-import { TabEventPort } from './tab-event-port.ts';
-import { sendWithAckPort, WorkerHost } from './worker-host.ts';
+import { startHost } from './create-engine.ts';
 
 const sw = self as unknown as ServiceWorkerGlobalScope;
 const config = decodeWorkerConfig(new URL(sw.location.href).searchParams.get('config'));
@@ -17,72 +13,54 @@ const OUTBOX_SYNC_TAG = 'tabwarden-outbox';
 const syncManager = (
   sw.registration as ServiceWorkerRegistration & { sync?: { register(tag: string): Promise<void> } }
 ).sync;
-const engine = createEngine(config, sw.location.href, {
+const host = startHost(config, sw.location.href, {
   requestBackgroundDelivery: () => void syncManager?.register(OUTBOX_SYNC_TAG).catch(() => undefined),
 });
-const host = new WorkerHost(engine);
-// Each tab's event port, by client id, for as long as this worker lives (a stop loses them;
-// tabs hand in new ones when the restarted worker asks them to reconnect).
-const eventPorts = new Map<string, TabEventPort>();
-// The calls this instance works on: a tab's probe learns from it whether a call died with an
-// earlier instance (R10).
-const calls = new CallRegistry();
-// Held for this instance's life: a tab with calls in flight waits for it, and learns of a stop at
-// once (a stopped worker's locks are released), without waiting for a probe (R10).
-void sw.navigator.locks?.request(instanceLockName(calls.instanceId), () => new Promise<never>(() => {}));
+// Each tab's route back, by client id: the port its latest connect brought, for as long as this
+// instance lives (a stop loses them; tabs re-connect when this instance says it started).
+const routes = new Map<string, MessagePort>();
 
 // A new version takes over at once; the session lives in IndexedDB, so nothing is lost (R10).
 sw.addEventListener('install', () => void sw.skipWaiting());
 sw.addEventListener('activate', (event) =>
-  // Once it controls the tabs, an update asks them to reconnect like a restart does (below,
-  // before activation, it controls none).
-  event.waitUntil(sw.clients.claim().then(askTabsToReconnect)),
+  // Once it controls the tabs, an update says it started like a restart does (below, before
+  // activation, it controls none).
+  event.waitUntil(sw.clients.claim().then(announce)),
 );
 
 sw.addEventListener('message', (event) => {
   const source = event.source;
-  if (!(source instanceof WindowClient)) return;
-  const probe = parseProbeMessage(event.data, event.origin, sw.location.origin);
-  if (probe) {
-    const reply: ProbeReply = {
-      type: 'tabwarden:probe-reply',
-      instanceId: calls.instanceId,
-      known: calls.known(probe.callIds),
-    };
-    event.ports[0]?.postMessage(reply);
-    return;
+  if (!(source instanceof WindowClient) || event.origin !== sw.location.origin) return;
+  const message = parseTabMessage(event.data);
+  if (!message) return;
+  const port = event.ports[0];
+  if (message.type === 'tabwarden:connect') {
+    if (!port) return;
+    routes.set(source.id, port);
   }
-  const connect = parseConnectMessage(event.data, event.origin, sw.location.origin);
-  const events = event.ports[1];
-  if (events && connect?.listen) {
-    eventPorts.get(source.id)?.close();
-    eventPorts.set(source.id, new TabEventPort(events));
-  }
-  // Asked only when a tab is slow to confirm an event: a port cannot tell that its tab has gone.
-  const isGone = async () => {
-    const gone = (await sw.clients.get(source.id)) === undefined;
-    if (gone) {
-      eventPorts.get(source.id)?.close();
-      eventPorts.delete(source.id);
+  // The client id, not a page-chosen id, is the tab's identity: no page can pose as another.
+  const post = (reply: HostMessage) => {
+    const route = routes.get(source.id);
+    if (!route) {
+      source.postMessage(reply);
+      return true;
     }
-    return gone;
+    route.postMessage(reply);
+    if (reply.type !== 'tabwarden:event') return true;
+    // A port cannot tell that its tab has gone: the browser can, while the tab confirms.
+    return sw.clients.get(source.id).then((client) => {
+      if (!client) routes.delete(source.id);
+      return client !== undefined;
+    });
   };
-  // A tab whose event port this worker lacks (it restarted since): post to its window, looked up
-  // afresh (it may have gone since it called).
-  const postToClient = async (message: EventMessage, transfer: MessagePort[]) => {
-    const client = await sw.clients.get(source.id);
-    client?.postMessage(message, transfer);
-    return client !== undefined;
-  };
-  const sendToClient = sendWithAckPort(postToClient);
-  const send = (message: EventMessage) =>
-    eventPorts.get(source.id)?.send(message, isGone) ?? sendToClient(message);
-  // Each call arrives here (postMessage wakes a stopped worker); waitUntil keeps the worker up
-  // until the call has settled and its background work (revocation, writes) is done. The client
-  // id, not a page-chosen id, is the tab's identity: no page can pose as another.
-  const served = host.accept(connect, event.ports, send, source.id);
-  calls.track(connect?.callId, served);
-  event.waitUntil(served.then(() => host.whenIdle()));
+  // postMessage wakes a stopped worker; waitUntil keeps it up until the message was handled (a
+  // call answered) and its background work (revocation, writes) is done.
+  event.waitUntil(
+    host.then(async (ready) => {
+      await ready.receive(source.id, message, post);
+      await ready.whenIdle();
+    }),
+  );
 });
 
 // R12: the browser delivers the outbox when the network is back, even with no tab open. A
@@ -91,7 +69,7 @@ sw.addEventListener('sync', (event) => {
   const sync = event as ExtendableEvent & { tag: string };
   if (sync.tag !== OUTBOX_SYNC_TAG) return;
   sync.waitUntil(
-    engine.then(async (ready) => {
+    host.then(async (ready) => {
       const delivered = await ready.deliverOutbox();
       await ready.whenIdle();
       if (!delivered) throw new Error('The outbox waits for the network');
@@ -99,10 +77,11 @@ sw.addEventListener('sync', (event) => {
   );
 });
 
-// R10: a (re)started worker knows no tab yet; ask every window it controls to reconnect and
-// re-present its in-memory identity token, so broadcasts (a logout elsewhere) reach idle tabs too.
-async function askTabsToReconnect(): Promise<void> {
-  const message = eventMessage('*', reconnectRequest((await engine).sessionVersion));
-  for (const client of await sw.clients.matchAll({ type: 'window' })) client.postMessage(message);
+// R10: a (re)started worker knows no tab yet: it tells every window it controls, so that each
+// re-connects (re-presenting its in-memory token) and broadcasts (a logout elsewhere) reach idle
+// tabs too.
+async function announce(): Promise<void> {
+  const { started } = await host;
+  for (const client of await sw.clients.matchAll({ type: 'window' })) client.postMessage(started);
 }
-void askTabsToReconnect();
+void announce();

@@ -1,29 +1,28 @@
 // The SharedWorker entry (R11's second choice, where no service worker controls the page:
 // insecure context, service workers disabled, Shift+Reload). It lives while any tab is connected.
-import { parseConnectMessage } from '../core/validate-message.ts';
+import { parseTabMessage } from '../core/validate-message.ts';
 import { decodeWorkerConfig } from '../core/worker-config.ts';
-import { createEngine } from './create-engine.ts';
-import { sendWithAckPort, WorkerHost } from './worker-host.ts';
+import { startHost } from './create-engine.ts';
 
 const worker = self as unknown as SharedWorkerGlobalScope;
-// Held for the worker's whole life: tabs wait on it to learn that the worker is gone, since a
-// port to a dead worker just goes silent. Must match SHARED_WORKER_LOCK in the page stub.
-void worker.navigator.locks?.request('tabwarden:shared-worker', () => new Promise<never>(() => {}));
 const config = decodeWorkerConfig(new URL(worker.location.href).searchParams.get('config'));
-const host = new WorkerHost(createEngine(config, worker.location.href));
-const ownOrigin = worker.location.origin;
+const host = startHost(config, worker.location.href);
 
+// Each tab's connect opens a port of its own, which carries its messages until its next connect.
 worker.addEventListener('connect', (event) => {
   const tabPort = event.ports[0];
   if (!tabPort) return;
-  // A port has no close event, so a SharedWorker cannot tell a gone tab: pagehide tells it.
-  const send = sendWithAckPort((out, transfer) => {
-    tabPort.postMessage(out, transfer);
-    return true;
-  });
-  // A SharedWorker's connect carries no origin: only same-origin pages can construct it.
-  tabPort.addEventListener('message', (message) => {
-    void host.accept(parseConnectMessage(message.data, ownOrigin, ownOrigin), message.ports, send);
+  tabPort.addEventListener('message', (incoming) => {
+    // A port has no origin: only same-origin pages can construct this worker.
+    const message = parseTabMessage(incoming.data);
+    if (!message) return;
+    // A port has no close event either, so a SharedWorker cannot tell a gone tab: pagehide tells it.
+    void host.then((ready) =>
+      ready.receive(message.tabId, message, (reply) => {
+        tabPort.postMessage(reply);
+        return true;
+      }),
+    );
   });
   tabPort.start();
 });

@@ -1,16 +1,14 @@
 import { createAuthorizationClient } from '../core/authorization-client.ts';
-import { systemClock, withTimeout } from '../core/clock.ts';
 import { createConversationClient } from '../core/conversation-client.ts';
-import { TabwardenError } from '../core/errors.ts';
-import { eventMessage } from '../core/event-message.ts';
-import type { RestoreCredential, TabApi } from '../core/protocol.ts';
+import type { TabMessage } from '../core/protocol.ts';
 import { SessionEngine } from '../core/session-engine.ts';
 import { openSessionStore } from '../core/store.ts';
-import { createTabApi } from '../core/tab-api.ts';
+import { TabChannelHost } from '../core/tab-channel-host.ts';
+import { parseTabMessage } from '../core/validate-message.ts';
 import { createIdentityTokenVerifier } from '../core/verify-identity-token.ts';
 import { DEFAULT_GRACE_MS } from '../core/worker-config.ts';
 import { Tabwarden, type TabwardenClientOptions } from '../page/tabwarden.ts';
-import type { TabMethod, WorkerLink } from '../page/worker-link.ts';
+import type { ChannelTransport } from '../page/tab-channel.ts';
 import {
   startTestServer,
   type StartTestServerOptions,
@@ -68,38 +66,38 @@ function ensureWindowEvents(): void {
 }
 
 /**
- * A link that calls the engine in the same process, as a worker's host would: each tab gets the
- * {@link TabApi} bound to its id, and the engine's events for it reach its client.
+ * The tab channel inside this process, as a worker would carry it: each tab's page end talks to
+ * the one host over a MessageChannel of its own, so tabs meet the real channel (calls, events,
+ * acks, the welcome) without a browser.
  */
-class InProcessLink implements WorkerLink {
+class InProcessTransport implements ChannelTransport {
   readonly kind = 'in-page';
-  readonly #api: TabApi;
+  readonly announcesRestart = true;
+  readonly #port: MessagePort;
 
-  constructor(api: TabApi) {
-    this.#api = api;
+  constructor(host: TabChannelHost) {
+    const { port1, port2 } = new MessageChannel();
+    port2.onmessage = (event) => {
+      const message = parseTabMessage(event.data);
+      if (!message) return;
+      void host.receive(message.tabId, message, (reply) => {
+        port2.postMessage(reply);
+        return true;
+      });
+    };
+    this.#port = port1;
   }
 
-  async call<M extends TabMethod>(
-    method: M,
-    args: Parameters<TabApi[M]>,
-    timeoutMs: number,
-    restore?: RestoreCredential,
-  ): Promise<Awaited<ReturnType<TabApi[M]>>> {
-    if (restore && method !== 'restoreIdentityToken') {
-      await this.#api.restoreIdentityToken(restore.identityToken, restore.sessionVersion);
-    }
-    const call = this.#api[method] as (...a: unknown[]) => Promise<Awaited<ReturnType<TabApi[M]>>>;
-    // Real time, not the test's clock: a call's limit guards the test, it is no session rule.
-    return withTimeout(
-      call(...args),
-      timeoutMs,
-      systemClock,
-      () => new TabwardenError('ERR_TIMEOUT', `The engine did not answer ${method} within ${timeoutMs} ms`),
-    );
+  open(receive: (data: unknown) => void): void {
+    this.#port.onmessage = (event) => receive(event.data);
+  }
+
+  post(message: TabMessage): void {
+    this.#port.postMessage(message);
   }
 
   close(): void {
-    void this.#api.disconnect();
+    this.#port.close();
   }
 }
 
@@ -153,17 +151,13 @@ export async function createTestTabwarden(options: TestTabwardenOptions = {}): P
     graceMs: options.graceMs ?? DEFAULT_GRACE_MS,
   });
 
+  const host = new TabChannelHost(Promise.resolve(engine), crypto.randomUUID());
   const tabs: Tabwarden[] = [];
   const openTab = async () => {
-    const tabId = crypto.randomUUID();
-    const api = createTabApi(engine, tabId);
-    const tab = new Tabwarden(new InProcessLink(api), {
+    const tab = new Tabwarden(new InProcessTransport(host), crypto.randomUUID(), {
       ...options.client,
-      serverUrl: server.url,
       graceMs: options.graceMs ?? DEFAULT_GRACE_MS,
     });
-    // The engine's events for this tab go to its client; resolving acknowledges (R7).
-    await api.subscribe((event) => tab.handleEvent(eventMessage(tabId, event)));
     await tab.connect();
     tabs.push(tab);
     return tab;

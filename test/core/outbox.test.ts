@@ -86,6 +86,18 @@ describe('R12 outbox', () => {
     expect(await storedTexts(a)).toEqual(['waited']);
   });
 
+  it('R12: the live stream reaching the server delivers the outbox at once, without waiting for the retry', async () => {
+    const [a] = await started();
+    world.server.offline = true;
+    await unwrap(a.api.sendMessage('waited', 'l-1'));
+    world.server.offline = false;
+    // No clock advance and no `online` from a tab: the stream's open is the request that succeeds.
+    await unwrap(a.api.followEntries(0));
+    await untilPosted(1);
+    expect(await storedTexts(a)).toEqual(['waited']);
+    await until(() => a.eventsOf('connectivity').at(-1)?.online === true, 'online again');
+  });
+
   it('R12: a send while messages wait goes behind them, and the outbox survives a worker restart', async () => {
     const [a] = await started();
     world.server.offline = true;

@@ -239,23 +239,6 @@ describe('SessionEngine over comlink MessageChannels', () => {
       expect(await Promise.all(waiting.map(codeOf))).toEqual(Array(4).fill('ERR_SESSION_CLEARED'));
     });
 
-    it('R6: following the entry stream is no interaction: it never opens a grace window', async () => {
-      const [a, b] = await expiredSession();
-      expect(await codeOf(a.api.getStreamGrant())).toBe('ERR_TOKEN_EXPIRED');
-      expect((await a.api.getState()).graceDeadline).toBeUndefined();
-      expect(a.eventsOf('identity-token-expired')).toEqual([]);
-      await verify([b], 'alice', 600);
-      expect(await unwrap(a.api.getStreamGrant())).toMatchObject({ conversationId: 'conversation-of-alice' });
-    });
-
-    it('R5: the entry stream gets a silently renewed authorization token', async () => {
-      const [a] = (await setup({ accessLifetimeMs: 1_000 })).tabs as [Tab];
-      await verify([a]);
-      await unwrap(a.api.startConversation());
-      await world.clock.advance(2_000);
-      expect((await unwrap(a.api.getStreamGrant())).accessToken).toBe('access-2');
-    });
-
     it('R6: the stored deadline survives a worker restart: neither lost nor extended, and no second event', async () => {
       const [a] = await expiredSession();
       void send(a, 'before restart');

@@ -8,50 +8,56 @@ import {
 import { PROTOCOL_VERSION } from '../../src/core/protocol.ts';
 import {
   isRpcResult,
-  parseConnectMessage,
-  parseEventAck,
-  parseEventMessage,
-  parseProbeMessage,
-  parseProbeReply,
+  parseHostMessage,
+  parseTabMessage,
   parseWorkerEvent,
 } from '../../src/core/validate-message.ts';
 
-const origin = 'https://app.example';
-
-describe('parseConnectMessage', () => {
+describe('parseTabMessage (what a tab sends the host)', () => {
   const connect = { type: 'tabwarden:connect', protocol: PROTOCOL_VERSION, tabId: 'tab-1' };
+  const call = {
+    type: 'tabwarden:call',
+    protocol: PROTOCOL_VERSION,
+    tabId: 'tab-1',
+    id: '1',
+    method: 'getState',
+    args: [],
+  };
+  const ack = { type: 'tabwarden:ack', protocol: PROTOCOL_VERSION, tabId: 'tab-1', id: '7' };
 
-  it('R13: accepts a well-formed connect message from the own origin', () => {
-    expect(parseConnectMessage(connect, origin, origin)).toEqual(connect);
+  it('R13: accepts a well-formed connect, call and ack, copying only the known fields', () => {
+    for (const message of [connect, call, ack]) {
+      expect(parseTabMessage(message)).toEqual(message);
+      expect(parseTabMessage({ ...message, extra: 'ignored' })).toEqual(message);
+    }
   });
 
-  it('R13: ignores messages from other origins', () => {
-    expect(parseConnectMessage(connect, 'https://evil.example', origin)).toBeUndefined();
-    expect(parseConnectMessage(connect, 'null', origin)).toBeUndefined();
-  });
-
-  it('R13: ignores other protocol versions and malformed messages', () => {
+  it('R13: ignores other protocol versions, tab ids and malformed messages', () => {
     for (const data of [
       { ...connect, protocol: PROTOCOL_VERSION + 1 },
+      { ...connect, protocol: String(PROTOCOL_VERSION) },
       { ...connect, type: 'connect' },
       { ...connect, tabId: '' },
       { ...connect, tabId: 'x'.repeat(101) },
       { ...connect, tabId: 7 },
+      { ...call, id: '' },
+      { ...call, id: 1 },
+      { ...call, method: '' },
+      { ...call, args: 'true' },
+      { ...call, args: Array.from({ length: 9 }, () => 0) },
+      { ...ack, id: undefined },
+      { ...ack, type: 'tabwarden:reply' },
       null,
       'tabwarden:connect',
       [connect],
     ]) {
-      expect(parseConnectMessage(data, origin, origin)).toBeUndefined();
+      expect(parseTabMessage(data)).toBeUndefined();
     }
   });
 
-  it('R13: copies only the known fields', () => {
-    expect(parseConnectMessage({ ...connect, extra: 'ignored' }, origin, origin)).toEqual(connect);
-  });
-
-  it('R13: keeps a well-formed restore credential and drops a malformed one', () => {
+  it('R13: keeps a well-formed restore credential on a connect and drops a malformed one', () => {
     const restore = { identityToken: 'a.b.c', sessionVersion: 3 };
-    expect(parseConnectMessage({ ...connect, restore }, origin, origin)).toEqual({ ...connect, restore });
+    expect(parseTabMessage({ ...connect, restore })).toEqual({ ...connect, restore });
     for (const bad of [
       { ...restore, identityToken: '' },
       { ...restore, identityToken: 'x'.repeat(16 * 1024 + 1) },
@@ -62,81 +68,62 @@ describe('parseConnectMessage', () => {
       'a.b.c',
       null,
     ]) {
-      expect(parseConnectMessage({ ...connect, restore: bad }, origin, origin)).toEqual(connect);
-    }
-  });
-
-  it('R13: keeps the event-port flag only when it is exactly true', () => {
-    expect(parseConnectMessage({ ...connect, listen: true }, origin, origin)).toEqual({
-      ...connect,
-      listen: true,
-    });
-    for (const listen of [false, 'true', 1, {}]) {
-      expect(parseConnectMessage({ ...connect, listen }, origin, origin)).toEqual(connect);
+      expect(parseTabMessage({ ...connect, restore: bad })).toEqual(connect);
     }
   });
 });
 
-describe('parseProbeMessage and parseProbeReply', () => {
-  const probe = { type: 'tabwarden:probe', protocol: PROTOCOL_VERSION, callIds: ['c-1', 'c-2'] };
+describe('parseHostMessage (what the host sends a tab)', () => {
+  const base = { protocol: PROTOCOL_VERSION, tabId: 'tab-1' };
+  const state = { sessionVersion: 2, verified: true, conversationId: 'c-1', lastClearReason: 'logout' };
+  const welcome = { ...base, type: 'tabwarden:welcome', instanceId: 'w-1', state };
+  const event = {
+    ...base,
+    type: 'tabwarden:event',
+    id: '3',
+    event: { type: 'session-cleared', sessionVersion: 2, reason: 'logout' },
+  };
+  const reply = { ...base, type: 'tabwarden:reply', id: '1', result: { ok: true, value: 1 } };
 
-  it('R13: accepts a probe from the own origin with a bounded list of ids, and nothing else', () => {
-    expect(parseProbeMessage(probe, origin, origin)).toEqual(probe);
-    expect(parseProbeMessage(probe, 'https://evil.example', origin)).toBeUndefined();
-    expect(parseProbeMessage({ ...probe, protocol: 99 }, origin, origin)).toBeUndefined();
-    expect(parseProbeMessage({ ...probe, callIds: ['ok', 7] }, origin, origin)).toBeUndefined();
-    const many = Array.from({ length: 101 }, (_, i) => `c-${i}`);
-    expect(parseProbeMessage({ ...probe, callIds: many }, origin, origin)).toBeUndefined();
-  });
-
-  it('R13: accepts a well-formed reply only', () => {
-    const reply = { type: 'tabwarden:probe-reply', instanceId: 'w-1', known: ['c-1'] };
-    expect(parseProbeReply(reply)).toEqual(reply);
-    expect(parseProbeReply({ ...reply, instanceId: '' })).toBeUndefined();
-    expect(parseProbeReply({ ...reply, known: 'c-1' })).toBeUndefined();
-  });
-
-  it('R10: a connect message keeps its call id, so a probe can ask for it', () => {
-    const connect = { type: 'tabwarden:connect', protocol: PROTOCOL_VERSION, tabId: 't', callId: 'c-9' };
-    expect(parseConnectMessage(connect, origin, origin)?.callId).toBe('c-9');
-    expect(parseConnectMessage({ ...connect, callId: 9 }, origin, origin)?.callId).toBeUndefined();
-  });
-});
-
-describe('parseEventMessage and parseEventAck', () => {
-  const event = { type: 'session-cleared', sessionVersion: 2, reason: 'logout' };
-  const message = { type: 'tabwarden:event', protocol: PROTOCOL_VERSION, tabId: 'tab-1', event };
-
-  it('R13: accepts an event for this tab or every tab, from the own origin only', () => {
-    expect(parseEventMessage(message, origin, origin, 'tab-1')).toEqual(message);
-    expect(parseEventMessage({ ...message, tabId: '*' }, origin, origin, 'tab-1')).toMatchObject({
-      tabId: '*',
-    });
-    expect(parseEventMessage(message, origin, origin, 'tab-2')).toBeUndefined();
-    expect(parseEventMessage(message, 'https://evil.example', origin, 'tab-1')).toBeUndefined();
-  });
-
-  it('R13: keeps a whole-number ack id and drops any other', () => {
-    expect(parseEventMessage({ ...message, ackId: 7 }, origin, origin, 'tab-1')).toEqual({
-      ...message,
-      ackId: 7,
-    });
-    for (const ackId of [-1, 1.5, '7', null]) {
-      expect(parseEventMessage({ ...message, ackId }, origin, origin, 'tab-1')).toEqual(message);
+  it('R13: accepts a welcome, a reply and an event for this tab only', () => {
+    for (const message of [welcome, event, reply]) {
+      expect(parseHostMessage(message, 'tab-1')).toEqual(message);
+      expect(parseHostMessage(message, 'tab-2')).toBeUndefined();
+      expect(parseHostMessage({ ...message, tabId: '*' }, 'tab-1')).toBeUndefined();
     }
   });
 
-  it('R13: an ack names its event by a whole number', () => {
-    expect(parseEventAck({ type: 'tabwarden:ack', ackId: 3 })).toBe(3);
-    for (const bad of [
-      { type: 'tabwarden:ack', ackId: '3' },
-      { type: 'ack', ackId: 3 },
-      { type: 'tabwarden:ack' },
-      'ack',
+  it('R10: accepts a start announced to every tab, or to this one', () => {
+    const started = { type: 'tabwarden:started', protocol: PROTOCOL_VERSION, tabId: '*', instanceId: 'w-2' };
+    expect(parseHostMessage(started, 'tab-1')).toEqual(started);
+    expect(parseHostMessage({ ...started, tabId: 'tab-1' }, 'tab-1')).toMatchObject({ tabId: 'tab-1' });
+    expect(parseHostMessage({ ...started, instanceId: '' }, 'tab-1')).toBeUndefined();
+  });
+
+  it('R10: keeps a welcome’s restore outcome when it is an RpcResult, and drops anything else', () => {
+    const restored = { ok: false, error: { code: 'ERR_SESSION_CLEARED', message: 'cleared' } };
+    expect(parseHostMessage({ ...welcome, restored }, 'tab-1')).toEqual({ ...welcome, restored });
+    expect(
+      parseHostMessage({ ...welcome, restored: { ok: false, error: { code: 'NOPE' } } }, 'tab-1'),
+    ).toEqual(welcome);
+  });
+
+  it('R13: ignores malformed messages and states', () => {
+    for (const data of [
+      { ...welcome, state: { ...state, sessionVersion: -1 } },
+      { ...welcome, state: { ...state, verified: 'yes' } },
+      { ...welcome, instanceId: 7 },
+      { ...event, event: { type: 'session-cleared', sessionVersion: 2, reason: 'because' } },
+      { ...event, id: 3 },
+      { ...reply, result: undefined, id: '' },
+      { ...reply, protocol: PROTOCOL_VERSION + 1 },
+      { ...base, type: 'tabwarden:call', id: '1', method: 'getState', args: [] },
       null,
     ]) {
-      expect(parseEventAck(bad)).toBeUndefined();
+      expect(parseHostMessage(data, 'tab-1')).toBeUndefined();
     }
+    const { result: _result, ...noResult } = reply;
+    expect(parseHostMessage(noResult, 'tab-1')).toBeUndefined();
   });
 });
 
@@ -181,6 +168,15 @@ describe('parseWorkerEvent', () => {
         entry: { conversationId: 'c', seq: 4, role: 'user', text: 'hi', createdAt: 1, clientMessageId: 'm' },
       },
       { type: 'connectivity', sessionVersion: 3, online: false },
+      {
+        type: 'entries',
+        sessionVersion: 4,
+        conversationId: 'c',
+        entries: [
+          { conversationId: 'c', seq: 1, role: 'user', text: 'hi', createdAt: 7, clientMessageId: 'm' },
+          { conversationId: 'c', seq: 2, role: 'agent', text: 'hello', createdAt: 8 },
+        ],
+      },
     ];
     for (const event of events) expect(parseWorkerEvent(event)).toEqual(event);
   });
@@ -201,6 +197,19 @@ describe('parseWorkerEvent', () => {
       { type: 'outbox-changed', sessionVersion: 3, messages: [{ status: 'sent', clientMessageId: 'm' }] },
       { type: 'message-delivered', sessionVersion: 3, entry: { conversationId: 'c', seq: -1 } },
       { type: 'connectivity', sessionVersion: 3, online: 'yes' },
+      { type: 'entries', sessionVersion: 4, conversationId: 'c', entries: 'many' },
+      {
+        type: 'entries',
+        sessionVersion: 4,
+        conversationId: 'c',
+        entries: [{ conversationId: 'c', seq: -1, role: 'agent', text: 'x', createdAt: 1 }],
+      },
+      {
+        type: 'entries',
+        sessionVersion: 4,
+        conversationId: 'c',
+        entries: [{ conversationId: 'c', seq: 1, role: 'admin', text: 'x', createdAt: 1 }],
+      },
       { type: 'unknown', sessionVersion: 1 },
       undefined,
     ]) {

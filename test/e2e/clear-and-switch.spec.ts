@@ -4,18 +4,14 @@
 import type { Page } from '@playwright/test';
 import { eventsOf, waitForEvent } from '../../src/testing/index.ts';
 import {
-  call,
   eventsNamed,
   expectNoTokenStored,
   facadeSetIdentityToken,
   readDatabase,
-  signIn,
   stateOf,
-  value,
-  type ConversationEntry,
   type DatabaseDump,
 } from './app-driver.ts';
-import { expect, test } from './harness.ts';
+import { expect, test } from './kit-app.ts';
 
 /** Runs the seed's clearSession in `tab` and reads what the page sees the moment it resolves. */
 function clearAndInspect(tab: Page, shouldEndSession: boolean) {
@@ -38,15 +34,16 @@ function expectNothingOfTheSession(database: DatabaseDump | null): void {
 }
 
 test('R7: clearSession in tab 3 of 5 clears every tab, fires Ready again everywhere and wipes storage before it resolves', async ({
-  app,
+  tabs: kit,
+  identityProvider,
 }) => {
-  const tabs = await app.open(5);
-  const token = await app.mint('alice');
-  for (const tab of tabs) await signIn(tab, token);
-  const { conversationId } = await value<{ conversationId: string }>(tabs[0]!, 'startConversation');
-  await value(tabs[1]!, 'sendMessage', 'first message');
-  await value(tabs[4]!, 'sendMessage', 'second message');
-  await value(tabs[2]!, 'listEntries', 0);
+  const tabs = await kit.open(5);
+  const token = await identityProvider.mint('alice');
+  for (const tab of tabs) await kit.signIn(tab, token);
+  const { conversationId } = await kit.call(tabs[0]!, 'startConversation');
+  await kit.call(tabs[1]!, 'sendMessage', 'first message');
+  await kit.call(tabs[4]!, 'sendMessage', 'second message');
+  await kit.call(tabs[2]!, 'listEntries', 0);
   const before = await readDatabase(tabs[2]!);
   expect(before!.session).toHaveLength(1);
   expect(before!.entries.length).toBeGreaterThanOrEqual(2);
@@ -74,11 +71,10 @@ test('R7: clearSession in tab 3 of 5 clears every tab, fires Ready again everywh
 
   // After the clear every call needs a new token, in every tab — the old one is gone from memory.
   for (const tab of tabs) {
-    expect(await call(tab, 'sendMessage', 'after logout')).toMatchObject({
-      ok: false,
+    await expect(kit.call(tab, 'sendMessage', 'after logout')).rejects.toMatchObject({
       code: 'ERR_NOT_VERIFIED',
     });
-    expect(await call(tab, 'startConversation')).toMatchObject({ ok: false, code: 'ERR_NOT_VERIFIED' });
+    await expect(kit.call(tab, 'startConversation')).rejects.toMatchObject({ code: 'ERR_NOT_VERIFIED' });
   }
 
   // Idempotent: clearing again resolves and leaves everything cleared.
@@ -86,26 +82,27 @@ test('R7: clearSession in tab 3 of 5 clears every tab, fires Ready again everywh
   expect(await stateOf(tabs[0]!)).toMatchObject({ verified: false });
 
   // A new token starts afresh; the ended conversation is not resumed.
-  expect(await facadeSetIdentityToken(tabs[3]!, await app.mint('alice'))).toBe(true);
+  expect(await facadeSetIdentityToken(tabs[3]!, await identityProvider.mint('alice'))).toBe(true);
   await waitForEvent(tabs[3]!, 'app:verified');
-  const next = await value<{ conversationId: string }>(tabs[3]!, 'startConversation');
+  const next = await kit.call(tabs[3]!, 'startConversation');
   expect(next.conversationId).not.toBe(conversationId);
-  expect(await value<ConversationEntry[]>(tabs[3]!, 'listEntries', 0)).toEqual([]);
+  expect(await kit.call(tabs[3]!, 'listEntries', 0)).toEqual([]);
 });
 
 test('R8: another user’s token in one tab clears the old session everywhere first; nothing of alice is visible to bob', async ({
-  app,
+  tabs: kit,
+  identityProvider,
 }) => {
-  const [aliceTab, switchTab] = await app.open(2);
-  const aliceToken = await app.mint('alice');
-  for (const tab of [aliceTab!, switchTab!]) await signIn(tab, aliceToken);
-  const alice = await value<{ conversationId: string }>(aliceTab!, 'startConversation');
-  await value(aliceTab!, 'sendMessage', 'alice’s secret');
-  await value(switchTab!, 'listEntries', 0);
+  const [aliceTab, switchTab] = await kit.open(2);
+  const aliceToken = await identityProvider.mint('alice');
+  for (const tab of [aliceTab!, switchTab!]) await kit.signIn(tab, aliceToken);
+  const alice = await kit.call(aliceTab!, 'startConversation');
+  await kit.call(aliceTab!, 'sendMessage', 'alice’s secret');
+  await kit.call(switchTab!, 'listEntries', 0);
 
   // The app forgot clearSession: bob signs in over alice's session.
-  const bobToken = await app.mint('bob');
-  expect(await signIn(switchTab!, bobToken)).toMatchObject({ sub: 'bob' });
+  const bobToken = await identityProvider.mint('bob');
+  expect(await kit.signIn(switchTab!, bobToken)).toMatchObject({ sub: 'bob' });
 
   for (const tab of [aliceTab!, switchTab!]) {
     const cleared = await waitForEvent<{ reason: string }>(tab, 'tabwarden:session-cleared');
@@ -120,18 +117,15 @@ test('R8: another user’s token in one tab clears the old session everywhere fi
   expect(await stateOf(switchTab!)).toMatchObject({ verified: true, subject: { sub: 'bob' } });
   // Alice's tab is signed out, not moved over to bob.
   expect(await stateOf(aliceTab!)).toMatchObject({ verified: false });
-  expect(await call(aliceTab!, 'listEntries', 0)).toMatchObject({ ok: false, code: 'ERR_NOT_VERIFIED' });
+  await expect(kit.call(aliceTab!, 'listEntries', 0)).rejects.toMatchObject({ code: 'ERR_NOT_VERIFIED' });
   // Nothing of alice stored before bob's session begins.
   expectNothingOfTheSession(await readDatabase(switchTab!));
 
-  const bob = await value<{ conversationId: string; subject: { sub: string } }>(
-    switchTab!,
-    'startConversation',
-  );
+  const bob = await kit.call(switchTab!, 'startConversation');
   expect(bob.subject.sub).toBe('bob');
   expect(bob.conversationId).not.toBe(alice.conversationId);
-  await value(switchTab!, 'sendMessage', 'bob here');
-  const bobSees = await value<ConversationEntry[]>(switchTab!, 'listEntries', 0);
+  await kit.call(switchTab!, 'sendMessage', 'bob here');
+  const bobSees = await kit.call(switchTab!, 'listEntries', 0);
   expect(bobSees.map((entry) => entry.text)).not.toContain('alice’s secret');
   expect(bobSees.every((entry) => entry.conversationId === bob.conversationId)).toBe(true);
   const stored = await readDatabase(switchTab!);
@@ -144,15 +138,16 @@ test('R8: another user’s token in one tab clears the old session everywhere fi
 });
 
 test('R9: a newer token in one tab reaches the other verified tabs as identity-token-refreshed', async ({
-  app,
+  tabs: kit,
+  identityProvider,
 }) => {
-  const [first, refresher, third] = await app.open(3);
-  const [unverified] = await app.open(1);
-  const initial = await app.mint('alice', 600);
-  for (const tab of [first!, refresher!, third!]) await signIn(tab, initial);
-  await value(first!, 'startConversation');
+  const [first, refresher, third] = await kit.open(3);
+  const [unverified] = await kit.open(1);
+  const initial = await identityProvider.mint({ sub: 'alice', expiresInSeconds: 600 });
+  for (const tab of [first!, refresher!, third!]) await kit.signIn(tab, initial);
+  await kit.call(first!, 'startConversation');
 
-  const newer = await app.mint('alice', 900);
+  const newer = await identityProvider.mint({ sub: 'alice', expiresInSeconds: 900 });
   expect(await facadeSetIdentityToken(refresher!, newer)).toBe(true);
   const { exp } = (await waitForEvent<{ exp: number }>(refresher!, 'app:verified', { count: 2 })).detail;
   for (const tab of [first!, third!]) {
@@ -163,9 +158,9 @@ test('R9: a newer token in one tab reaches the other verified tabs as identity-t
   // An older token is accepted for its tab but announces nothing; a newer one from the first tab
   // reaches the other two. (Events of one worker reach a tab in order, so the counts below would
   // include anything the older token had sent.)
-  await signIn(third!, await app.mint('alice', 300));
-  const newest = await app.mint('alice', 1200);
-  const { exp: newestExp } = await signIn(first!, newest);
+  await kit.signIn(third!, await identityProvider.mint({ sub: 'alice', expiresInSeconds: 300 }));
+  const newest = await identityProvider.mint({ sub: 'alice', expiresInSeconds: 1200 });
+  const { exp: newestExp } = await kit.signIn(first!, newest);
   for (const tab of [refresher!, third!]) {
     await expect
       .poll(

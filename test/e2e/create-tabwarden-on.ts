@@ -1,7 +1,7 @@
 // Calls createTabwarden on a plain page of the test server (the page bundle from /bundles/) and
 // reports how it ended, for the tests of how it fails.
 import type { Page } from '@playwright/test';
-import type { TestServer } from '../../src/testing/index.ts';
+import type { ServedIdentityProvider } from '../../src/testing/playwright/index.ts';
 
 export interface Outcome {
   code?: string;
@@ -9,8 +9,15 @@ export interface Outcome {
   ms: number;
 }
 
-/** Calls createTabwarden on a plain page of the test server and reports how it failed. */
-export function createTabwardenOn(page: Page, server: TestServer, settings: Record<string, unknown>) {
+/**
+ * Calls createTabwarden on a plain page of the test server, its worker trusting
+ * `identityProvider`, and reports how it failed.
+ */
+export function createTabwardenOn(
+  page: Page,
+  identityProvider: Pick<ServedIdentityProvider, 'issuer' | 'jwksUrl'>,
+  settings: Record<string, unknown>,
+) {
   return page.evaluate(
     async ({ settings, issuer, jwksUrl }): Promise<Outcome> => {
       const { createTabwarden } = await import(/* @vite-ignore */ `${location.origin}/bundles/tabwarden.js`);
@@ -23,6 +30,6 @@ export function createTabwardenOn(page: Page, server: TestServer, settings: Reco
         return { code, message, ms: performance.now() - started };
       }
     },
-    { settings, issuer: server.issuer, jwksUrl: server.jwksUrl },
+    { settings, issuer: identityProvider.issuer, jwksUrl: identityProvider.jwksUrl },
   );
 }

@@ -29,12 +29,14 @@ export interface FaultProxy {
   inject(method: string, path: RegExp, fault: Fault): { arrived(): Promise<void>; release(): void };
   /** Removes every rule; held requests go on. */
   clear(): void;
+  /** Sends later requests to another server (a restarted one, on its new port). */
+  retarget(target: string): void;
   close(): Promise<void>;
 }
 
 /** Starts a proxy on 127.0.0.1 in front of `target` (`http://127.0.0.1:port`). */
 export async function startFaultProxy(target: string): Promise<FaultProxy> {
-  const upstream = new URL(target);
+  let upstream = new URL(target);
   let rules: Rule[] = [];
   const held: Array<() => void> = [];
   const sockets = new Set<Socket>();
@@ -112,6 +114,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     clear() {
       rules = [];
       releaseAll();
+    },
+    retarget(next) {
+      upstream = new URL(next);
     },
     async close() {
       rules = [];

@@ -10,13 +10,11 @@ import {
   facadeClearSession,
   reload,
   settled,
-  signIn,
   start,
   stateOf,
-  value,
   type ConversationEntry,
 } from './app-driver.ts';
-import { expect, test } from './harness.ts';
+import { expect, test } from './kit-app.ts';
 import { inPageLeader, restartHost } from './workers.ts';
 
 // Five stops of the service worker (the brief's minimum); fewer rounds elsewhere, where each
@@ -26,29 +24,31 @@ const roundsFor = (transport: string) => (transport === 'service-worker' ? 5 : 3
 // Calls that may wait out a grace window (R6) get the grace on top, so that is short too.
 const CALL_TIMEOUT_MS = 3_000;
 const GRACE_MS = 3_000;
-const query = { callTimeoutMs: CALL_TIMEOUT_MS, graceMs: GRACE_MS };
+test.use({ appQuery: { callTimeoutMs: CALL_TIMEOUT_MS, graceMs: GRACE_MS } });
 // The longest a call may take: its limit (plus the grace), twice (the client retries once).
 const CALL_BOUND_MS = 2 * (CALL_TIMEOUT_MS + GRACE_MS);
 
 test('R10: after each of several restarts of the worker (five of the service worker) the next send succeeds in the same conversation; nothing hangs', async ({
-  app,
+  tabs: kit,
+  server,
+  identityProvider,
   transport,
   browser,
 }) => {
-  let tabs = await app.open(3, { query });
+  let tabs: Page[] = await kit.open(3);
   if (transport === 'in-page') expect(await inPageLeader(tabs)).toBe(tabs[0]);
-  const token = await app.mint('alice');
-  for (const tab of tabs) await signIn(tab, token);
-  const { conversationId } = await value<{ conversationId: string }>(tabs[0]!, 'startConversation');
+  const token = await identityProvider.mint('alice');
+  for (const tab of tabs) await kit.signIn(tab, token);
+  const { conversationId } = await kit.call(tabs[0]!, 'startConversation');
 
   const rounds = roundsFor(transport);
   for (let round = 1; round <= rounds; round++) {
-    tabs = await restartHost(transport, tabs, browser, app.server.url);
+    tabs = await restartHost(transport, tabs, browser, server.url);
     // In-page: the leader's tab closed; a new tab joins so the next round has a leader to lose
     // and followers to keep.
     if (tabs.length < 3) {
-      const [joined] = await app.open(1, { query });
-      await signIn(joined!, token);
+      const [joined] = await kit.open(1);
+      await kit.signIn(joined!, token);
       tabs.push(joined!);
     }
     const started = Date.now();
@@ -58,7 +58,7 @@ test('R10: after each of several restarts of the worker (five of the service wor
     for (const tab of tabs) expect(await stateOf(tab)).toMatchObject({ verified: true });
   }
 
-  const texts = (await value<ConversationEntry[]>(tabs.at(-1)!, 'listEntries', 0))
+  const texts = (await kit.call(tabs.at(-1)!, 'listEntries', 0))
     .filter((entry) => entry.role === 'user')
     .map((entry) => entry.text);
   expect(texts).toEqual(Array.from({ length: rounds }, (_, i) => `after restart ${i + 1}`));
@@ -66,43 +66,47 @@ test('R10: after each of several restarts of the worker (five of the service wor
 });
 
 test('R10: the host goes away while the session is being started: the start still succeeds and nothing hangs', async ({
-  app,
+  tabs: kit,
+  server,
+  identityProvider,
   transport,
   browser,
 }) => {
-  let tabs = await app.open(3, { query });
-  const token = await app.mint('alice');
-  for (const tab of tabs) await signIn(tab, token);
+  let tabs: Page[] = await kit.open(3);
+  const token = await identityProvider.mint('alice');
+  for (const tab of tabs) await kit.signIn(tab, token);
   // In-page, the host is the leader's tab: the start must come from a tab that survives it.
   const leader = transport === 'in-page' ? await inPageLeader(tabs) : undefined;
   const starter = tabs.find((tab) => tab !== leader)!;
   const began = Date.now();
   await start(starter, 'starting', 'startConversation');
-  tabs = await restartHost(transport, tabs, browser, app.server.url);
+  tabs = await restartHost(transport, tabs, browser, server.url);
   const outcome = await settled<{ conversationId: string }>(starter, 'starting');
   expect(outcome).toMatchObject({ ok: true });
   expect(Date.now() - began).toBeLessThan(CALL_BOUND_MS);
   const { conversationId } = (outcome as { value: { conversationId: string } }).value;
-  const sent = await value<ConversationEntry>(tabs.at(-1)!, 'sendMessage', 'after the restart');
+  const sent = await kit.call(tabs.at(-1)!, 'sendMessage', 'after the restart');
   expect(sent.conversationId).toBe(conversationId);
   // The exchange the old host made before it went away may be lost, and made again: not more.
-  expect(app.server.exchangeCount()).toBeLessThanOrEqual(2);
+  expect(server.count('POST /v1/authorization')).toBeLessThanOrEqual(2);
 });
 
 test('R10: a logout in one tab after a restart of the worker still clears a tab idle since (five times for the service worker)', async ({
-  app,
+  tabs: kit,
+  server,
+  identityProvider,
   transport,
   browser,
 }) => {
-  let tabs = await app.open(3, { query });
+  let tabs: Page[] = await kit.open(3);
   const clearsSeen = new Map<Page, number>();
 
   for (let round = 1; round <= roundsFor(transport); round++) {
-    const token = await app.mint('alice');
-    for (const tab of tabs) await signIn(tab, token);
-    await value(tabs[0]!, 'startConversation');
+    const token = await identityProvider.mint('alice');
+    for (const tab of tabs) await kit.signIn(tab, token);
+    await kit.call(tabs[0]!, 'startConversation');
 
-    tabs = await restartHost(transport, tabs, browser, app.server.url);
+    tabs = await restartHost(transport, tabs, browser, server.url);
     // The first remaining tab logs out; the others have made no call since the restart.
     const [active, ...idle] = tabs;
     expect(await facadeClearSession(active!), `round ${round}`).toEqual({ ok: true });
@@ -117,26 +121,27 @@ test('R10: a logout in one tab after a restart of the worker still clears a tab 
       expect(await stateOf(tab)).toMatchObject({ verified: false });
       expect(await call(tab, 'listEntries', 0)).toMatchObject({ ok: false, code: 'ERR_NOT_VERIFIED' });
     }
-    if (tabs.length < 3) tabs.push(...(await app.open(3 - tabs.length, { query })));
+    if (tabs.length < 3) tabs.push(...(await kit.open(3 - tabs.length)));
   }
 });
 
 test('R10: the first tab opened reloads (on in-page, the leader) and gets Ready again; the others keep the session', async ({
-  app,
+  tabs: kit,
+  identityProvider,
   transport,
 }) => {
-  const tabs = await app.open(3, { query });
+  const tabs = await kit.open(3);
   const [first, ...others] = tabs;
   if (transport === 'in-page') expect(await inPageLeader(tabs)).toBe(first);
-  const token = await app.mint('alice');
-  for (const tab of tabs) await signIn(tab, token);
-  const { conversationId } = await value<{ conversationId: string }>(others[0]!, 'startConversation');
+  const token = await identityProvider.mint('alice');
+  for (const tab of tabs) await kit.signIn(tab, token);
+  const { conversationId } = await kit.call(others[0]!, 'startConversation');
 
   // The reload takes the host with it on in-page: another tab takes the lead while the reloaded
   // page comes back and connects to it.
   await reload(first!);
   expect(await stateOf(first!)).toMatchObject({ ready: true, verified: false });
-  await signIn(first!, token);
+  await kit.signIn(first!, token);
   const sent = await call<ConversationEntry>(first!, 'sendMessage', 'after the reload');
   expect(sent).toMatchObject({ ok: true, value: { conversationId } });
   for (const tab of others) {

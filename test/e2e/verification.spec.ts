@@ -1,5 +1,6 @@
 // R1–R3 in real Chromium, once per transport: the link coming up, a token verifying one tab
-// only, bad tokens changing nothing, and a reload needing a token again.
+// only, bad tokens changing nothing, and a reload needing a token again. Through the test kit
+// (kit-app.ts): tokens from its identity provider, requests counted at its server's front door.
 import { createTestIdentityProvider, eventsOf, waitForEvent } from '../../src/testing/index.ts';
 import {
   call,
@@ -14,15 +15,16 @@ import {
   whenReady,
   type ConversationEntry,
 } from './app-driver.ts';
-import { expect, test } from './harness.ts';
+import { appUrl, expect, test } from './kit-app.ts';
 
 test('R1: Ready fires once the link is up; before it setIdentityToken returns false and clearSession rejects ERR_NOT_READY', async ({
-  app,
+  tabs,
+  identityProvider,
   transport,
 }) => {
-  const [tab] = await app.open(1, { query: { deferInit: 1 }, noWait: true });
+  const [tab] = await tabs.open(1, { url: appUrl(tabs, { query: { deferInit: 1 } }), waitForReady: false });
   const page = tab!;
-  const token = await app.mint('alice');
+  const token = await identityProvider.mint('alice');
 
   // Before init: the facade exists (the seed's pages call it early), but nothing is connected.
   expect(await facadeSetIdentityToken(page, token)).toBe(false);
@@ -53,40 +55,45 @@ test('R1: Ready fires once the link is up; before it setIdentityToken returns fa
 
   // The module API: createTabwarden resolves once ready, on the transport asked for, and
   // dispatches `ready` once.
-  const [moduleTab] = await app.open(1, { kind: 'app' });
+  const [moduleTab] = await tabs.open(1, { url: appUrl(tabs, { kind: 'app' }) });
   expect(await stateOf(moduleTab!)).toMatchObject({ ready: true, transport, verified: false });
   expect(await eventsNamed(moduleTab!, 'app:ready')).toHaveLength(1);
 });
 
 test('R1: five tabs opened at once each get Ready on the transport asked for, and work', async ({
-  app,
+  tabs,
+  identityProvider,
   transport,
 }) => {
   // As a browser restoring a session opens them. On the in-page transport the first tab takes
   // the lead while the others' first calls are already on their way.
   // A 5 s call limit: a lost first call fails in seconds rather than the default 10.
-  const tabs = await app.open(5, { together: true, query: { callTimeoutMs: 5_000 } });
-  for (const tab of tabs) {
+  const open = await tabs.open(5, { together: true, url: appUrl(tabs, { query: { callTimeoutMs: 5_000 } }) });
+  for (const tab of open) {
     expect(await stateOf(tab)).toMatchObject({ ready: true, transport, verified: false });
     expect(await eventsNamed(tab, 'onEmbeddedMessagingReady')).toHaveLength(1);
   }
-  const token = await app.mint('alice');
-  for (const tab of tabs) await signIn(tab, token);
+  const token = await identityProvider.mint('alice');
+  for (const tab of open) await signIn(tab, token);
   const ids = await Promise.all(
-    tabs.map((tab) => value<{ conversationId: string }>(tab, 'startConversation')),
+    open.map((tab) => value<{ conversationId: string }>(tab, 'startConversation')),
   );
   expect(new Set(ids.map((info) => info.conversationId)).size).toBe(1);
 });
 
 test('R2/R3: a valid token verifies that tab only; a tab that gave none stays unverified', async ({
-  app,
+  tabs,
+  identityProvider,
 }) => {
-  const [verified, other, moduleTab] = [...(await app.open(2)), ...(await app.open(1, { kind: 'app' }))];
-  const token = await app.mint('alice');
+  const [verified, other, moduleTab] = [
+    ...(await tabs.open(2)),
+    ...(await tabs.open(1, { url: appUrl(tabs, { kind: 'app' }) })),
+  ];
+  const token = await identityProvider.mint('alice');
 
   expect(await facadeSetIdentityToken(verified!, token)).toBe(true);
   const claims = await waitForEvent<{ sub: string; iss: string; exp: number }>(verified!, 'app:verified');
-  expect(claims.detail).toMatchObject({ sub: 'alice', iss: app.server.issuer });
+  expect(claims.detail).toMatchObject({ sub: 'alice', iss: identityProvider.issuer });
   expect(await stateOf(verified!)).toMatchObject({ verified: true, subject: { sub: 'alice' } });
 
   // The other tabs, facade and module API, gave no token: unverified, and refused.
@@ -105,33 +112,45 @@ test('R2/R3: a valid token verifies that tab only; a tab that gave none stays un
   expect(await call(other!, 'listEntries', 0)).toMatchObject({ ok: false, code: 'ERR_NOT_VERIFIED' });
 
   // The module API's answer: the verified claims; verified, that tab joins the conversation.
-  expect(await signIn(moduleTab!, token)).toMatchObject({ sub: 'alice', iss: app.server.issuer });
+  expect(await signIn(moduleTab!, token)).toMatchObject({ sub: 'alice', iss: identityProvider.issuer });
   expect(await value(moduleTab!, 'startConversation')).toMatchObject({ conversationId });
   for (const tab of [verified!, other!, moduleTab!]) await expectNoTokenStored(tab, [token]);
 });
 
-test('R2: a bad token fires Rejected with its code and changes nothing', async ({ app }) => {
-  const [first, second, moduleTab] = [...(await app.open(2)), ...(await app.open(1, { kind: 'app' }))];
-  const good = await app.mint('alice');
+test('R2: a bad token fires Rejected with its code and changes nothing', async ({
+  tabs,
+  identityProvider,
+}) => {
+  const [first, second, moduleTab] = [
+    ...(await tabs.open(2)),
+    ...(await tabs.open(1, { url: appUrl(tabs, { kind: 'app' }) })),
+  ];
+  const good = await identityProvider.mint('alice');
   await signIn(first!, good);
   await signIn(second!, good);
   const { conversationId } = await value<{ conversationId: string }>(first!, 'startConversation');
   await value(first!, 'sendMessage', 'before the bad tokens');
 
-  const demoKid = app.server.jwks!.keys[0]!.kid!;
-  const forger = await createTestIdentityProvider({ issuer: app.server.issuer, kid: demoKid });
+  const demoKid = identityProvider.jwks.keys[0]!.kid!;
+  const forger = await createTestIdentityProvider({ issuer: identityProvider.issuer, kid: demoKid });
   const stranger = await createTestIdentityProvider({ issuer: 'https://other-idp.example' });
-  const unknownKey = await createTestIdentityProvider({ issuer: app.server.issuer, kid: 'no-such-key' });
+  const unknownKey = await createTestIdentityProvider({
+    issuer: identityProvider.issuer,
+    kid: 'no-such-key',
+  });
   const [header, payload] = good.split('.');
   const withHeader = (fields: Record<string, unknown>) =>
     `${Buffer.from(JSON.stringify(fields)).toString('base64url')}.${payload}.c2ln`;
 
   // Refused by the worker (the facade says true, "accepted for verification", then Rejected).
   const workerRefusals: Array<[string, string]> = [
-    [await forger.mint({ sub: 'alice' }), 'ERR_TOKEN_SIGNATURE'],
+    [await forger.mint({ sub: 'alice', claims: { aud: identityProvider.audience } }), 'ERR_TOKEN_SIGNATURE'],
     // Another issuer is a claim error naming iss, never a key error (R2).
-    [await stranger.mint({ sub: 'alice' }), 'ERR_TOKEN_CLAIM'],
-    [await unknownKey.mint({ sub: 'alice' }), 'ERR_TOKEN_KEY_UNKNOWN'],
+    [await stranger.mint({ sub: 'alice', claims: { aud: identityProvider.audience } }), 'ERR_TOKEN_CLAIM'],
+    [
+      await unknownKey.mint({ sub: 'alice', claims: { aud: identityProvider.audience } }),
+      'ERR_TOKEN_KEY_UNKNOWN',
+    ],
     [`${header}.${payload}.${'A'.repeat(342)}`, 'ERR_TOKEN_SIGNATURE'],
   ];
   let rejections = 0;
@@ -152,7 +171,7 @@ test('R2: a bad token fires Rejected with its code and changes nothing', async (
 
   // Refused by the facade at once (false), with the Rejected event: wrong type, malformed,
   // over-size, an algorithm or header that is never accepted, already expired.
-  const expired = await app.mint('alice', -30);
+  const expired = await identityProvider.mint({ sub: 'alice', expiresInSeconds: -30 });
   const facadeRefusals: Array<[string, string, string]> = [
     [good, 'OIDC', 'ERR_TOKEN_TYPE'],
     ['not-a-jwt', 'JWT', 'ERR_TOKEN_MALFORMED'],
@@ -197,10 +216,12 @@ test('R2: a bad token fires Rejected with its code and changes nothing', async (
 });
 
 test('R3: after a reload the tab is unverified until it presents a token again, and then rejoins the conversation', async ({
-  app,
+  tabs,
+  server,
+  identityProvider,
 }) => {
-  const [stays, reloads] = await app.open(2);
-  const token = await app.mint('alice');
+  const [stays, reloads] = await tabs.open(2);
+  const token = await identityProvider.mint('alice');
   await signIn(stays!, token);
   await signIn(reloads!, token);
   const { conversationId } = await value<{ conversationId: string }>(reloads!, 'startConversation');
@@ -217,7 +238,7 @@ test('R3: after a reload the tab is unverified until it presents a token again, 
 
   // With a token again it rejoins the same conversation, with its history, and no new exchange
   // is needed for that.
-  const exchanges = app.server.exchangeCount();
+  const exchanges = server.count('POST /v1/authorization');
   expect(await facadeSetIdentityToken(reloads!, token)).toBe(true);
   await waitForEvent(reloads!, 'app:verified');
   const { conversationId: rejoined } = await value<{ conversationId: string }>(reloads!, 'startConversation');
@@ -226,13 +247,13 @@ test('R3: after a reload the tab is unverified until it presents a token again, 
   expect(await stateOf(reloads!)).toMatchObject({ verified: true, conversationId });
   const texts = (await value<ConversationEntry[]>(reloads!, 'listEntries', 0)).map((entry) => entry.text);
   expect(texts).toContain('written before the reload');
-  expect(app.server.exchangeCount()).toBe(exchanges);
+  expect(server.count('POST /v1/authorization')).toBe(exchanges);
 });
 
 test('R3: with identityTokenProvider a tab verifies by itself when ready, and again after a reload', async ({
-  app,
+  tabs,
 }) => {
-  const [tab] = await app.open(1, { kind: 'app', query: { provider: 'carol' } });
+  const [tab] = await tabs.open(1, { url: appUrl(tabs, { kind: 'app', query: { provider: 'carol' } }) });
   const page = tab!;
   const verified = await waitForEvent<{ sub: string }>(page, 'app:verified');
   expect(verified.detail.sub).toBe('carol');
@@ -247,7 +268,7 @@ test('R3: with identityTokenProvider a tab verifies by itself when ready, and ag
   await value(page, 'sendMessage', 'verified by the provider');
 
   // A seed-facade tab with the provider, too.
-  const [seedTab] = await app.open(1, { query: { provider: 'carol' } });
+  const [seedTab] = await tabs.open(1, { url: appUrl(tabs, { query: { provider: 'carol' } }) });
   await waitForEvent(seedTab!, 'app:verified');
   expect(await stateOf(seedTab!)).toMatchObject({ verified: true, subject: { sub: 'carol' } });
   await whenReady(seedTab!);

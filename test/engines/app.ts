@@ -3,7 +3,9 @@
 // `{ ok: false, code, message }`), the same in-page event record (fixtures/app/recorder.js), the
 // same reference server.
 import { expect } from 'vitest';
+import type { ShiftedClock } from '../../src/core/shifted-clock.ts';
 import type { RecordedEvent, TestServer } from '../../src/testing/index.ts';
+import { TEST_CLOCK_CHANNEL, tellWorkers } from '../../src/testing/playwright/time-machine.ts';
 import type { AppKind, AppState, DatabaseDump, Outcome } from '../e2e/app-driver.ts';
 import type { Transport } from '../e2e/harness.ts';
 import type { Tab, TabGroup } from './driver.ts';
@@ -36,7 +38,27 @@ export class EngineApp {
     readonly transport: Transport,
     /** Where the browser reaches the server: its own URL, or a cuttable link in front of it. */
     readonly origin: string = server.url,
+    /** The server's clock, when the scenario asked for one (test bundles: the workers' too). */
+    readonly clock?: ShiftedClock,
   ) {}
+
+  /**
+   * Moves time forward by `ms` for the server, its identity provider and the host of the session
+   * (the worker, or the in-page leader), told through `tab` as the Playwright kit's `clock` tells
+   * them (src/testing/playwright/time-machine.ts). The pages' own clocks stay: no engine here
+   * has Playwright's `page.clock`, and the page stub needs none for what the scenarios check.
+   */
+  async fastForward(tab: Tab, ms: number): Promise<void> {
+    if (!this.clock) throw new Error('fastForward: the scenario has no clock (set `clock: true`)');
+    this.clock.jumpTo(this.clock.offsetMs + ms);
+    const answered = await tab.evaluate(tellWorkers, {
+      channel: TEST_CLOCK_CHANNEL,
+      offsetMs: this.clock.offsetMs,
+      waitMs: 5_000,
+      pages: true,
+    });
+    if (!answered) throw new Error('fastForward: no host of the session answered the jump');
+  }
 
   url(kind: AppKind = 'seed', query: OpenOptions['query'] = {}): string {
     const search = new URLSearchParams({ transport: this.transport });
@@ -201,19 +223,4 @@ export async function expectNoTokenStored(tab: Tab, tokens: readonly string[]): 
     expect(snapshot.includes(signature!), 'an identity token’s signature is stored').toBe(false);
     expect(snapshot.includes(`${header}.${payload}`), 'an identity token is stored').toBe(false);
   }
-}
-
-/** Waits until the page's clock (the workers' too) is past `epochSeconds`, on the page's timer. */
-export function waitUntilPast(tab: Tab, epochSeconds: number): Promise<void> {
-  return tab.evaluate(
-    (at) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, at - Date.now()) + 20)),
-    epochSeconds * 1000,
-  );
-}
-
-/** R6: waits until both the identity token (`identityExp`, s) and the stored authorization token expired. */
-export async function waitUntilBothExpired(tab: Tab, identityExp: number): Promise<void> {
-  const session = (await readDatabase(tab))?.session[0];
-  if (!session) throw new Error('waitUntilBothExpired: no session stored');
-  await waitUntilPast(tab, Math.max(identityExp, session.accessTokenExpiresAt / 1000));
 }

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, test } from 'vitest';
+import { ShiftedClock } from '../../src/core/shifted-clock.ts';
 import { startTestServer } from '../../src/testing/index.ts';
 import { EngineApp } from './app.ts';
 import type { EngineDriver, EngineName } from './driver.ts';
@@ -36,6 +37,10 @@ export interface EngineRun {
 
 // The fixture app of the Chromium suite, served the same way.
 const appDir = fileURLToPath(new URL('../e2e/fixtures/app/', import.meta.url));
+
+// The worker bundles built with the test clock (npm run build:test-bundles), for scenarios that
+// move time (`clock: true`) instead of waiting for it.
+const testBundlesDir = fileURLToPath(new URL('../../dist/test-bundles/', import.meta.url));
 
 // A scenario that has not ended by then has hung (vitest's own limit is 60 s).
 const SCENARIO_LIMIT_MS = 50_000;
@@ -101,11 +106,16 @@ export function defineContract(engine: EngineName, launch: () => Promise<EngineD
         test(scenario.title, async () => {
           const started = Date.now();
           const { cleanup, ...serverOptions } = scenario.server?.() ?? {};
-          const server = await startTestServer({ staticDir: appDir, ...serverOptions });
+          const clock = scenario.clock ? new ShiftedClock() : undefined;
+          const server = await startTestServer({
+            staticDir: appDir,
+            ...(clock ? { clock, bundlesDir: testBundlesDir } : {}),
+            ...serverOptions,
+          });
           const link = scenario.networkCut ? await startNetworkCut(server.url) : undefined;
           const group = await driver.tabs();
           try {
-            const app = new EngineApp(group, server, transport, link?.url ?? server.url);
+            const app = new EngineApp(group, server, transport, link?.url ?? server.url, clock);
             // Bounded here, below vitest's own limit, so a hang is recorded as a failure too.
             let timer: ReturnType<typeof setTimeout> | undefined;
             const limit = new Promise<never>((_, reject) => {

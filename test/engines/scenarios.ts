@@ -25,7 +25,6 @@ import {
   stateOf,
   value,
   waitForEvent,
-  waitUntilBothExpired,
   whenReady,
   type ConversationEntry,
   type EngineApp,
@@ -55,6 +54,11 @@ export interface Scenario {
   server?: () => StartTestServerOptions & { cleanup?: () => void };
   /** Load the app through a cuttable link (network-cut.ts). */
   networkCut?: boolean;
+  /**
+   * Run on a clock the scenario moves (`app.fastForward`): the server's, and the host's in the
+   * test build of the worker bundles. No scenario waits real time for an expiry.
+   */
+  clock?: boolean;
   /** `true`, or why this scenario does not apply to the engine and transport. */
   applies?: (engine: EngineName, transport: Transport) => true | string;
   /** Absent for a scenario that applies nowhere yet (then `applies` says why). */
@@ -211,17 +215,18 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     rule: 'R5',
-    title:
-      'R5: after the 2 s authorization token expired, two tabs send at once: one silent renewal, no event',
-    server: () => ({ accessTokenLifetimeSeconds: 2 }),
+    title: 'R5: after the authorization token expired, two tabs send at once: one silent renewal, no event',
+    clock: true,
     async run({ app }) {
       const tabs = await app.open(2);
       const token = await app.mint('alice', 600);
       for (const tab of tabs) await signIn(tab, token);
       const { conversationId } = await value<{ conversationId: string }>(tabs[0]!, 'startConversation');
       const { accessToken, accessTokenExpiresAt } = (await readDatabase(tabs[0]!))!.session[0]!;
-      // Past the expiry by the server's whole-second count too.
-      await waitUntilBothExpired(tabs[0]!, accessTokenExpiresAt / 1000 + 1);
+      // Past the server's 60 s authorization token (by its whole-second count too), not the
+      // 10-minute identity token: moved, not waited for.
+      expect(accessTokenExpiresAt - app.clock!.now()).toBeLessThanOrEqual(60_000);
+      await app.fastForward(tabs[0]!, 61_000);
       for (const [i, tab] of tabs.entries()) await start(tab, `send${i}`, 'sendMessage', `after expiry ${i}`);
       for (const [i, tab] of tabs.entries()) {
         expect(await settled(tab, `send${i}`)).toMatchObject({ ok: true, value: { conversationId } });
@@ -239,16 +244,15 @@ export const SCENARIOS: readonly Scenario[] = [
     rule: 'R6',
     title:
       'R6: once both tokens expired an interaction fires the expiry event in every verified tab; one new token releases the wait',
-    server: () => ({ accessTokenLifetimeSeconds: 2 }),
+    clock: true,
     async run({ app }) {
-      const query = { graceMs: 20_000 };
-      const [first, other] = await app.open(2, { query });
-      const [unverified] = await app.open(1, { query });
-      const shortLived = await app.mint('alice', 3);
-      let exp = 0;
-      for (const tab of [first!, other!]) exp = (await signIn(tab, shortLived)).exp;
+      const [first, other] = await app.open(2);
+      const [unverified] = await app.open(1);
+      const token = await app.mint('alice', 600);
+      for (const tab of [first!, other!]) await signIn(tab, token);
       const { conversationId } = await value<{ conversationId: string }>(first!, 'startConversation');
-      await waitUntilBothExpired(first!, exp);
+      // Past the 10-minute identity token and the 60 s authorization token.
+      await app.fastForward(first!, 601_000);
 
       await start(first!, 'send', 'sendMessage', 'sent after both expired');
       const deadlines = new Set<number>();
@@ -263,6 +267,7 @@ export const SCENARIOS: readonly Scenario[] = [
       expect(await isSettled(first!, 'send')).toBe(false);
       expect(await eventsOf(unverified!, 'onEmbeddedMessagingIdentityTokenExpired')).toHaveLength(0);
 
+      // Minted on the moved clock, so valid for the host.
       expect(await facadeSetIdentityToken(other!, await app.mint('alice', 600))).toBe(true);
       expect(await settled(first!, 'send')).toMatchObject({ ok: true, value: { conversationId } });
       for (const tab of [first!, other!]) {

@@ -37,6 +37,13 @@ export class FakeServer implements AuthorizationClient, ConversationClient {
   posted: string[] = [];
   /** Set to answer every post with this error (a 5xx, a 4xx) instead of storing it. */
   postFailure: TabwardenError | undefined;
+  /** Every event stream opened: its authorization token and `Last-Event-ID`. */
+  streamsOpened: Array<{ accessToken: string; afterSeq: number }> = [];
+  readonly #liveStreams = new Set<{
+    conversationId: string;
+    send(entry: ConversationEntry): void;
+    cut(): void;
+  }>();
   readonly #clock: ManualClock;
   readonly #verify: (token: string) => Promise<{ iss: string; sub: string }>;
   readonly #tokens = new Map<string, { iss: string; sub: string; expiresAt: number }>();
@@ -100,22 +107,87 @@ export class FakeServer implements AuthorizationClient, ConversationClient {
   ) {
     this.#check(accessToken);
     if (this.postFailure) throw this.postFailure;
-    const entries = this.#messages.get(conversationId) ?? [];
-    this.#messages.set(conversationId, entries);
-    const existing = entries.find((e) => e.clientMessageId === message.clientMessageId);
+    const existing = this.#messages
+      .get(conversationId)
+      ?.find((e) => e.clientMessageId === message.clientMessageId);
     if (existing) return existing;
-    const entry: ConversationEntry = {
-      conversationId,
-      seq: entries.length + 1,
+    const entry = this.#store(conversationId, {
       role: 'user',
       text: message.text,
-      createdAt: this.#clock.now(),
       clientMessageId: message.clientMessageId,
-    };
-    entries.push(entry);
+    });
     this.posted.push(message.clientMessageId);
     this.onPost();
     await this.postGate;
+    return entry;
+  }
+
+  /** Event streams open now. */
+  get openStreams(): number {
+    return this.#liveStreams.size;
+  }
+
+  /**
+   * A stream of `entry` events after `afterSeq`, then of every entry stored later, as the
+   * reference server's `/events` sends them.
+   */
+  async openEvents(accessToken: string, conversationId: string, afterSeq: number, signal: AbortSignal) {
+    this.#check(accessToken);
+    this.streamsOpened.push({ accessToken, afterSeq });
+    const encoder = new TextEncoder();
+    const frame = (entry: ConversationEntry) =>
+      encoder.encode(`id: ${entry.seq}\nevent: entry\ndata: ${JSON.stringify(entry)}\n\n`);
+    const streams = this.#liveStreams;
+    const backlog = (this.#messages.get(conversationId) ?? []).filter((e) => e.seq > afterSeq);
+    let live: { conversationId: string; send(entry: ConversationEntry): void; cut(): void };
+    return new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const entry of backlog) controller.enqueue(frame(entry));
+        live = {
+          conversationId,
+          send: (entry) => controller.enqueue(frame(entry)),
+          cut: () => {
+            streams.delete(live);
+            controller.error(new TypeError('network error'));
+          },
+        };
+        streams.add(live);
+        signal.addEventListener('abort', () => {
+          streams.delete(live);
+          try {
+            controller.close();
+          } catch {
+            // Cut already.
+          }
+        });
+      },
+      cancel() {
+        streams.delete(live);
+      },
+    });
+  }
+
+  /** Cuts every open event stream, as a network failure or a server restart does. */
+  cutStreams(): void {
+    for (const stream of [...this.#liveStreams]) stream.cut();
+  }
+
+  /** Stores an agent reply, as the demo agent does. */
+  agentSays(conversationId: string, text: string): ConversationEntry {
+    return this.#store(conversationId, { role: 'agent', text });
+  }
+
+  #store(conversationId: string, fields: Pick<ConversationEntry, 'role' | 'text' | 'clientMessageId'>) {
+    const entries = this.#messages.get(conversationId) ?? [];
+    this.#messages.set(conversationId, entries);
+    const entry: ConversationEntry = {
+      conversationId,
+      seq: entries.length + 1,
+      createdAt: this.#clock.now(),
+      ...fields,
+    };
+    entries.push(entry);
+    for (const stream of this.#liveStreams) if (stream.conversationId === conversationId) stream.send(entry);
     return entry;
   }
 
@@ -222,6 +294,7 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
       listEntries: (...args) => reach(() => server.listEntries(...args)),
       postMessage: (...args) => reach(() => server.postMessage(...args)),
       end: (...args) => reach(() => server.end(...args)),
+      openEvents: (...args) => reach(() => server.openEvents(...args)),
     };
     return SessionEngine.create({
       verifier: createIdentityTokenVerifier({ ...corpus.verifierOptions, clock }),

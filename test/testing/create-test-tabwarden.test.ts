@@ -31,6 +31,41 @@ describe('createTestTabwarden', () => {
     expect((await second.listEntries()).map((entry) => entry.text)).toContain('hello');
   });
 
+  it('R12: a watching tab hears another tab’s message and the agent’s reply once each; a tab that does not watch hears nothing', async () => {
+    tw = await createTestTabwarden({ tabs: 3 });
+    const [watching, sender, idle] = tw.tabs as [
+      NonNullable<(typeof tw.tabs)[0]>,
+      NonNullable<(typeof tw.tabs)[0]>,
+      NonNullable<(typeof tw.tabs)[0]>,
+    ];
+    const token = await tw.identityProvider.mint('alice');
+    for (const tab of tw.tabs) await tab.setIdentityToken(token);
+    await watching.startConversation();
+    const heard: string[] = [];
+    const idleHeard: unknown[] = [];
+    watching.addEventListener('entries', (event) =>
+      heard.push(...event.detail.entries.map((entry) => `${entry.role}: ${entry.text}`)),
+    );
+    idle.addEventListener('entries', (event) => idleHeard.push(event.detail));
+    const stop = watching.watchEntries();
+    const replied = new Promise<void>((resolve) =>
+      watching.addEventListener('entries', (event) => {
+        if (event.detail.entries.some((entry) => entry.role === 'agent')) resolve();
+      }),
+    );
+    await sender.sendMessage('hello from the other tab');
+    // The demo agent answers on the server's clock.
+    for (let i = 0; i < 100 && !heard.some((line) => line.startsWith('agent:')); i++) {
+      await tw.clock.advance(1_000);
+      await Promise.race([replied, new Promise((resolve) => setImmediate(resolve))]);
+    }
+    expect(heard).toHaveLength(2);
+    expect(heard[0]).toBe('user: hello from the other tab');
+    expect(idleHeard).toEqual([]);
+    expect(tw.server.server.openStreams).toBe(1);
+    stop();
+  });
+
   it('R7: a logout in one tab clears every tab', async () => {
     tw = await createTestTabwarden({ tabs: 2 });
     const [first, second] = tw.tabs as [NonNullable<(typeof tw.tabs)[0]>, NonNullable<(typeof tw.tabs)[0]>];

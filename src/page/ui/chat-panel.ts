@@ -482,7 +482,7 @@ export class TabwardenChatPanel extends ElementBase {
 
   #startWatching(): void {
     this.#stopWatching();
-    // Agent replies and other tabs' messages arrive through the server's event stream.
+    // Agent replies and other tabs' messages arrive from the worker's one live stream (R12).
     this.#endWatch = this.#tw?.watchEntries(this.#entries.lastSeq);
   }
 

@@ -30,7 +30,7 @@ export interface TabwardenLike extends TypedEventTarget<TabwardenEventMap> {
   sendMessage(text: string): Promise<ConversationEntry>;
   /** Entries with `seq > afterSeq`. */
   listEntries(afterSeq?: number): Promise<ConversationEntry[]>;
-  /** Follows the server's entry stream, dispatching `entries`; returns a function that stops it. */
+  /** Follows the worker's live entries, dispatching `entries`; returns a function that stops it. */
   watchEntries(afterSeq?: number): () => void;
 }
 

@@ -35,6 +35,16 @@ export interface OpenOptions {
   as?: string;
   /** Open this URL instead of the app's. */
   url?: string;
+  /**
+   * Open them all at once, as a browser restoring a session does (R1's start-up races), then
+   * wait for each. Default: one after another, each ready before the next opens.
+   */
+  together?: boolean;
+  /**
+   * `false`: do not wait for the client to be ready (a page that creates it later, on a click).
+   * Default `true`. Cannot be combined with `as`.
+   */
+  waitForReady?: boolean;
 }
 
 /** A call of the page client that failed: its error's stable `code` and `message`, unchanged. */
@@ -99,14 +109,32 @@ export class Tabs {
    * ```
    */
   async open<N extends number = 1>(count: N = 1 as N, options: OpenOptions = {}): Promise<TabsOf<N>> {
-    const opened: Page[] = [];
-    for (let i = 0; i < count; i++) {
+    const wait = options.waitForReady ?? true;
+    if (!wait && options.as !== undefined) {
+      throw new Error('tabs.open: `as` needs the tabs ready; leave `waitForReady` as it is');
+    }
+    const load = async (): Promise<Page> => {
       const tab = await this.#context.newPage();
       this.#all.push(tab);
       await tab.goto(options.url ?? this.url);
-      await tab.waitForFunction(`(${this.#client})()?.ready === true`, undefined, { timeout: 10_000 });
+      return tab;
+    };
+    const ready = async (tab: Page): Promise<void> => {
+      if (wait) {
+        await tab.waitForFunction(`(${this.#client})()?.ready === true`, undefined, { timeout: 10_000 });
+      }
       await this.#opened(tab);
-      opened.push(tab);
+    };
+    const opened: Page[] = [];
+    if (options.together) {
+      opened.push(...(await Promise.all(Array.from({ length: count }, load))));
+      for (const tab of opened) await ready(tab);
+    } else {
+      for (let i = 0; i < count; i++) {
+        const tab = await load();
+        await ready(tab);
+        opened.push(tab);
+      }
     }
     if (options.as !== undefined) {
       const token = await this.#identityProvider.mint(options.as);

@@ -2,7 +2,7 @@ import type { BrowserContext, Page } from '@playwright/test';
 import type { ShiftedClock } from '../../core/shifted-clock.ts';
 
 // Must match TEST_CLOCK_CHANNEL in src/sw/test-clock.ts (the worker's half).
-const CHANNEL = 'tabwarden:test-clock';
+export const TEST_CLOCK_CHANNEL = 'tabwarden:test-clock';
 // How long a tab waits for a worker to say it jumped. A stopped service worker never answers:
 // it reads the stored offset when it starts again.
 const ANSWER_WAIT_MS = 1_500;
@@ -81,7 +81,12 @@ export class TimeMachine {
     this.#workersBehind = false;
     // The in-page transport's engine lives in a page, on Playwright's clock: no worker to answer.
     const waitMs = (await this.#transportOf(tab)) === 'in-page' ? 0 : ANSWER_WAIT_MS;
-    await tab.evaluate(tellWorkers, { channel: CHANNEL, offsetMs: this.#shift.offsetMs, waitMs });
+    await tab.evaluate(tellWorkers, {
+      channel: TEST_CLOCK_CHANNEL,
+      offsetMs: this.#shift.offsetMs,
+      waitMs,
+      pages: false,
+    });
   }
 
   /** @internal Whether a jump happened while no tab was open to tell the workers. */
@@ -90,16 +95,22 @@ export class TimeMachine {
   }
 }
 
-// Runs in a tab: stores the offset, broadcasts it, and waits for a worker's answer (none comes
-// from the in-page transport, whose engine lives in a page on Playwright's clock).
-async function tellWorkers({
+/**
+ * @internal Runs in a tab (self-contained, so any driver can send it as source): stores the
+ * offset, broadcasts it, and resolves whether a worker answered within `waitMs`. `pages: false`
+ * when Playwright's clock moves the pages (the in-page transport's host then stays on it);
+ * `pages: true` where nothing else does (test/engines), so the in-page host jumps too.
+ */
+export async function tellWorkers({
   channel: name,
   offsetMs,
   waitMs,
+  pages,
 }: {
   channel: string;
   offsetMs: number;
   waitMs: number;
+  pages: boolean;
 }): Promise<boolean> {
   await new Promise<void>((resolve) => {
     const request = indexedDB.open(name, 1);
@@ -109,6 +120,7 @@ async function tellWorkers({
       const db = request.result;
       const put = db.transaction('clock', 'readwrite');
       put.objectStore('clock').put(offsetMs, 'offsetMs');
+      if (pages) put.objectStore('clock').put(offsetMs, 'pagesOffsetMs');
       put.oncomplete = put.onerror = () => {
         db.close();
         resolve();
@@ -122,7 +134,7 @@ async function tellWorkers({
       channel.onmessage = (event: MessageEvent<{ type?: string; id?: string }>) => {
         if (event.data?.type === 'jumped' && event.data.id === id) resolve(true);
       };
-      channel.postMessage({ type: 'jump', offsetMs, id });
+      channel.postMessage({ type: 'jump', offsetMs, id, pages });
       setTimeout(() => resolve(false), waitMs);
     });
   } finally {

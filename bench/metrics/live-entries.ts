@@ -1,0 +1,184 @@
+// Issue 10's rows: the one live stream of conversation entries the worker holds for every tab.
+//
+// - An agent reply rendered in all 10 tabs (chat panel open), from the moment the server wrote it
+//   (the entry's `createdAt`) until the last tab drew it, against the raw service-worker relay
+//   1→10 with acknowledgements in the same run: the least any worker hub costs.
+// - Streams the server sees with 1, 10 and 20 tabs following (target: 1 each; before, one per
+//   chat panel, and Chromium gives HTTP/1.1 six connections per host).
+// - Entry fan-out at 1, 10, 30 and 50 following tabs against the raw relay at the same count:
+//   how the cost grows with tabs.
+import type { BrowserContext } from 'playwright-core';
+import { pause, tabwardenPage, type BrowserEnv } from '../lib/browser-env.ts';
+import { pollPage, type BenchTab } from '../lib/page-api.ts';
+import { formatRatio, ms, verdict, type MetricResult, type Row } from '../lib/row.ts';
+import { summarize, type Summary } from '../lib/stats.ts';
+import { relaySample } from './propagation.ts';
+
+const REPLY_TABS = 10;
+const STREAM_TABS = [1, 10, 20];
+const FANOUT_TABS = [1, 10, 30, 50];
+const WARM_UP = 3;
+const SAMPLES = { reply: 40, fanout: 20 };
+
+/** Opens `count` tabs in `context`, verifies them, starts the session and makes every tab follow. */
+async function followingTabs(env: BrowserEnv, context: BrowserContext, count: number, ui: boolean) {
+  const tabs = await env.openTabwardenTabs(context, count, { ui });
+  const token = await env.mint(3600);
+  await Promise.all(tabs.map((tab) => tabwardenPage(tab)('verify', token)));
+  await tabwardenPage(tabs[0]!)('start');
+  await Promise.all(tabs.map((tab) => tabwardenPage(tab)('follow')));
+  return tabs;
+}
+
+/** Event-stream requests the server has received so far. */
+const streamRequests = (env: BrowserEnv) =>
+  env.server.requests().filter((request) => request.method === 'GET' && request.path.endsWith('/events'))
+    .length;
+
+/**
+ * ms from the server writing the agent's reply to the last of `tabs` having it (clocks: the
+ * server's `Date.now()` and the tabs' `performance.timeOrigin + now()`, one machine, 1 ms steps).
+ */
+async function replySample(tabs: BenchTab[], i: number, timeoutMs?: number): Promise<number> {
+  const seq = await tabwardenPage(tabs[0]!)('send', `bench message ${i}`);
+  // Sent one at a time, each after the last reply: the agent's reply is the next entry.
+  const arrivals = await Promise.all(
+    tabs.map((tab) => pollPage<{ at: number; createdAt: number }>(tab, 'entryAt', [seq + 1], timeoutMs)),
+  );
+  return Math.max(...arrivals.map((arrival) => arrival.at)) - arrivals[0]!.createdAt;
+}
+
+async function series(count: number, sample: (i: number) => Promise<number>): Promise<Summary> {
+  const figures: number[] = [];
+  for (let i = 0; i < WARM_UP + count; i++) {
+    const figure = await sample(i);
+    if (i >= WARM_UP) figures.push(figure);
+  }
+  return summarize(figures);
+}
+
+const p50p95 = (s: Summary) => `p50 ${ms(s.p50)}, p95 ${ms(s.p95)}`;
+
+export async function measureLiveEntries(env: BrowserEnv): Promise<MetricResult> {
+  const rows: Row[] = [];
+  const data: Record<string, unknown> = {};
+  const inContext = async <T>(work: (context: BrowserContext) => Promise<T>): Promise<T> => {
+    const context = await env.browser.newContext();
+    try {
+      return await work(context);
+    } finally {
+      await context.close();
+    }
+  };
+
+  // Agent reply in 10 tabs with the chat panel open, sample for sample against the raw relay.
+  const reply = await inContext((context) =>
+    inContext(async (rawContext) => {
+      const tabs = await followingTabs(env, context, REPLY_TABS, true);
+      const rawTabs = await env.openRawTabs(rawContext, REPLY_TABS);
+      const tw: number[] = [];
+      const relay: number[] = [];
+      for (let i = 0; i < WARM_UP + SAMPLES.reply; i++) {
+        const figures = [await replySample(tabs, i), await relaySample(rawTabs, `reply-${i}`)];
+        if (i < WARM_UP) continue;
+        tw.push(figures[0]!);
+        relay.push(figures[1]!);
+      }
+      return { tabwarden: summarize(tw), relay: summarize(relay) };
+    }),
+  );
+  const replyRatio = reply.tabwarden.p95 / reply.relay.p95;
+  rows.push({
+    metric: 'agent reply rendered in all 10 tabs (chat panel open)',
+    tabwarden: p50p95(reply.tabwarden),
+    baseline: `raw service-worker relay 1→10 with acks: ${p50p95(reply.relay)}`,
+    ratio: formatRatio(replyRatio),
+    target: 'p95 ≤ 1.5× relay p95',
+    verdict: verdict(replyRatio <= 1.5),
+    samples: `${SAMPLES.reply} each, after ${WARM_UP} warm-up`,
+  });
+  data.replyMs = reply;
+  console.error(`  live-entries: reply ${JSON.stringify(reply)}`);
+
+  // Streams the server sees: each count in a browser profile of its own.
+  const streams: Record<number, { requested: number; open: number }> = {};
+  for (const count of STREAM_TABS) {
+    streams[count] = await inContext(async (context) => {
+      const before = { requested: streamRequests(env), open: env.server.server.openStreams };
+      // Without the panel: what is counted does not depend on it, and 20 panels load the machine.
+      const tabs = await followingTabs(env, context, count, false);
+      // One entry through the stream proves it is up (a new profile's first stream replays the
+      // conversation so far: allow it time); then let any late opener show itself.
+      await replySample(tabs, 0, 60_000);
+      await pause(1_000);
+      return {
+        requested: streamRequests(env) - before.requested,
+        open: env.server.server.openStreams - before.open,
+      };
+    });
+    await pause(200); // the closed profile's stream ends on the server
+  }
+  for (const count of STREAM_TABS) {
+    const { requested, open } = streams[count]!;
+    rows.push({
+      metric: `event streams the server sees, ${count} tab${count > 1 ? 's' : ''} following the conversation`,
+      tabwarden: `${open} open (${requested} opened)`,
+      baseline: `before: ${count} (one per panel; HTTP/1.1 allows 6 per host)`,
+      ratio: formatRatio(open / count),
+      target: '1',
+      verdict: verdict(open === 1 && requested === 1),
+      samples: 'count',
+    });
+  }
+  data.streams = streams;
+  console.error(`  live-entries: streams ${JSON.stringify(streams)}`);
+
+  // Fan-out at 1, 10, 30, 50 tabs following (no UI), then the raw relay at the same count. A
+  // count the machine cannot open (a page load timing out) is an error row; the others stand.
+  const fanout: Record<number, { tabwarden: Summary; relay: Summary }> = {};
+  for (const count of FANOUT_TABS) {
+    try {
+      const tabwarden = await inContext(async (context) => {
+        const tabs = await followingTabs(env, context, count, false);
+        return series(SAMPLES.fanout, (i) => replySample(tabs, i));
+      });
+      const relay = await inContext(async (context) => {
+        const rawTabs = await env.openRawTabs(context, count);
+        return series(SAMPLES.fanout, (i) => relaySample(rawTabs, `fanout-${count}-${i}`));
+      });
+      fanout[count] = { tabwarden, relay };
+      console.error(`  live-entries: fan-out ${count} ${JSON.stringify(fanout[count])}`);
+    } catch (error) {
+      rows.push({
+        metric: `entry fan-out, ${count} tabs following`,
+        tabwarden: '—',
+        baseline: '—',
+        ratio: '—',
+        target: 'ratio does not grow with N',
+        verdict: 'error',
+        samples: String(error instanceof Error ? error.message.split('\n')[0] : error),
+      });
+    }
+  }
+  const ratioAt = (count: number) => fanout[count]!.tabwarden.p95 / fanout[count]!.relay.p95;
+  for (const count of FANOUT_TABS.filter((n) => fanout[n])) {
+    rows.push({
+      metric: `entry fan-out, ${count} tab${count > 1 ? 's' : ''} following`,
+      tabwarden: p50p95(fanout[count]!.tabwarden),
+      baseline: `raw relay 1→${count} with acks: ${p50p95(fanout[count]!.relay)}`,
+      ratio: formatRatio(ratioAt(count)),
+      target: 'ratio does not grow with N',
+      verdict: count === 50 && fanout[10] ? verdict(ratioAt(50) <= ratioAt(10) * 1.5) : 'report',
+      samples: `${SAMPLES.fanout} each, after ${WARM_UP} warm-up`,
+    });
+  }
+  data.fanoutMs = fanout;
+
+  return {
+    rows,
+    data,
+    notes: [
+      "Live entries (issue 10): the worker holds the browser's one event stream; an entry is timed from the server writing it (its createdAt, the server's Date.now()) until the last tab's `entries` event (after the chat panel drew it, where open), on the tabs' clock (performance.timeOrigin + now()); both clocks are the machine's, in 1 ms steps. The agent reply row interleaves each sample with a raw service-worker relay 1→10 with acks (bench/fixtures/pages/raw) in another profile. Fan-out: N tabs following without the panel, then N raw tabs, each profile alone; the verdict compares the ratio at 50 tabs with the one at 10 (at most 1.5× of it). Stream counts: each N in a fresh profile, tabs following without the panel, after one entry went through and 1 s more.",
+    ],
+  };
+}

@@ -1,0 +1,51 @@
+import { TabwardenError } from '../core/errors.ts';
+import type { TabMessage } from '../core/protocol.ts';
+import type { ChannelTransport } from './tab-channel.ts';
+
+/**
+ * The tab channel over a service worker. The browser stops an idle service worker whenever it
+ * likes, and a port to a stopped worker goes silent. So everything the tab sends goes through
+ * `controller.postMessage`, which wakes a stopped worker (R10); the worker answers on a port the
+ * tab's latest connect handed it (a port reaches the tab directly, where a post to the window
+ * client goes through the browser process), and posts to the window only to say it started.
+ */
+export class ServiceWorkerTransport implements ChannelTransport {
+  readonly kind = 'service-worker';
+  // A restarted worker posts `started` to every window it controls.
+  readonly announcesRestart = true;
+  readonly #container: ServiceWorkerContainer;
+  #receive: (data: unknown) => void = () => {};
+  readonly #onMessage = (event: MessageEvent) => {
+    if (event.origin === location.origin) this.#receive(event.data);
+  };
+  /** The tab's end of the route its latest connect opened. */
+  #port: MessagePort | undefined;
+
+  constructor(container: ServiceWorkerContainer) {
+    this.#container = container;
+  }
+
+  open(receive: (data: unknown) => void): void {
+    this.#receive = receive;
+    this.#container.addEventListener('message', this.#onMessage);
+    // Messages from the worker are queued until the page opts in.
+    this.#container.startMessages();
+  }
+
+  post(message: TabMessage): void {
+    const controller = this.#container.controller;
+    if (!controller) throw new TabwardenError('ERR_NOT_READY', 'No service worker controls this page');
+    if (message.type !== 'tabwarden:connect') return controller.postMessage(message);
+    const { port1, port2 } = new MessageChannel();
+    this.#port?.close();
+    this.#port = port1;
+    // A port only this tab and the worker hold: what arrives on it comes from the worker.
+    port1.onmessage = (event) => this.#receive(event.data);
+    controller.postMessage(message, [port2]);
+  }
+
+  close(): void {
+    this.#container.removeEventListener('message', this.#onMessage);
+    this.#port?.close();
+  }
+}

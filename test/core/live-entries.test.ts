@@ -1,0 +1,166 @@
+// R12's live entries in the engine: one server stream per worker however many tabs follow,
+// entries cached, then sent only to the verified tabs that follow; resumed after a restart from
+// the last delivered entry; paused, never a grace window, when both tokens expired (R6).
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ConversationEntry } from '../../src/core/protocol.ts';
+import { createBadTokenCorpus, type BadTokenCorpus } from '../fixtures/bad-token-corpus.ts';
+import { codeOf, createWorld, unwrap, type Tab, type World } from '../helpers/world.ts';
+
+let corpus: BadTokenCorpus;
+let world: World;
+beforeAll(async () => {
+  corpus = await createBadTokenCorpus();
+});
+afterEach(() => world?.close());
+
+async function setup(options: Parameters<typeof createWorld>[0] = {}): Promise<World> {
+  world = await createWorld({ corpus, ...options });
+  return world;
+}
+
+async function verify(tabs: Tab[], sub = 'alice', seconds = 3600): Promise<string> {
+  const token = await world.corpus.idp.mint({
+    sub,
+    expiresInSeconds: seconds,
+    now: world.clock.now(),
+    claims: { aud: 'tabwarden-chat' },
+  });
+  for (const tab of tabs) await unwrap(tab.api.setIdentityToken(token));
+  return token;
+}
+
+/** Waits (real time, bounded) until `condition` holds: the stream opens on its own time. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 2_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`not within 2 s: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+const texts = (entries: readonly ConversationEntry[]) => entries.map((entry) => entry.text);
+const entriesSeen = (tab: Tab) => tab.eventsOf('entries').flatMap((event) => event.entries);
+
+describe('live entries (R12)', () => {
+  it('R12: one stream however many tabs follow; entries are cached and sent only to the verified tabs that follow', async () => {
+    const [a, b, c, d] = (await setup({ tabs: 4 })).tabs as [Tab, Tab, Tab, Tab];
+    await verify([a, b, d]);
+    const { conversationId } = await unwrap(a.api.startConversation());
+    expect(await unwrap(a.api.followEntries(0))).toEqual([]);
+    expect(await unwrap(b.api.followEntries(0))).toEqual([]);
+    expect(await codeOf(c.api.followEntries(0))).toBe('ERR_NOT_VERIFIED');
+    await until(() => world.server.openStreams === 1, 'one stream open');
+
+    world.server.agentSays(conversationId, 'Hello from the agent');
+    await a.waitForEvents('entries');
+    await b.waitForEvents('entries');
+    expect(texts(entriesSeen(a))).toEqual(['Hello from the agent']);
+    expect(texts(entriesSeen(b))).toEqual(['Hello from the agent']);
+    // c is not verified, d does not follow: neither pays for the stream.
+    expect(c.eventsOf('entries')).toEqual([]);
+    expect(d.eventsOf('entries')).toEqual([]);
+    expect(texts(await world.store.listEntries(conversationId, 0))).toEqual(['Hello from the agent']);
+    expect(world.server.streamsOpened).toHaveLength(1);
+    // A tab that follows later gets the cached entries in the answer.
+    expect(texts(await unwrap(d.api.followEntries(0)))).toEqual(['Hello from the agent']);
+    expect(world.server.streamsOpened).toHaveLength(1);
+  });
+
+  it('R12: the stream closes when the last tab stops following or goes away', async () => {
+    const [a, b] = (await setup({ tabs: 2 })).tabs as [Tab, Tab];
+    await verify([a, b]);
+    await unwrap(a.api.startConversation());
+    await unwrap(a.api.followEntries(0));
+    await unwrap(b.api.followEntries(0));
+    await until(() => world.server.openStreams === 1, 'one stream open');
+    await unwrap(a.api.followEntries(false));
+    expect(world.server.openStreams).toBe(1);
+    await b.api.disconnect();
+    await until(() => world.server.openStreams === 0, 'no stream open');
+  });
+
+  it('R12: after a network cut the stream resumes after the last entry: nothing lost, nothing twice', async () => {
+    const [a] = (await setup({ tabs: 1 })).tabs as [Tab];
+    await verify([a]);
+    const { conversationId } = await unwrap(a.api.startConversation());
+    await unwrap(a.api.followEntries(0));
+    await until(() => world.server.openStreams === 1, 'one stream open');
+    world.server.agentSays(conversationId, 'one');
+    await a.waitForEvents('entries', 1);
+    world.server.cutStreams();
+    world.server.agentSays(conversationId, 'two');
+    // The reconnect waits out a pause on the engine's clock: move it until the entry arrived.
+    const deadline = Date.now() + 2_000;
+    while (a.eventsOf('entries').length < 2 && Date.now() < deadline) {
+      await world.clock.advance(500);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(texts(entriesSeen(a))).toEqual(['one', 'two']);
+    expect(world.server.streamsOpened.map((open) => open.afterSeq)).toEqual([0, 1]);
+  });
+
+  it('R10: a restarted worker resumes the stream after the last entry it delivered (Last-Event-ID)', async () => {
+    const [a] = (await setup({ tabs: 1 })).tabs as [Tab];
+    const token = await verify([a]);
+    const { conversationId } = await unwrap(a.api.startConversation());
+    await unwrap(a.api.followEntries(0));
+    await until(() => world.server.openStreams === 1, 'one stream open');
+    world.server.agentSays(conversationId, 'before the stop');
+    await a.waitForEvents('entries', 1);
+    await world.engine.whenIdle();
+
+    world.stopWorker();
+    world.server.cutStreams();
+    world.server.agentSays(conversationId, 'while stopped');
+    await world.restartWorker();
+    await unwrap(a.api.restoreIdentityToken(token, (await a.api.getState()).sessionVersion));
+    expect(texts(await unwrap(a.api.followEntries(1)))).toEqual([]);
+    await a.waitForEvents('entries', 2);
+    expect(texts(entriesSeen(a))).toEqual(['before the stop', 'while stopped']);
+    expect(world.server.streamsOpened.map((open) => open.afterSeq)).toEqual([0, 1]);
+  });
+
+  it('R6: following with both tokens expired opens no grace window; a new token in any tab resumes the stream', async () => {
+    const [a, b] = (await setup({ tabs: 2, accessLifetimeMs: 30_000 })).tabs as [Tab, Tab];
+    await verify([a, b], 'alice', 60);
+    await unwrap(a.api.startConversation());
+    await world.clock.advance(2 * 60_000);
+    await unwrap(a.api.followEntries(0));
+    expect((await a.api.getState()).graceDeadline).toBeUndefined();
+    expect(world.server.streamsOpened).toHaveLength(0);
+    await verify([b], 'alice', 600);
+    await until(() => world.server.openStreams === 1, 'the stream resumed');
+    expect(a.eventsOf('identity-token-expired')).toEqual([]);
+  });
+
+  it('R5: the stream opens with a silently renewed authorization token', async () => {
+    const [a] = (await setup({ tabs: 1, accessLifetimeMs: 1_000 })).tabs as [Tab];
+    await verify([a]);
+    await unwrap(a.api.startConversation());
+    await world.clock.advance(2_000);
+    await unwrap(a.api.followEntries(0));
+    await until(() => world.server.openStreams === 1, 'one stream open');
+    expect(world.server.streamsOpened[0]?.accessToken).toBe('access-2');
+  });
+
+  it('R7: a clear closes the stream; nothing of the cleared session is cached or sent after it', async () => {
+    const [a, b] = (await setup({ tabs: 2 })).tabs as [Tab, Tab];
+    await verify([a, b]);
+    const { conversationId } = await unwrap(a.api.startConversation());
+    await unwrap(b.api.followEntries(0));
+    await until(() => world.server.openStreams === 1, 'one stream open');
+    await unwrap(a.api.clearSession(false));
+    expect(world.server.openStreams).toBe(0);
+    world.server.agentSays(conversationId, 'after the clear');
+    expect(b.eventsOf('entries')).toEqual([]);
+    expect(await world.store.listEntries(conversationId, 0)).toEqual([]);
+  });
+
+  it('R13: followEntries refuses anything but a sequence number or false', async () => {
+    const [a] = (await setup({ tabs: 1 })).tabs as [Tab];
+    await verify([a]);
+    for (const bad of [-1, 1.5, '3', null]) {
+      expect(await codeOf(a.api.followEntries(bad as never))).toBe('ERR_INVALID_ARGUMENT');
+    }
+  });
+});
