@@ -4,7 +4,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ConversationEntry } from '../../src/core/protocol.ts';
 import { createBadTokenCorpus, type BadTokenCorpus } from '../fixtures/bad-token-corpus.ts';
-import { codeOf, createWorld, unwrap, type Tab, type World } from '../helpers/world.ts';
+import { codeOf, createWorld, verifyTabs, unwrap, type Tab, type World } from '../helpers/world.ts';
 
 let corpus: BadTokenCorpus;
 let world: World;
@@ -18,25 +18,7 @@ async function setup(options: Parameters<typeof createWorld>[0] = {}): Promise<W
   return world;
 }
 
-async function verify(tabs: Tab[], sub = 'alice', seconds = 3600): Promise<string> {
-  const token = await world.corpus.idp.mint({
-    sub,
-    expiresInSeconds: seconds,
-    now: world.clock.now(),
-    claims: { aud: 'tabwarden-chat' },
-  });
-  for (const tab of tabs) await unwrap(tab.api.setIdentityToken(token));
-  return token;
-}
-
-/** Waits (real time, bounded) until `condition` holds: the stream opens on its own time. */
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 2_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`not within 2 s: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+const verify = (tabs: Tab[], sub?: string, seconds?: number) => verifyTabs(world, tabs, sub, seconds);
 
 const texts = (entries: readonly ConversationEntry[]) => entries.map((entry) => entry.text);
 const entriesSeen = (tab: Tab) => tab.eventsOf('entries').flatMap((event) => event.entries);
@@ -49,7 +31,7 @@ describe('live entries (R12)', () => {
     expect(await unwrap(a.api.followEntries(0))).toEqual([]);
     expect(await unwrap(b.api.followEntries(0))).toEqual([]);
     expect(await codeOf(c.api.followEntries(0))).toBe('ERR_NOT_VERIFIED');
-    await until(() => world.server.openStreams === 1, 'one stream open');
+    await expect.poll(() => world.server.openStreams, { timeout: 2_000, message: 'one stream open' }).toBe(1);
 
     world.server.agentSays(conversationId, 'Hello from the agent');
     await a.waitForEvents('entries');
@@ -72,11 +54,11 @@ describe('live entries (R12)', () => {
     await unwrap(a.api.startConversation());
     await unwrap(a.api.followEntries(0));
     await unwrap(b.api.followEntries(0));
-    await until(() => world.server.openStreams === 1, 'one stream open');
+    await expect.poll(() => world.server.openStreams, { timeout: 2_000, message: 'one stream open' }).toBe(1);
     await unwrap(a.api.followEntries(false));
     expect(world.server.openStreams).toBe(1);
     await b.api.disconnect();
-    await until(() => world.server.openStreams === 0, 'no stream open');
+    await expect.poll(() => world.server.openStreams, { timeout: 2_000, message: 'no stream open' }).toBe(0);
   });
 
   it('R12: after a network cut the stream resumes after the last entry: nothing lost, nothing twice', async () => {
@@ -84,7 +66,7 @@ describe('live entries (R12)', () => {
     await verify([a]);
     const { conversationId } = await unwrap(a.api.startConversation());
     await unwrap(a.api.followEntries(0));
-    await until(() => world.server.openStreams === 1, 'one stream open');
+    await expect.poll(() => world.server.openStreams, { timeout: 2_000, message: 'one stream open' }).toBe(1);
     world.server.agentSays(conversationId, 'one');
     await a.waitForEvents('entries', 1);
     world.server.cutStreams();
@@ -104,7 +86,7 @@ describe('live entries (R12)', () => {
     const token = await verify([a]);
     const { conversationId } = await unwrap(a.api.startConversation());
     await unwrap(a.api.followEntries(0));
-    await until(() => world.server.openStreams === 1, 'one stream open');
+    await expect.poll(() => world.server.openStreams, { timeout: 2_000, message: 'one stream open' }).toBe(1);
     world.server.agentSays(conversationId, 'before the stop');
     await a.waitForEvents('entries', 1);
     await world.engine.whenIdle();
@@ -129,7 +111,9 @@ describe('live entries (R12)', () => {
     expect((await a.api.getState()).graceDeadline).toBeUndefined();
     expect(world.server.streamsOpened).toHaveLength(0);
     await verify([b], 'alice', 600);
-    await until(() => world.server.openStreams === 1, 'the stream resumed');
+    await expect
+      .poll(() => world.server.openStreams, { timeout: 2_000, message: 'the stream resumed' })
+      .toBe(1);
     expect(a.eventsOf('identity-token-expired')).toEqual([]);
   });
 
@@ -139,7 +123,7 @@ describe('live entries (R12)', () => {
     await unwrap(a.api.startConversation());
     await world.clock.advance(2_000);
     await unwrap(a.api.followEntries(0));
-    await until(() => world.server.openStreams === 1, 'one stream open');
+    await expect.poll(() => world.server.openStreams, { timeout: 2_000, message: 'one stream open' }).toBe(1);
     expect(world.server.streamsOpened[0]?.accessToken).toBe('access-2');
   });
 
@@ -148,7 +132,7 @@ describe('live entries (R12)', () => {
     await verify([a, b]);
     const { conversationId } = await unwrap(a.api.startConversation());
     await unwrap(b.api.followEntries(0));
-    await until(() => world.server.openStreams === 1, 'one stream open');
+    await expect.poll(() => world.server.openStreams, { timeout: 2_000, message: 'one stream open' }).toBe(1);
     await unwrap(a.api.clearSession(false));
     expect(world.server.openStreams).toBe(0);
     world.server.agentSays(conversationId, 'after the clear');

@@ -1,7 +1,15 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TabwardenError } from '../../src/core/errors.ts';
 import { createBadTokenCorpus, type BadTokenCorpus } from '../fixtures/bad-token-corpus.ts';
-import { codeOf, createWorld, dumpDatabase, unwrap, type Tab, type World } from '../helpers/world.ts';
+import {
+  codeOf,
+  createWorld,
+  verifyTabs,
+  dumpDatabase,
+  unwrap,
+  type Tab,
+  type World,
+} from '../helpers/world.ts';
 
 let corpus: BadTokenCorpus;
 let world: World;
@@ -17,17 +25,7 @@ async function setup(options: Parameters<typeof createWorld>[0] = {}): Promise<W
   return world;
 }
 
-/** Verifies `tabs` as `sub` with a token that lives `seconds` from the world's now. */
-async function verify(tabs: Tab[], sub = 'alice', seconds = 3600): Promise<string> {
-  const token = await world.corpus.idp.mint({
-    sub,
-    expiresInSeconds: seconds,
-    now: world.clock.now(),
-    claims: { aud: 'tabwarden-chat' },
-  });
-  for (const tab of tabs) await unwrap(tab.api.setIdentityToken(token));
-  return token;
-}
+const verify = (tabs: Tab[], sub?: string, seconds?: number) => verifyTabs(world, tabs, sub, seconds);
 
 const send = (tab: Tab, text: string, id = `m-${Math.random()}`) => tab.api.sendMessage(text, id);
 

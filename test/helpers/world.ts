@@ -253,6 +253,18 @@ export async function codeOf(result: Promise<RpcResult<unknown>>): Promise<strin
   return outcome.ok ? 'ok' : outcome.error.code;
 }
 
+/** Verifies `tabs` as `sub` with a token that lives `seconds` from the world's now; resolves the token. */
+export async function verifyTabs(world: World, tabs: Tab[], sub = 'alice', seconds = 3600): Promise<string> {
+  const token = await world.corpus.idp.mint({
+    sub,
+    expiresInSeconds: seconds,
+    now: world.clock.now(),
+    claims: { aud: 'tabwarden-chat' },
+  });
+  for (const tab of tabs) await unwrap(tab.api.setIdentityToken(token));
+  return token;
+}
+
 /** Every record in every object store of the world's database, for "nothing left" checks. */
 export async function dumpDatabase(name: string): Promise<Record<string, unknown[]>> {
   const db = await openDB(name);
