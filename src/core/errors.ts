@@ -53,6 +53,8 @@ export type ErrorCode =
   | 'ERR_WORKER_UNAVAILABLE'
   /** The browser refused to store the session (its quota is used up): nothing was started. */
   | 'ERR_STORAGE'
+  /** The message is on its way to the server right now: it can no longer be discarded (R12). */
+  | 'ERR_MESSAGE_IN_FLIGHT'
   // Codes the reference server answers with (src/server); clients see them in error messages.
   /** No usable authorization token: missing, malformed, or not signed by this server. */
   | 'ERR_ACCESS_TOKEN_INVALID'
@@ -141,6 +143,7 @@ const knownCodes: Record<ErrorCode, true> = {
   ERR_INVALID_ARGUMENT: true,
   ERR_WORKER_UNAVAILABLE: true,
   ERR_STORAGE: true,
+  ERR_MESSAGE_IN_FLIGHT: true,
   ERR_ACCESS_TOKEN_INVALID: true,
   ERR_ACCESS_TOKEN_EXPIRED: true,
   ERR_ACCESS_TOKEN_REVOKED: true,

@@ -1,5 +1,5 @@
 import type { Clock } from './clock.ts';
-import { serializeError, TabwardenError } from './errors.ts';
+import { deserializeError, serializeError, TabwardenError } from './errors.ts';
 import type { ConversationEntry, OutboxMessage } from './protocol.ts';
 import type { OutboxItem, SessionStore } from './store.ts';
 
@@ -36,12 +36,16 @@ export interface OutboxOptions {
 /** Why a pass over the outbox stopped. */
 type PassEnd = 'empty' | 'offline' | 'waiting';
 
+/** The request never reached the server (or no answer came back): the network is down. */
+function isUnreachable(error: unknown): boolean {
+  return error instanceof TabwardenError && (error.code === 'ERR_NETWORK' || error.code === 'ERR_TIMEOUT');
+}
+
 /** The network or the server failed: the message may go through later (and may have arrived). */
 function isTransient(error: unknown): boolean {
+  if (isUnreachable(error)) return true;
   if (!(error instanceof TabwardenError)) return false;
-  if (error.code === 'ERR_NETWORK' || error.code === 'ERR_TIMEOUT' || error.code === 'ERR_RATE_LIMITED') {
-    return true;
-  }
+  if (error.code === 'ERR_RATE_LIMITED') return true;
   return error.code === 'ERR_SERVER' && (error.status === undefined || error.status >= 500);
 }
 
@@ -99,6 +103,8 @@ export class Outbox {
   #shown = false;
   /** The message on the wire: a clear leaves its sender to learn the truth of it. */
   #onTheWire: string | undefined;
+  /** Discarded since the last clear: a pass that listed one before its removal skips it. */
+  readonly #discarded = new Set<string>();
 
   constructor(options: OutboxOptions) {
     this.#options = options;
@@ -115,13 +121,17 @@ export class Outbox {
    */
   async add(item: OutboxItem): Promise<SendOutcome> {
     const generation = this.#generation;
+    this.#discarded.delete(item.clientMessageId);
     const stored = await this.#options.store.addToOutbox(item);
     if (generation !== this.#generation) {
       // Cleared while it was being written: it belongs to the cleared session (R7).
       await this.#options.store.removeFromOutbox(item.clientMessageId);
       return { kind: 'refused', error: cleared() };
     }
-    if (stored.status === 'failed') return { kind: 'pending', message: toOutboxMessage(stored) };
+    // The same id refused before: answered with its refusal; `retry` puts it back in line.
+    if (stored.status === 'failed') {
+      return { kind: 'refused', error: deserializeError(stored.error ?? serializeError(undefined)) };
+    }
     const outcome = new Promise<SendOutcome>((resolve) => {
       const waiting = this.#waiting.get(item.clientMessageId) ?? [];
       waiting.push(resolve);
@@ -154,9 +164,9 @@ export class Outbox {
     if (wasOffline) void this.deliver();
   }
 
-  /** A request of the worker failed for the network or the server. */
+  /** A request of the worker failed: offline if it never reached the server. */
   requestFailed(error: unknown): void {
-    if (isTransient(error)) this.#setOnline(false);
+    if (isUnreachable(error)) this.#setOnline(false);
   }
 
   /** A tab's browser says the network is back: not proof, so it only prompts an attempt. */
@@ -180,8 +190,15 @@ export class Outbox {
     void this.deliver();
   }
 
-  /** Drops a message: it is never sent. */
+  /** Drops a message: it is never sent. One already on the wire cannot be taken back. */
   async discard(clientMessageId: string): Promise<void> {
+    if (clientMessageId === this.#onTheWire) {
+      throw new TabwardenError(
+        'ERR_MESSAGE_IN_FLIGHT',
+        'The message is being delivered now: it can no longer be discarded',
+      );
+    }
+    this.#discarded.add(clientMessageId);
     await this.#options.store.removeFromOutbox(clientMessageId);
     this.#settle(clientMessageId, {
       kind: 'refused',
@@ -205,6 +222,7 @@ export class Outbox {
     this.#cancelRetry = undefined;
     this.#retryMs = 0;
     this.#shown = false;
+    this.#discarded.clear();
     for (const id of [...this.#waiting.keys()]) {
       if (id !== this.#onTheWire) this.#settle(id, { kind: 'refused', error: cleared() });
     }
@@ -229,7 +247,9 @@ export class Outbox {
       for (const stale of items.filter((item) => !belongs(item))) {
         await store.removeFromOutbox(stale.clientMessageId);
       }
-      const head = items.find((item) => belongs(item) && item.status === 'pending');
+      const head = items.find(
+        (item) => belongs(item) && item.status === 'pending' && !this.#discarded.has(item.clientMessageId),
+      );
       if (!head) {
         if (this.#shown) await this.#announce();
         return 'empty';
@@ -244,7 +264,8 @@ export class Outbox {
           return 'waiting';
         }
         if (isTransient(error)) {
-          this.#setOnline(false);
+          // A 429 or a 5xx came from the server: it is reachable, just not storing yet.
+          this.#setOnline(!isUnreachable(error));
           await this.#holdAll();
           this.#scheduleRetry(error);
           return 'offline';

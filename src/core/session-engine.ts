@@ -129,10 +129,11 @@ export class SessionEngine {
           { type: 'message-delivered', sessionVersion: this.#sessionVersion, entry },
           verified,
         ),
+      // Like every session event, only for tabs that proved who they are (R3).
       connectivity: (online) =>
         void this.#broadcast(
           { type: 'connectivity', sessionVersion: this.#sessionVersion, online },
-          () => true,
+          verified,
         ),
       ...(options.requestBackgroundDelivery
         ? { requestBackgroundDelivery: options.requestBackgroundDelivery }

@@ -172,6 +172,71 @@ describe('R12 outbox', () => {
     expect(await unwrap(a.api.listOutbox())).toEqual([]);
   });
 
+  it('R12: a message on the wire cannot be discarded: ERR_MESSAGE_IN_FLIGHT, and its sender is told it was delivered', async () => {
+    const [a, b] = await started();
+    let release = () => {};
+    world.server.postGate = new Promise((resolve) => (release = resolve));
+    const stored = new Promise<void>((resolve) => (world.server.onPost = resolve));
+    const sending = unwrap(a.api.sendMessage('already on its way', 'w-1'));
+    await stored;
+    expect(await b.api.discardMessage('w-1')).toMatchObject({
+      ok: false,
+      error: { code: 'ERR_MESSAGE_IN_FLIGHT' },
+    });
+    release();
+    expect(await sending).toMatchObject({ text: 'already on its way', seq: 1 });
+    expect(world.server.posted).toEqual(['w-1']);
+  });
+
+  it('R12: a 5xx or a 429 is a server that was reached: the message waits, but no tab is told offline', async () => {
+    const [a, b] = await started();
+    world.server.postFailure = new TabwardenError('ERR_SERVER', 'The server answered 503', { status: 503 });
+    expect(await unwrap(a.api.sendMessage('during the outage', 's-1'))).toMatchObject({ status: 'pending' });
+    world.server.postFailure = new TabwardenError('ERR_RATE_LIMITED', 'The server answered 429', {
+      status: 429,
+    });
+    await a.api.networkOnline();
+    await until(() => b.eventsOf('outbox-changed').length > 0, 'the outbox shown');
+    expect([...a.eventsOf('connectivity'), ...b.eventsOf('connectivity')]).not.toContainEqual(
+      expect.objectContaining({ online: false }),
+    );
+  });
+
+  it('R3/R12: connectivity, like the outbox, is told only to verified tabs', async () => {
+    world = await createWorld({ corpus, tabs: 2 });
+    const [a, stranger] = world.tabs as [Tab, Tab];
+    await unwrap(a.api.setIdentityToken(await mintAlice()));
+    await unwrap(a.api.startConversation());
+    world.server.offline = true;
+    await unwrap(a.api.sendMessage('offline', 'u-1'));
+    world.server.offline = false;
+    await a.api.networkOnline();
+    await untilPosted(1);
+    await until(() => a.eventsOf('connectivity').at(-1)?.online === true, 'a told online again');
+    expect(stranger.eventsOf('connectivity')).toEqual([]);
+    expect(stranger.eventsOf('outbox-changed')).toEqual([]);
+  });
+
+  it('R12: sending a refused message id again answers its refusal, not pending; retry puts it back in line', async () => {
+    const [a] = await started();
+    world.server.offline = true;
+    await unwrap(a.api.sendMessage('refused later', 'r-1'));
+    world.server.offline = false;
+    world.server.postFailure = new TabwardenError('ERR_CONVERSATION_ENDED', 'The server answered 409', {
+      status: 409,
+    });
+    await a.api.networkOnline();
+    await until(async () => (await unwrap(a.api.listOutbox()))[0]?.status === 'failed', 'r-1 failed');
+    expect(await a.api.sendMessage('refused later', 'r-1')).toMatchObject({
+      ok: false,
+      error: { code: 'ERR_CONVERSATION_ENDED' },
+    });
+    world.server.postFailure = undefined;
+    await unwrap(a.api.retryMessage('r-1'));
+    await untilPosted(1);
+    expect(world.server.posted).toEqual(['r-1']);
+  });
+
   it('R7/R12: clearSession with messages queued sends none of them, empties the outbox, and a new session of the same user does not send them either', async () => {
     const [a, b] = await started();
     world.server.offline = true;
