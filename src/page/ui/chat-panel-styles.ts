@@ -140,6 +140,36 @@ textarea:focus-visible,
 .user .time {
   text-align: end;
 }
+.entry.pending,
+.entry.failed {
+  border: 1px dashed var(--_muted);
+}
+.state {
+  margin: 0.125rem 0 0;
+  font-size: 0.75rem;
+  text-align: end;
+}
+.pending .state {
+  color: var(--_muted);
+}
+.failed .state {
+  color: var(--_danger);
+  font-weight: 600;
+}
+.actions {
+  display: flex;
+  justify-content: flex-end;
+  gap: 0.5rem;
+  margin-block-start: 0.375rem;
+}
+.action {
+  min-block-size: 2rem;
+  padding: 0 0.75rem;
+  border: 1px solid currentColor;
+  border-radius: calc(var(--_radius) * 0.5);
+  background: transparent;
+  color: inherit;
+}
 .status,
 .error {
   margin: 0;

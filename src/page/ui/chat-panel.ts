@@ -1,9 +1,10 @@
-import type { ConversationEntry } from '../../core/protocol.ts';
+import type { ConversationEntry, OutboxMessage } from '../../core/protocol.ts';
 import { chatPanelStyleSheet } from './chat-panel-styles.ts';
 import { h, icon } from './create-element.ts';
 import { describeError, errorCode } from './describe-error.ts';
 import { EntryStore } from './entry-store.ts';
 import { renderEntry, SPEAKER } from './render-entry.ts';
+import { renderOutboxMessage } from './render-outbox-message.ts';
 import { ElementBase } from './element-base.ts';
 import { listen, type TabwardenLike } from './tabwarden-like.ts';
 
@@ -21,9 +22,11 @@ export interface PanelToggleDetail {
 /**
  * `<tabwarden-chat-panel>`: the conversation with the agent in a verified tab — history, new
  * entries as they arrive, and a form to send. Opening it starts or resumes the session (R4).
- * While a request waits for a new identity token (R6) it shows the deadline; a send that fails
- * (offline: `ERR_NETWORK`) keeps the typed text and says why. Cleared sessions (R7, R8) leave
- * nothing behind: entries, draft and errors are wiped and the panel closes.
+ * While a request waits for a new identity token (R6) it shows the deadline. Offline, a message
+ * waits in the worker's outbox and shows as "Waiting to send" in every tab until it is stored; one
+ * the server refused shows why, with Retry and Discard (R12). A send refused at once keeps the
+ * typed text and says why. Cleared sessions (R7, R8) leave nothing behind: entries, outbox,
+ * draft and errors are wiped and the panel closes.
  *
  * Attributes: `open` (shown), `floating` (fixed above a floating button). Property
  * `tabwarden`: the client. Event `tabwarden-panel-toggle` (`detail: { open }`). Styling:
@@ -44,6 +47,8 @@ export class TabwardenChatPanel extends ElementBase {
   #tw: TabwardenLike | undefined;
   #listeners: AbortController | undefined;
   readonly #entries = new EntryStore();
+  /** The outbox's messages of this conversation, in delivery order, shown after the entries. */
+  #outbox: OutboxMessage[] = [];
   /** Bumped whenever the session is cleared: answers for an older session are dropped (R8). */
   #generation = 0;
   #conversationId: string | undefined;
@@ -86,7 +91,7 @@ export class TabwardenChatPanel extends ElementBase {
     this.#offlineBanner = h(
       'p',
       { class: 'banner', part: 'banner offline-banner', hidden: true },
-      "You're offline. Saved messages stay readable; new ones can't be sent until you're back.",
+      "You're offline. Saved messages stay readable; new ones wait here and go out when you're back.",
     );
     this.#log = h('ol', { class: 'log', part: 'log', 'aria-label': 'Messages', tabindex: 0 });
     this.#empty = h('p', { class: 'empty', part: 'empty' }, 'No messages yet. Say hello!');
@@ -205,14 +210,20 @@ export class TabwardenChatPanel extends ElementBase {
     this.#status.textContent = 'Sending…';
     try {
       await this.#ensureStarted();
-      const entry = await tw.sendMessage(text);
+      const sent = await tw.sendMessage(text);
       if (generation !== this.#generation) return;
       // Clear the box only if it still holds what was sent: typing on meanwhile is kept.
       if (this.#input.value.trim() === text) this.#input.value = '';
       this.#status.textContent = '';
-      this.#addEntries([entry], { announce: false });
+      if ('status' in sent) {
+        // In the outbox (R12): shown as waiting until `message-delivered` replaces it.
+        this.#showOutbox([...this.#outbox.filter((m) => m.clientMessageId !== sent.clientMessageId), sent]);
+        this.#announce('Saved. It will be sent when the connection is back.');
+      } else {
+        this.#addEntries([sent], { announce: false });
+        void this.#refresh();
+      }
       this.#scrollToEnd();
-      void this.#refresh();
     } catch (error) {
       if (generation !== this.#generation) return;
       this.#status.textContent = '';
@@ -267,6 +278,23 @@ export class TabwardenChatPanel extends ElementBase {
       },
       signal,
     );
+    listen(
+      tw,
+      'outbox',
+      ({ messages }) => {
+        if (messages) this.#showOutbox(messages);
+      },
+      signal,
+    );
+    listen(
+      tw,
+      'message-delivered',
+      ({ entry }) => {
+        if (entry) this.#addEntries([entry], { announce: false });
+      },
+      signal,
+    );
+    listen(tw, 'connectivity', () => this.#onNetworkChange(), signal);
     listen(
       tw,
       'identity-token-expired',
@@ -339,12 +367,14 @@ export class TabwardenChatPanel extends ElementBase {
       if (firstStart && this.#status.textContent === 'Starting the conversation…')
         this.#status.textContent = '';
       this.#adoptConversation(conversationId);
-      await this.#refresh();
+      await Promise.all([this.#refresh(), this.#loadOutbox()]);
     } catch (error) {
       if (generation !== this.#generation) return;
       if (firstStart) this.#status.textContent = '';
-      // Offline, the session the worker already holds still shows its cached history (R12).
+      // Offline, the session the worker already holds still shows its cached history and its
+      // outbox (R12).
       if (!this.#conversationId && tw.state.conversationId) this.#adoptConversation(tw.state.conversationId);
+      if (this.#conversationId) void this.#loadOutbox();
       if (!SIGNED_OUT.has(errorCode(error) ?? '')) this.#error.textContent = describeError(error, 'start');
       throw error;
     }
@@ -354,6 +384,7 @@ export class TabwardenChatPanel extends ElementBase {
     if (conversationId === this.#conversationId) return;
     this.#conversationId = conversationId;
     this.#entries.clear();
+    this.#outbox = [];
     this.#historyLoaded = false;
     this.#log.replaceChildren();
     this.#updateEmpty();
@@ -402,15 +433,23 @@ export class TabwardenChatPanel extends ElementBase {
     const added = this.#entries.merge(mine);
     if (added.length === 0) return;
     const nearEnd = this.#log.scrollHeight - this.#log.scrollTop - this.#log.clientHeight < 48;
-    const last = this.#log.lastElementChild as HTMLElement | null;
+    // Stored entries go before the outbox's messages, which stay last.
+    const firstQueued = this.#log.querySelector(':scope > [data-key]');
+    const last = (
+      firstQueued ? firstQueued.previousElementSibling : this.#log.lastElementChild
+    ) as HTMLElement | null;
     const inOrder = !last || Number(last.dataset.seq) < added[0]!.seq;
     const toRender = inOrder ? added : this.#entries.all();
     if (!inOrder) this.#log.replaceChildren();
     for (const entry of toRender) {
       const item = renderEntry(entry);
       item.dataset.seq = String(entry.seq);
-      this.#log.append(item);
+      this.#log.insertBefore(item, inOrder ? firstQueued : null);
     }
+    // A stored message is no longer waiting: it may arrive from the stream before the outbox says so.
+    const stored = new Set(added.map((entry) => entry.clientMessageId));
+    const waiting = this.#outbox.filter((message) => !stored.has(message.clientMessageId));
+    if (!inOrder || waiting.length !== this.#outbox.length) this.#showOutbox(waiting);
     this.#updateEmpty();
     if (nearEnd || added.some((entry) => entry.role === 'user')) this.#scrollToEnd();
     if (announce) {
@@ -420,12 +459,79 @@ export class TabwardenChatPanel extends ElementBase {
     }
   }
 
+  /** Fetches the outbox; its `outbox` events keep it current from then on. */
+  async #loadOutbox(): Promise<void> {
+    const tw = this.#tw;
+    if (!tw || !this.#conversationId) return;
+    const generation = this.#generation;
+    try {
+      const messages = await tw.listOutbox();
+      if (generation === this.#generation) this.#showOutbox(messages);
+    } catch {
+      // Best effort: the next `outbox` event brings it.
+    }
+  }
+
+  /** Shows the outbox's messages of this conversation after the stored entries. */
+  #showOutbox(messages: readonly OutboxMessage[]): void {
+    const stored = new Set(this.#entries.all().map((entry) => entry.clientMessageId));
+    this.#outbox = messages.filter(
+      (message) => message.conversationId === this.#conversationId && !stored.has(message.clientMessageId),
+    );
+    // Keyed by id and state, and only what changed is touched: a keyboard user's focus on a
+    // Retry button survives another message being delivered or discarded.
+    const keyOf = (message: OutboxMessage) =>
+      `${message.clientMessageId} ${message.status} ${message.error?.code ?? ''}`;
+    const shown = new Map<string, HTMLElement>();
+    for (const item of this.#log.querySelectorAll<HTMLElement>(':scope > [data-key]')) {
+      shown.set(item.dataset.key!, item);
+    }
+    const wanted = new Set(this.#outbox.map(keyOf));
+    for (const [key, item] of shown) if (!wanted.has(key)) item.remove();
+    let previous: Element | undefined;
+    for (const message of this.#outbox) {
+      const key = keyOf(message);
+      let item = shown.get(key);
+      if (!item) {
+        item = renderOutboxMessage(message, {
+          retry: (id) => void this.#act((tw) => tw.retryMessage(id)),
+          discard: (id) => void this.#act((tw) => tw.discardMessage(id)),
+        });
+        item.dataset.key = key;
+        const firstQueued = this.#log.querySelector(':scope > [data-key]');
+        if (previous) previous.after(item);
+        else if (firstQueued) firstQueued.before(item);
+        else this.#log.append(item);
+      }
+      previous = item;
+    }
+    this.#updateEmpty();
+  }
+
+  /** A retry or discard; the outcome arrives as `outbox` / `message-delivered` events. */
+  async #act(action: (tw: TabwardenLike) => Promise<void>): Promise<void> {
+    const tw = this.#tw;
+    if (!tw) return;
+    const generation = this.#generation;
+    this.#error.textContent = '';
+    try {
+      await action(tw);
+    } catch (error) {
+      if (generation === this.#generation && !SIGNED_OUT.has(errorCode(error) ?? '')) {
+        this.#error.textContent = describeError(error, 'send');
+      }
+    }
+    await this.#loadOutbox();
+    // The button pressed went with its message: focus goes to the message box, not the page.
+    if (this.open && !this.shadowRoot?.activeElement) this.#input.focus();
+  }
+
   #scrollToEnd(): void {
     this.#log.scrollTop = this.#log.scrollHeight;
   }
 
   #updateEmpty(): void {
-    this.#empty.hidden = this.#entries.size > 0 || !this.#historyLoaded;
+    this.#empty.hidden = this.#entries.size + this.#outbox.length > 0 || !this.#historyLoaded;
   }
 
   /** Adds a line to the polite live region; a new node is announced even if the text repeats. */
@@ -474,7 +580,8 @@ export class TabwardenChatPanel extends ElementBase {
   }
 
   #onNetworkChange(): void {
-    const offline = !navigator.onLine;
+    // The browser's word, or the worker's: its requests failing is proof enough (R12).
+    const offline = !navigator.onLine || this.#tw?.online === false;
     const changed = this.#offlineBanner.hidden === offline;
     this.#offlineBanner.hidden = !offline;
     if (!offline && changed && this.open) void this.#refresh();
@@ -506,6 +613,7 @@ export class TabwardenChatPanel extends ElementBase {
     this.#sending = false;
     this.#historyLoaded = false;
     this.#entries.clear();
+    this.#outbox = [];
     this.#log.replaceChildren();
     this.#announcer.replaceChildren();
     this.#input.value = '';

@@ -10,8 +10,8 @@ export function errorCode(error: unknown): string | undefined {
   return undefined;
 }
 
-/** What the panel was doing when the call failed. */
-export type PanelAction = 'start' | 'send' | 'load';
+/** What the panel was doing when the call failed; `queued`: a message of the outbox was refused. */
+export type PanelAction = 'start' | 'send' | 'load' | 'queued';
 
 /** A sentence for the user, ending with the code in brackets so support can match it. */
 export function describeError(error: unknown, action: PanelAction): string {
@@ -39,6 +39,7 @@ export function describeError(error: unknown, action: PanelAction): string {
     case 'ERR_RATE_LIMITED':
       return `Too many requests. Wait a moment and try again.${suffix}`;
     default:
+      if (action === 'queued') return `The server refused it.${suffix}`;
       return action === 'send'
         ? `Your message wasn't sent. Your text is kept: try again.${suffix}`
         : `Something went wrong. Please try again.${suffix}`;

@@ -1,4 +1,4 @@
-import type { ConversationEntry } from '../../core/protocol.ts';
+import type { ConversationEntry, OutboxMessage, SentMessage } from '../../core/protocol.ts';
 import type { TabwardenEventMap } from '../tabwarden.ts';
 import type { TypedEventTarget } from '../typed-event-target.ts';
 
@@ -26,8 +26,19 @@ export interface TabwardenLike extends TypedEventTarget<TabwardenEventMap> {
   };
   /** Starts or resumes the session (R4). */
   startConversation(): Promise<{ conversationId: string }>;
-  /** Sends a message; rejects with an error carrying a `code` (`ERR_NETWORK`, ...). */
-  sendMessage(text: string): Promise<ConversationEntry>;
+  /** False once the worker's requests stopped reaching the server (R12); undefined if unknown. */
+  readonly online?: boolean;
+  /**
+   * Sends a message: resolves the stored entry, or the message waiting in the outbox
+   * (`status: 'pending'`); rejects with an error carrying a `code` when it is refused.
+   */
+  sendMessage(text: string): Promise<SentMessage>;
+  /** The outbox: messages pending or refused (`status: 'failed'`), in delivery order (R12). */
+  listOutbox(): Promise<OutboxMessage[]>;
+  /** Puts a refused message back in line (R12). */
+  retryMessage(clientMessageId: string): Promise<void>;
+  /** Drops a message from the outbox: it is never sent (R12). */
+  discardMessage(clientMessageId: string): Promise<void>;
   /** Entries with `seq > afterSeq`. */
   listEntries(afterSeq?: number): Promise<ConversationEntry[]>;
   /** Follows the worker's live entries, dispatching `entries`; returns a function that stops it. */
