@@ -37,6 +37,7 @@ export type {
   ServiceWorkerWaitOptions,
   StoppedServiceWorkers,
 } from './browser/service-worker-control.ts';
+export { fireBackgroundSync } from './browser/background-sync.ts';
 export { goOffline, goOnline, whileOffline } from './browser/network.ts';
 export { TABWARDEN_WINDOW_EVENTS, collectEvents, eventsOf, waitForEvent } from './browser/collect-events.ts';
 export type {

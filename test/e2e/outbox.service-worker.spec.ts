@@ -1,0 +1,45 @@
+// R12's Background Sync path, the service worker's alone: a message that could not go out waits
+// in the outbox; with every tab of the app closed and the worker stopped, the browser's `sync`
+// event (fired through the DevTools protocol, as Chromium fires it when the network returns)
+// starts the worker, which delivers it, once.
+import type { Page } from '@playwright/test';
+import { fireBackgroundSync } from '../../src/testing/index.ts';
+import { expect, test } from './kit-app.ts';
+
+const MESSAGES = 'POST /v1/conversations/:id/messages';
+
+test('R12: with no tab open and the worker stopped, Background Sync delivers the outbox, each message once', async ({
+  tabs,
+  server,
+  network,
+  context,
+}) => {
+  const [tab] = (await tabs.open(1, { as: 'alice' })) as [Page];
+  await tabs.call(tab, 'startConversation');
+  network.cut(MESSAGES);
+  for (const text of ['queued 1', 'queued 2']) {
+    expect(await tabs.call(tab, 'sendMessage', text)).toMatchObject({ status: 'pending', text });
+  }
+  const origin = new URL(tab.url()).origin;
+  await tab.close();
+  // No tab of the app is left; this one only reaches the browser's DevTools protocol.
+  const blank = await context.newPage();
+  const devtools = await context.newCDPSession(blank);
+  await devtools.send('ServiceWorker.enable');
+  await devtools.send('ServiceWorker.stopAllWorkers');
+  const delivered = () =>
+    server.requests().filter((r) => r.method === 'POST' && r.path.endsWith('/messages') && !r.fault);
+  expect(delivered()).toHaveLength(0);
+
+  network.heal();
+  await fireBackgroundSync(blank, origin, 'tabwarden-outbox');
+  await expect.poll(() => delivered().length, { timeout: 10_000 }).toBe(2);
+
+  const [back] = (await tabs.open(1, { as: 'alice' })) as [Page];
+  const stored = await tabs.call(back, 'listEntries', 0);
+  expect(stored.filter((entry) => entry.role === 'user').map((entry) => entry.text)).toEqual([
+    'queued 1',
+    'queued 2',
+  ]);
+  expect(await tabs.call(back, 'listOutbox')).toEqual([]);
+});
