@@ -63,9 +63,9 @@ test('R12: a message sent offline from the panel waits in every tab under an off
     await expect(offlineBanner(tab)).toBeHidden();
   }
   const stored = await tabs.call(reader, 'listEntries', 0);
-  expect(
-    stored.filter((entry) => entry.role === 'user').map((entry) => entry.text),
-  ).toEqual(['written on the train']);
+  expect(stored.filter((entry) => entry.role === 'user').map((entry) => entry.text)).toEqual([
+    'written on the train',
+  ]);
 });
 
 test('R12: a message the server refused shows why in every tab; Retry and Discard work from the keyboard', async ({
@@ -100,7 +100,7 @@ test('R12: a message the server refused shows why in every tab; Retry and Discar
     await expect(panel(tab).locator('.entry.user')).toContainText('refused, then retried');
   }
   const stored = await tabs.call(writer, 'listEntries', 0);
-  expect(
-    stored.filter((entry) => entry.role === 'user').map((entry) => entry.text),
-  ).toEqual(['refused, then retried']);
+  expect(stored.filter((entry) => entry.role === 'user').map((entry) => entry.text)).toEqual([
+    'refused, then retried',
+  ]);
 });
