@@ -36,7 +36,7 @@ const SERVICE_WORKER_ONLY = /\.service-worker\.spec\.ts$/;
 export default defineConfig<TabwardenTestOptions>({
   testDir: 'test/e2e',
   testMatch: /\.spec\.ts$/,
-  outputDir: 'test-results',
+  outputDir: 'test-results/playwright',
   timeout: 30_000,
   expect: { timeout: 5_000 },
   retries: 0,

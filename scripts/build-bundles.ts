@@ -9,7 +9,7 @@
 // dist/bundles never contain it.
 import { existsSync, rmSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { build, type Rolldown } from 'vite';
+import { build, createLogger, type Rolldown } from 'vite';
 import { bundleEntries, type BundleName } from '../vite.config.ts';
 
 // Gzip budgets (bytes) each emitted file must stay within, as workbox enforces one: a bundle that
@@ -32,6 +32,18 @@ const GZIP_BUDGETS: Record<BundleName, number> = {
 const LAZY_CHUNK_GZIP_BUDGET = 2 * 1024;
 const overBudget: string[] = [];
 
+// Any warning of Vite or Rolldown fails the build: one printed and ignored (Rolldown's
+// `[INVALID_OPTION] Invalid value "iife"`, twice per build for months) hides the next one.
+const warnings: string[] = [];
+const logger = createLogger('warn');
+for (const method of ['warn', 'warnOnce'] as const) {
+  const print = logger[method];
+  logger[method] = (message, options) => {
+    warnings.push(`${process.env.TABWARDEN_ENTRY}: ${message.trim()}`);
+    print(message, options);
+  };
+}
+
 const testClock = process.argv.includes('--test-clock');
 if (testClock) process.env.TABWARDEN_TEST_CLOCK = '1';
 rmSync(testClock ? 'dist/test-bundles' : 'dist/bundles', { recursive: true, force: true });
@@ -39,7 +51,7 @@ const report = [];
 for (const [name, bundle] of Object.entries(bundleEntries)) {
   if (!existsSync(bundle.entry)) continue;
   process.env.TABWARDEN_ENTRY = name;
-  const output = await build({ logLevel: 'warn' });
+  const output = await build({ logLevel: 'warn', customLogger: logger });
   const chunks = (Array.isArray(output) ? output : [output])
     .flatMap((result) => (result as Rolldown.RolldownOutput).output)
     .filter((file): file is Rolldown.OutputChunk => file.type === 'chunk')
@@ -75,6 +87,12 @@ for (const [name, bundle] of Object.entries(bundleEntries)) {
   }
 }
 console.table(report);
+if (warnings.length > 0) {
+  console.error(
+    `The bundle build warned (scripts/build-bundles.ts fails on any warning):\n  ${warnings.join('\n  ')}`,
+  );
+  process.exit(1);
+}
 if (overBudget.length > 0) {
   console.error(`Over the size budget (scripts/build-bundles.ts):\n  ${overBudget.join('\n  ')}`);
   process.exit(1);

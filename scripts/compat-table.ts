@@ -1,10 +1,14 @@
-// `npm run compat-table`: writes the README's engine × transport × rule table from the last run of
-// the cross-engine contract (test/engines/results/<engine>.json, written by `npm run
-// test:engines`). It replaces only the block between the two markers in README.md.
+// `npm run compat-table`: the README's engine × transport × rule table. A run of the cross-engine
+// contract (`npm run test:engines`) writes test-results/engines/<engine>.json, which git ignores;
+// the committed copies in test/engines/results/ are what the table is written from, and they
+// change only on purpose:
 //
-//   npm run compat-table            rewrite README.md
-//   npm run compat-table -- --print print the block, touch nothing
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+//   npm run compat-table            copy the last run into test/engines/results/, rewrite README.md
+//   npm run compat-table -- --print print the table the last run gives, touch nothing
+//   npm run compat-table -- --check fail when the last run's outcomes (pass / n/a and its reason /
+//                                   fail, not times) differ from the committed ones, or the README
+//                                   table from the committed ones (`npm test` runs this)
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import type { EngineRun } from '../test/engines/contract.ts';
@@ -21,83 +25,149 @@ const SHORT: Record<(typeof TRANSPORTS)[number], string> = {
 };
 
 const readmeUrl = new URL('../README.md', import.meta.url);
-const runs = ENGINES.map((engine) => new URL(`../test/engines/results/${engine}.json`, import.meta.url))
-  .filter((url) => existsSync(url))
-  .map((url) => JSON.parse(readFileSync(url, 'utf8')) as EngineRun);
-if (runs.length === 0) {
-  console.error('compat-table: no results yet; run `npm run test:engines` first');
-  process.exit(1);
-}
+// Written by test/engines/contract.ts.
+const runDir = new URL('../test-results/engines/', import.meta.url);
+const committedDir = new URL('../test/engines/results/', import.meta.url);
 
-// Rows: the scenarios in the order of the run; a rule with several scenarios gets several rows.
-const rows: Array<{ index: number; title: string }> = [];
-for (const run of runs) {
-  for (const result of run.results) {
-    if (!rows.some((row) => row.title === result.title))
-      rows.push({ index: result.index, title: result.title });
+function readRuns(dir: URL): Map<EngineName, EngineRun> {
+  const runs = new Map<EngineName, EngineRun>();
+  for (const engine of ENGINES) {
+    const url = new URL(`${engine}.json`, dir);
+    if (existsSync(url)) runs.set(engine, JSON.parse(readFileSync(url, 'utf8')) as EngineRun);
   }
-}
-rows.sort((a, b) => a.index - b.index);
-
-// Reasons are long: each gets a footnote number, cells carry the number.
-const reasons: string[] = [];
-function cell(run: EngineRun | undefined, title: string, transport: string): string {
-  const result = run?.results.find((r) => r.title === title && r.transport === transport);
-  if (!result) return '—';
-  if (result.outcome === 'pass') return 'pass';
-  if (result.outcome === 'fail') return '**fail**';
-  let index = reasons.indexOf(result.note ?? '');
-  if (index < 0) index = reasons.push(result.note ?? '') - 1;
-  return `n/a (${index + 1})`;
+  return runs;
 }
 
-const byEngine = new Map(runs.map((run) => [run.engine, run]));
-// One column per engine; a cell lists the transports in the order of TRANSPORTS.
-const header = [
-  'Rule (scenario)',
-  ...ENGINES.map((engine) => `${engine}: ${TRANSPORTS.map((t) => SHORT[t]).join(' · ')}`),
-];
-const lines = [
-  `| ${header.join(' | ')} |`,
-  `| ${header.map(() => '---').join(' | ')} |`,
-  ...rows.map(
-    ({ title }) =>
-      `| ${title} | ${ENGINES.map((engine) =>
-        TRANSPORTS.map((transport) => cell(byEngine.get(engine), title, transport)).join(' · '),
-      ).join(' | ')} |`,
-  ),
-];
-const engines = ENGINES.map((engine) => {
-  const run = byEngine.get(engine);
-  return run
-    ? `${engine}: ${run.version}, ${run.drivenBy}, run ${run.finishedAt.slice(0, 16).replace('T', ' ')} UTC`
-    : `${engine}: not run`;
-});
-const block = [
-  BEGIN,
-  '',
-  ...engines.map((line) => `- ${line}`),
-  '',
-  ...lines,
-  '',
-  ...reasons.map((reason, i) => `${i + 1}. Not applicable: ${reason}.`),
-  '',
-  END,
-].join('\n');
+/** The README block for these runs. */
+function tableBlock(byEngine: Map<EngineName, EngineRun>): string {
+  const runs = [...byEngine.values()];
+  // Rows: the scenarios in the order of the run; a rule with several scenarios gets several rows.
+  const rows: Array<{ index: number; title: string }> = [];
+  for (const run of runs) {
+    for (const result of run.results) {
+      if (!rows.some((row) => row.title === result.title))
+        rows.push({ index: result.index, title: result.title });
+    }
+  }
+  rows.sort((a, b) => a.index - b.index);
 
-if (process.argv.includes('--print')) {
-  console.log(block);
-} else {
-  const readme = readFileSync(readmeUrl, 'utf8');
-  const begin = readme.indexOf(BEGIN);
-  const end = readme.indexOf(END);
+  // Reasons are long: each gets a footnote number, cells carry the number.
+  const reasons: string[] = [];
+  const cell = (run: EngineRun | undefined, title: string, transport: string): string => {
+    const result = run?.results.find((r) => r.title === title && r.transport === transport);
+    if (!result) return '—';
+    if (result.outcome === 'pass') return 'pass';
+    if (result.outcome === 'fail') return '**fail**';
+    let index = reasons.indexOf(result.note ?? '');
+    if (index < 0) index = reasons.push(result.note ?? '') - 1;
+    return `n/a (${index + 1})`;
+  };
+
+  // One column per engine; a cell lists the transports in the order of TRANSPORTS.
+  const header = [
+    'Rule (scenario)',
+    ...ENGINES.map((engine) => `${engine}: ${TRANSPORTS.map((t) => SHORT[t]).join(' · ')}`),
+  ];
+  const lines = [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map(
+      ({ title }) =>
+        `| ${title} | ${ENGINES.map((engine) =>
+          TRANSPORTS.map((transport) => cell(byEngine.get(engine), title, transport)).join(' · '),
+        ).join(' | ')} |`,
+    ),
+  ];
+  const engines = ENGINES.map((engine) => {
+    const run = byEngine.get(engine);
+    return run
+      ? `${engine}: ${run.version}, ${run.drivenBy}, run ${run.finishedAt.slice(0, 16).replace('T', ' ')} UTC`
+      : `${engine}: not run`;
+  });
+  return [
+    BEGIN,
+    '',
+    ...engines.map((line) => `- ${line}`),
+    '',
+    ...lines,
+    '',
+    ...reasons.map((reason, i) => `${i + 1}. Not applicable: ${reason}.`),
+    '',
+    END,
+  ].join('\n');
+}
+
+/** README.md with its table written from these runs, formatted as `npm run format` would. */
+async function readmeWith(
+  byEngine: Map<EngineName, EngineRun>,
+): Promise<{ current: string; updated: string }> {
+  const current = readFileSync(readmeUrl, 'utf8');
+  const begin = current.indexOf(BEGIN);
+  const end = current.indexOf(END);
   if (begin < 0 || end < begin) {
     console.error(`compat-table: README.md has no block between\n${BEGIN}\n${END}`);
     process.exit(1);
   }
-  // Formatted as `npm run format` would, so format:check stays green after a regeneration.
   const path = fileURLToPath(readmeUrl);
-  const updated = readme.slice(0, begin) + block + readme.slice(end + END.length);
-  writeFileSync(readmeUrl, await format(updated, { ...(await resolveConfig(path)), filepath: path }));
-  console.log(`compat-table: README.md updated from ${runs.map((run) => run.engine).join(', ')}`);
+  const updated = current.slice(0, begin) + tableBlock(byEngine) + current.slice(end + END.length);
+  return { current, updated: await format(updated, { ...(await resolveConfig(path)), filepath: path }) };
+}
+
+/** Each cell's outcome as the table shows it: no times, no failure messages. */
+function outcomes(run: EngineRun | undefined): Map<string, string> {
+  return new Map(
+    (run?.results ?? []).map((result) => [
+      `${result.title} · ${result.transport}`,
+      result.outcome === 'not applicable' ? `n/a (${result.note})` : result.outcome,
+    ]),
+  );
+}
+
+/** Where the last run and the committed results disagree, one line per cell. */
+function differences(ran: Map<EngineName, EngineRun>, committed: Map<EngineName, EngineRun>): string[] {
+  const found: string[] = [];
+  for (const engine of ENGINES) {
+    if (!ran.has(engine)) {
+      found.push(`${engine}: no run in test-results/engines/ (npm run test:engines)`);
+      continue;
+    }
+    const now = outcomes(ran.get(engine));
+    const then = outcomes(committed.get(engine));
+    for (const cell of new Set([...then.keys(), ...now.keys()])) {
+      if (now.get(cell) !== then.get(cell))
+        found.push(
+          `${engine} · ${cell}: committed ${then.get(cell) ?? 'absent'}, ran ${now.get(cell) ?? 'absent'}`,
+        );
+    }
+  }
+  return found;
+}
+
+const ran = readRuns(runDir);
+const committed = readRuns(committedDir);
+
+if (process.argv.includes('--check')) {
+  const found = differences(ran, committed);
+  const { current, updated } = await readmeWith(committed);
+  if (current !== updated) found.push('README.md: its table is not the one test/engines/results/ gives');
+  if (found.length > 0) {
+    console.error(`compat-table --check: the compatibility table is out of date\n- ${found.join('\n- ')}`);
+    console.error(
+      'If the change is meant: npm run compat-table, then commit test/engines/results/ and README.md',
+    );
+    process.exit(1);
+  }
+  console.log(`compat-table --check: ${ENGINES.join(', ')} as committed`);
+} else if (ran.size === 0) {
+  console.error('compat-table: no run in test-results/engines/; run `npm run test:engines` first');
+  process.exit(1);
+} else if (process.argv.includes('--print')) {
+  console.log(tableBlock(new Map([...committed, ...ran])));
+} else {
+  for (const engine of ran.keys()) {
+    copyFileSync(new URL(`${engine}.json`, runDir), new URL(`${engine}.json`, committedDir));
+  }
+  const { updated } = await readmeWith(readRuns(committedDir));
+  writeFileSync(readmeUrl, updated);
+  console.log(`compat-table: test/engines/results/ and README.md updated from ${[...ran.keys()].join(', ')}`);
 }

@@ -2,7 +2,8 @@
 // scenario and transport, each with a reference server of its own (so its own origin) and a fresh
 // group of tabs, over one browser launched for the file. What does not apply is not registered
 // (nothing is skipped) but recorded with its reason; every outcome goes to
-// test/engines/results/<engine>.json, from which scripts/compat-table.ts writes the README table.
+// test-results/engines/<engine>.json (ignored by git). `npm run compat-table` copies a run into
+// test/engines/results/ and the README table; `compat-table --check` fails when a run differs.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, test } from 'vitest';
@@ -45,14 +46,15 @@ const testBundlesDir = fileURLToPath(new URL('../../dist/test-bundles/', import.
 // A scenario that has not ended by then has hung (vitest's own limit is 60 s).
 const SCENARIO_LIMIT_MS = 50_000;
 
-export const RESULTS_DIR = new URL('./results/', import.meta.url);
+/** Where each run writes `<engine>.json`: outside the committed tree, so a run leaves git clean. */
+const RUN_RESULTS_DIR = new URL('../../test-results/engines/', import.meta.url);
 
 /**
  * This run's results, plus the last run's for cells this run did not reach (a run filtered with
  * `-t`), so a partial run never blanks the table. Cells of scenarios that no longer exist go.
  */
 function mergeWithLastRun(engine: EngineName, results: ContractResult[]): ContractResult[] {
-  const file = new URL(`${engine}.json`, RESULTS_DIR);
+  const file = new URL(`${engine}.json`, RUN_RESULTS_DIR);
   const last = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as EngineRun).results : [];
   const key = (result: ContractResult) => `${result.title}\u0000${result.transport}`;
   const ran = new Set(results.map(key));
@@ -82,8 +84,8 @@ export function defineContract(engine: EngineName, launch: () => Promise<EngineD
       finishedAt: new Date().toISOString(),
       results: mergeWithLastRun(engine, results),
     };
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    writeFileSync(new URL(`${engine}.json`, RESULTS_DIR), `${JSON.stringify(run, null, 2)}\n`);
+    mkdirSync(RUN_RESULTS_DIR, { recursive: true });
+    writeFileSync(new URL(`${engine}.json`, RUN_RESULTS_DIR), `${JSON.stringify(run, null, 2)}\n`);
     await driver?.quit();
   }, 30_000);
 

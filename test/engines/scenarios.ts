@@ -420,14 +420,7 @@ export const SCENARIOS: readonly Scenario[] = [
       const online = await value<ConversationEntry[]>(reader, 'listEntries', 0);
       const sessionBefore = (await readDatabase(reader))!.session[0]!;
 
-      // The engine's own offline switch where it has one; the link is cut where that does not
-      // reach the workers (or does not exist).
-      const setOffline = async (offline: boolean) => {
-        if (driver.setOffline) await driver.setOffline(app.group, app.origin, offline);
-        if (driver.offlineReachesWorkers) return;
-        if (offline) link!.cut();
-        else link!.restore();
-      };
+      const setOffline = (offline: boolean) => switchNetwork(driver, app, link!, offline);
       await setOffline(true);
       try {
         if (driver.setOffline) expect(await reader.evaluate(() => navigator.onLine, undefined)).toBe(false);
@@ -457,9 +450,56 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     rule: 'R12',
-    title: 'R12: messages sent offline wait in the outbox and are delivered once online',
-    applies: () =>
-      'not yet written for this contract (the previous scenario covers one pending message; test/e2e/outbox.spec.ts the rest, in Chromium)',
+    title:
+      'R12: offline, messages sent from two tabs answer pending and show in every tab; online again each is stored once, in order, in the same session',
+    networkCut: true,
+    async run({ app, driver, link }) {
+      const tabs = await app.open(2, { kind: 'app', query: { callTimeoutMs: 5_000 } });
+      const token = await app.mint('alice');
+      for (const tab of tabs) await signIn(tab, token);
+      const { conversationId } = await value<{ conversationId: string }>(tabs[0]!, 'startConversation');
+      const sessionBefore = (await readDatabase(tabs[0]!))!.session[0]!;
+      // Sent one after the other, alternating tabs: one order across both, the outbox's.
+      const written = [1, 2, 3].flatMap((i) =>
+        tabs.map((_tab, t) => [t, `tab ${t + 1}, message ${i}`] as const),
+      );
+      const texts = written.map(([, text]) => text);
+      const posts = () =>
+        app.server.requests().filter((r) => r.method === 'POST' && MESSAGES_PATH.test(r.path));
+
+      await switchNetwork(driver, app, link!, true);
+      try {
+        for (const [t, text] of written) {
+          expect(await value<OutboxMessage>(tabs[t]!, 'sendMessage', text)).toMatchObject({
+            status: 'pending',
+            text,
+          });
+        }
+        for (const tab of tabs) {
+          await expect.poll(async () => (await shownOutbox(tab))?.map((m) => m.text)).toEqual(texts);
+          expect((await value<OutboxMessage[]>(tab, 'listOutbox')).map((m) => m.status)).toEqual(
+            texts.map(() => 'pending'),
+          );
+          expect(await stateOf(tab)).toMatchObject({ verified: true, conversationId });
+        }
+        expect(posts()).toEqual([]);
+        expect((await readDatabase(tabs[1]!))!.session).toEqual([sessionBefore]);
+      } finally {
+        await switchNetwork(driver, app, link!, false);
+      }
+      // Delivered by the outbox itself (the online event, or its next retry): no send pushes it.
+      await expect.poll(() => storedTexts(tabs[1]!), { timeout: 20_000 }).toEqual(texts);
+      expect(await storedTexts(tabs[0]!)).toEqual(texts);
+      expect(posts().filter((r) => r.status !== undefined && r.status < 300)).toHaveLength(texts.length);
+      for (const tab of tabs) {
+        await expect.poll(async () => (await shownOutbox(tab))?.length).toBe(0);
+        expect(await value(tab, 'listOutbox')).toEqual([]);
+        expect(await stateOf(tab)).toMatchObject({ verified: true, conversationId });
+        expect(await eventsOf(tab, 'tabwarden:session-cleared')).toHaveLength(0);
+      }
+      expect((await readDatabase(tabs[0]!))!.session[0]!.conversationId).toBe(sessionBefore.conversationId);
+      expect(app.server.exchangeCount()).toBe(1);
+    },
   },
   {
     rule: 'R13',
@@ -531,4 +571,42 @@ async function inPageLeader(tabs: readonly Tab[]): Promise<Tab> {
   }
   if (leaders.length !== 1) throw new Error(`expected one in-page leader, found ${leaders.length}`);
   return leaders[0]!;
+}
+
+/** The path the outbox posts to (`POST /v1/conversations/:id/messages`). */
+const MESSAGES_PATH = /^\/v1\/conversations\/[^/]+\/messages$/;
+
+/** A message of the outbox, as `listOutbox` and the `outbox` event show it. */
+interface OutboxMessage {
+  status: 'pending' | 'failed';
+  clientMessageId: string;
+  text: string;
+}
+
+/**
+ * Offline, or online again: the engine's own offline switch where it has one; the link is cut
+ * as well where that switch does not reach the workers (or does not exist).
+ */
+async function switchNetwork(
+  driver: EngineDriver,
+  app: EngineApp,
+  link: NetworkCut,
+  offline: boolean,
+): Promise<void> {
+  if (driver.setOffline) await driver.setOffline(app.group, app.origin, offline);
+  if (driver.offlineReachesWorkers) return;
+  if (offline) link.cut();
+  else link.restore();
+}
+
+/** The user entries the server stored, read (online) from `tab`. */
+async function storedTexts(tab: Tab): Promise<string[]> {
+  const entries = await value<ConversationEntry[]>(tab, 'listEntries', 0);
+  return entries.filter((entry) => entry.role === 'user').map((entry) => entry.text);
+}
+
+/** The outbox the tab was last shown (its `outbox` events). */
+async function shownOutbox(tab: Tab): Promise<OutboxMessage[] | undefined> {
+  const events = await eventsOf<{ messages: OutboxMessage[] }>(tab, 'app:outbox');
+  return events.at(-1)?.detail.messages;
 }
