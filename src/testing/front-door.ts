@@ -18,10 +18,29 @@ export interface ArrivedRequest {
   /** Without the query string. */
   path: string;
   /** The fault applied to it, if any. */
-  fault?: Fault['kind'];
+  fault?: Fault['kind'] | 'hold';
 }
 
-/** A door in front of a server that counts requests as they arrive and can slow, fail or cut them. */
+/** The requests of a route held at the door by {@link FrontDoor.hold}. */
+export interface HeldRoute {
+  /**
+   * Resolves once a request of the route has arrived (at once if one already has); rejects
+   * after `timeoutMs` (default 10 s) if none does.
+   */
+  arrived(timeoutMs?: number): Promise<void>;
+  /** Stops holding the route and lets every request held so far go on to the server. */
+  release(): void;
+}
+
+// A held route's state: the requests waiting to go on, and who waits for the first to arrive.
+interface Hold {
+  kind: 'hold';
+  arrivals: number;
+  waiting: Array<() => void>;
+  onArrival: Array<() => void>;
+}
+
+/** A door in front of a server that counts requests as they arrive and can slow, fail, cut or hold them. */
 export interface FrontDoor {
   /** `http://127.0.0.1:<port>`: give this to the browser instead of the server's own URL. */
   url: string;
@@ -31,7 +50,14 @@ export interface FrontDoor {
   count(route: Route): number;
   /** Applies `fault` to the requests of `route` from now on (replacing an earlier one there). */
   setFault(route: Route, fault: Fault): void;
-  /** Removes the fault of `route`, or every fault. */
+  /**
+   * Holds every later request of `route` at the door until {@link HeldRoute.release}: a request
+   * on the wire for as long as the test needs (never released, the server seems to hang). Its
+   * body is read as it arrives, so one whose sender died meanwhile (a stopped worker, a closed
+   * tab) still reaches the server on release, as a request already sent would.
+   */
+  hold(route: Route): HeldRoute;
+  /** Removes the fault of `route`, or every fault. Requests already held stay held until released. */
   heal(route?: Route): void;
   /**
    * Appends a comment naming `version` to every script whose path ends in `scriptSuffix`: a
@@ -72,11 +98,12 @@ function matcher(route: Route): (method: string, path: string) => boolean {
 export async function openFrontDoor(targetUrl: string): Promise<FrontDoor> {
   const target = new URL(targetUrl);
   const arrived: ArrivedRequest[] = [];
-  let faults: Array<{ route: Route; matches: ReturnType<typeof matcher>; fault: Fault }> = [];
+  let faults: Array<{ route: Route; matches: ReturnType<typeof matcher>; fault: Fault | Hold }> = [];
   const versions = new Map<string, number>();
   const sockets = new Set<Socket>();
 
-  const pass = (incoming: IncomingMessage, outgoing: ServerResponse, path: string) => {
+  // `body`: already read (a held request); otherwise the request streams through.
+  const pass = (incoming: IncomingMessage, outgoing: ServerResponse, path: string, body?: Buffer) => {
     const upstream = forward(
       {
         host: target.hostname,
@@ -86,6 +113,11 @@ export async function openFrontDoor(targetUrl: string): Promise<FrontDoor> {
         headers: { ...incoming.headers, host: target.host },
       },
       (answer) => {
+        if (outgoing.destroyed) {
+          // The sender is gone (a held request of a worker since stopped): the server has it.
+          answer.resume();
+          return;
+        }
         const version = [...versions].find(([suffix]) => path.endsWith(suffix))?.[1];
         if (version === undefined || answer.statusCode !== 200) {
           outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
@@ -106,6 +138,10 @@ export async function openFrontDoor(targetUrl: string): Promise<FrontDoor> {
       },
     );
     upstream.on('error', () => outgoing.destroy());
+    if (body) {
+      upstream.end(body);
+      return;
+    }
     outgoing.on('close', () => upstream.destroy());
     incoming.pipe(upstream);
   };
@@ -129,6 +165,16 @@ export async function openFrontDoor(targetUrl: string): Promise<FrontDoor> {
       case 'slow': {
         const timer = setTimeout(() => pass(incoming, outgoing, path), fault.delayMs);
         incoming.socket.once('close', () => clearTimeout(timer));
+        return;
+      }
+      case 'hold': {
+        const chunks: Buffer[] = [];
+        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+        incoming.once('end', () => {
+          fault.arrivals += 1;
+          fault.waiting.push(() => pass(incoming, outgoing, path, Buffer.concat(chunks)));
+          for (const notify of fault.onArrival.splice(0)) notify();
+        });
         return;
       }
     }
@@ -156,6 +202,33 @@ export async function openFrontDoor(targetUrl: string): Promise<FrontDoor> {
         { route, matches: matcher(route), fault },
         ...faults.filter((entry) => entry.route !== route),
       ];
+    },
+    hold(route) {
+      const hold: Hold = { kind: 'hold', arrivals: 0, waiting: [], onArrival: [] };
+      faults = [
+        { route, matches: matcher(route), fault: hold },
+        ...faults.filter((entry) => entry.route !== route),
+      ];
+      return {
+        arrived: (timeoutMs = 10_000) =>
+          hold.arrivals > 0
+            ? Promise.resolve()
+            : new Promise<void>((resolve, reject) => {
+                const timer = setTimeout(
+                  () =>
+                    reject(new Error(`front door: no request of ${route} arrived within ${timeoutMs} ms`)),
+                  timeoutMs,
+                );
+                hold.onArrival.push(() => {
+                  clearTimeout(timer);
+                  resolve();
+                });
+              }),
+        release: () => {
+          faults = faults.filter((entry) => entry.fault !== hold);
+          for (const go of hold.waiting.splice(0)) go();
+        },
+      };
     },
     heal(route) {
       faults = route === undefined ? [] : faults.filter((entry) => entry.route !== route);

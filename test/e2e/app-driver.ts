@@ -257,21 +257,3 @@ export async function expectNoTokenStored(tab: Page, tokens: readonly string[]):
     );
   }
 }
-
-/** Waits until the page's clock is past `epochSeconds` (the workers run on the same clock). */
-export async function waitUntilPast(tab: Page, epochSeconds: number, timeoutMs = 10_000): Promise<void> {
-  await tab.waitForFunction((at) => Date.now() > at, epochSeconds * 1000, {
-    timeout: timeoutMs,
-    polling: 50,
-  });
-}
-
-/**
- * R6: waits until both tokens have expired — the identity token (`identityExp`, in seconds) and
- * the authorization token the session holds (its expiry read from IndexedDB).
- */
-export async function waitUntilBothExpired(tab: Page, identityExp: number): Promise<void> {
-  const session = (await readDatabase(tab))?.session[0];
-  if (!session) throw new Error('waitUntilBothExpired: no session stored');
-  await waitUntilPast(tab, Math.max(identityExp, session.accessTokenExpiresAt / 1000));
-}

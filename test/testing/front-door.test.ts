@@ -61,6 +61,49 @@ describe('openFrontDoor', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(290);
   });
 
+  it('holds a route until released: the request is on the wire, then reaches the server and is answered', async () => {
+    const held = door.hold('POST /v1/authorization');
+    const answer = fetch(`${door.url}/v1/authorization`, { method: 'POST', body: '{"a":1}' });
+    await held.arrived();
+    expect(reached).toEqual([]);
+    expect(door.requests()).toEqual([{ method: 'POST', path: '/v1/authorization', fault: 'hold' }]);
+    held.release();
+    expect(await (await answer).text()).toBe('hello from /v1/authorization');
+    expect(reached).toEqual(['POST /v1/authorization']);
+    // Released: later requests pass at once.
+    expect((await fetch(`${door.url}/v1/authorization`, { method: 'POST' })).status).toBe(200);
+  });
+
+  it('a held request whose sender gave up still reaches the server on release, as one already sent would', async () => {
+    const held = door.hold('/v1/conversations/:id/messages');
+    const sender = new AbortController();
+    const sent = fetch(`${door.url}/v1/conversations/c1/messages`, {
+      method: 'POST',
+      body: 'hi',
+      signal: sender.signal,
+    });
+    await held.arrived();
+    sender.abort();
+    await expect(sent).rejects.toThrow();
+    held.release();
+    await expect.poll(() => reached, { timeout: 2_000 }).toEqual(['POST /v1/conversations/c1/messages']);
+  });
+
+  it('a held route never released is a server that hangs; arrived() fails when nothing arrives', async () => {
+    const held = door.hold('POST /v1/authorization');
+    await expect(held.arrived(50)).rejects.toThrow(
+      'no request of POST /v1/authorization arrived within 50 ms',
+    );
+    const hanging = fetch(`${door.url}/v1/authorization`, {
+      method: 'POST',
+      signal: AbortSignal.timeout(200),
+    });
+    await expect(hanging).rejects.toThrow();
+    door.heal();
+    expect((await fetch(`${door.url}/healthz`)).status).toBe(200);
+    expect(reached).toEqual(['GET /healthz']);
+  });
+
   it('makes a script byte-different per version, as a new deploy would', async () => {
     const first = await (await fetch(`${door.url}/bundles/tabwarden-sw.js?config=x`)).text();
     door.setScriptVersion('tabwarden-sw.js', 1);

@@ -17,4 +17,4 @@ export type {
   ServedIdentityProvider,
   StartIdentityProviderOptions,
 } from '../identity-provider-server.ts';
-export type { ArrivedRequest, Route } from '../front-door.ts';
+export type { ArrivedRequest, HeldRoute, Route } from '../front-door.ts';

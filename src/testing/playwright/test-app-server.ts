@@ -4,13 +4,19 @@ import {
   type TestServer,
 } from '../browser/start-test-server.ts';
 import type { ShiftedClock } from '../../core/shifted-clock.ts';
-import { openFrontDoor, type ArrivedRequest, type FrontDoor, type Route } from '../front-door.ts';
+import {
+  openFrontDoor,
+  type ArrivedRequest,
+  type FrontDoor,
+  type HeldRoute,
+  type Route,
+} from '../front-door.ts';
 import type { ServedIdentityProvider } from '../identity-provider-server.ts';
 
 /**
  * The `server` fixture: the reference server (in-memory database) serving your app and
  * tabwarden's bundles, behind a front door that counts requests by route as they arrive and can
- * slow, fail or cut a route. Routes are written as in docs/server.md: `'POST /v1/authorization'`,
+ * slow, fail, cut or hold a route. Routes are written as in docs/server.md: `'POST /v1/authorization'`,
  * `'POST /v1/conversations/:id/messages'`, a path alone for any method, `'*'` for all.
  */
 export class TestAppServer {
@@ -67,7 +73,27 @@ export class TestAppServer {
     this.#door.setFault(route, { kind: 'cut' });
   }
 
-  /** Removes the fault of `route`, or every fault. */
+  /**
+   * Holds every request of `route` at the door until `release()`: a request on the wire while
+   * the test makes something else happen (the worker stops, the tab closes). A request whose
+   * sender died meanwhile still reaches the server on release, as one already sent would. Never
+   * released, the route hangs.
+   *
+   * @example
+   * ```ts
+   * const exchange = server.hold('POST /v1/authorization');
+   * const starting = tabs.call(tab, 'startConversation');
+   * await exchange.arrived();
+   * await worker.stop(); // the exchange is on the wire
+   * exchange.release();
+   * await expect(starting).resolves.toMatchObject({ conversationId: expect.any(String) });
+   * ```
+   */
+  hold(route: Route): HeldRoute {
+    return this.#door.hold(route);
+  }
+
+  /** Removes the fault of `route`, or every fault (requests already held wait for their release). */
   heal(route?: Route): void {
     this.#door.heal(route);
   }
