@@ -13,6 +13,10 @@ export class ServiceWorkerTransport implements ChannelTransport {
   readonly kind = 'service-worker';
   // A restarted worker posts `started` to every window it controls.
   readonly announcesRestart = true;
+  // Chromium stops a service worker 30 s after its last event, and the fetch stream it holds with
+  // it; a message from a tab is an event. A following tab says so this often (measured: README,
+  // "Where the live stream lives").
+  readonly followKeepAliveMs = 10_000;
   readonly #container: ServiceWorkerContainer;
   #receive: (data: unknown) => void = () => {};
   readonly #onMessage = (event: MessageEvent) => {

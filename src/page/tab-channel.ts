@@ -30,6 +30,11 @@ export interface ChannelTransport {
    * wake a stopped service worker. A SharedWorker does not: the tab re-connects at once.
    */
   readonly announcesRestart: boolean;
+  /**
+   * How often a tab that follows the live entries must say so to keep its host, and the stream
+   * the host holds, alive; absent when the host lives as long as its tabs do.
+   */
+  readonly followKeepAliveMs?: number;
   /** Hands the transport what it delivers: every message from the host, and a fatal failure. */
   open(receive: (data: unknown) => void, fail: (error: TabwardenError) => void): void;
   /**
@@ -100,6 +105,11 @@ export class TabChannel {
 
   get kind(): TransportKind {
     return this.#transport.kind;
+  }
+
+  /** See {@link ChannelTransport.followKeepAliveMs}. */
+  get followKeepAliveMs(): number | undefined {
+    return this.#transport.followKeepAliveMs;
   }
 
   /**

@@ -68,10 +68,6 @@ export interface TabwardenClientOptions {
 }
 
 const REFRESH_AHEAD_MS = 30_000;
-// Chromium stops a service worker 30 s after its last event, and the fetch stream it holds with
-// it; a message from a tab is an event. A following tab says so this often (measured: README,
-// "Where the live stream lives").
-const FOLLOW_KEEPALIVE_MS = 10_000;
 // Never ask the provider more often than this, whatever the token's lifetime (no refresh loops).
 const MIN_REFRESH_DELAY_MS = 5_000;
 // A call's own limit: what the worker does for a tab (verify, exchange, send) takes a few
@@ -258,9 +254,10 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
       this.#followedSeq = afterSeq;
       this.#dispatchedAhead.clear();
       void this.#follow();
-      // Over a service worker, the follow itself keeps the worker, and its stream, alive.
-      if (this.transport === 'service-worker') {
-        this.#keepAliveTimer = setInterval(() => void this.#follow(false), FOLLOW_KEEPALIVE_MS);
+      // Where the host stops when idle (a service worker), the follow itself keeps it alive.
+      const keepAliveMs = this.#channel.followKeepAliveMs;
+      if (keepAliveMs !== undefined) {
+        this.#keepAliveTimer = setInterval(() => void this.#follow(false), keepAliveMs);
       }
     }
     const listeners = new AbortController();

@@ -31,6 +31,8 @@ function scriptedHost(answers: Record<string, unknown>, kind: ChannelTransport['
   const transport: ChannelTransport = {
     kind,
     announcesRestart: false,
+    // As the service-worker transport: its host stops when idle, so a following tab keeps it up.
+    ...(kind === 'service-worker' ? { followKeepAliveMs: 10_000 } : {}),
     open: (r) => (receive = r),
     post: (message) => {
       sent.push(message);
@@ -215,6 +217,15 @@ describe('Tabwarden', () => {
       host.event(entries([2, 3]));
       await vi.advanceTimersByTimeAsync(0);
       expect(heard).toEqual([[2], [1], [3]]);
+    });
+
+    it('R12: over a transport whose host lives as long as its tabs, a watching tab sends no keep-alive', async () => {
+      const host = scriptedHost({ ...basics, followEntries: { ok: true, value: [] } }, 'shared-worker');
+      const { tabwarden } = await verifiedTab(host);
+      vi.useFakeTimers();
+      tabwarden.watchEntries(0);
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(host.argsOf('followEntries')).toEqual([[0]]);
     });
 
     it('R12: a tab that never watches makes no follow call and dispatches no entries', async () => {
