@@ -349,8 +349,10 @@ export class TabwardenChatPanel extends ElementBase {
 
   /** Starts or resumes the session; one call in flight at a time. */
   #start(): Promise<void> {
+    const generation = this.#generation;
+    // A clear forgets this run (#reset); when it ends later it must not forget a newer one.
     this.#starting ??= this.#startOnce().finally(() => {
-      this.#starting = undefined;
+      if (generation === this.#generation) this.#starting = undefined;
     });
     return this.#starting;
   }
@@ -415,7 +417,8 @@ export class TabwardenChatPanel extends ElementBase {
         // A failed background load is not an alert: the status line says it quietly.
         this.#setStatus(describeError(error, 'load'), 'load');
       } finally {
-        this.#refreshing = undefined;
+        // As in #start: a run from before a clear must not forget a newer one when it ends.
+        if (generation === this.#generation) this.#refreshing = undefined;
       }
     };
     this.#refreshing = run();
