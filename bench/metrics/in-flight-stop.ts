@@ -5,8 +5,8 @@
 // Baseline, same run: the browser's own cold start of a raw worker (stop, then a round trip)
 // plus the same start with the worker running (the exchange's own time, through the same proxy).
 import type { Page } from 'playwright-core';
+import { openFrontDoor } from '../../src/testing/front-door.ts';
 import { openTabs, stopServiceWorker } from '../../src/testing/index.ts';
-import { startFaultProxy } from '../../test/e2e/fault-proxy.ts';
 import { echoPage, tabwardenPage, type BrowserEnv } from '../lib/browser-env.ts';
 import { waitForBench } from '../lib/page-api.ts';
 import { formatRatio, ms, verdict, type MetricResult } from '../lib/row.ts';
@@ -14,10 +14,10 @@ import { summarize } from '../lib/stats.ts';
 
 const WARM_UP = 3;
 const STOPS = 30;
-const EXCHANGE = /^\/v1\/authorization$/;
+const EXCHANGE = 'POST /v1/authorization';
 
 export async function measureInFlightStop(env: BrowserEnv): Promise<MetricResult> {
-  const proxy = await startFaultProxy(env.server.url);
+  const proxy = await openFrontDoor(env.server.url);
   const context = await env.browser.newContext();
   const rawContext = await env.browser.newContext();
   try {
@@ -45,7 +45,7 @@ export async function measureInFlightStop(env: BrowserEnv): Promise<MetricResult
       // The same start, with the worker stopped while the exchange is on the wire.
       await tw('clear');
       await tw('verify', token);
-      const held = proxy.inject('POST', EXCHANGE, 'hold');
+      const held = proxy.hold(EXCHANGE);
       const answered = tw('start').then(
         () => performance.now(),
         () => undefined,

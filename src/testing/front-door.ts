@@ -19,6 +19,8 @@ export interface ArrivedRequest {
   path: string;
   /** The fault applied to it, if any. */
   fault?: Fault['kind'] | 'hold';
+  /** The server (one of the door's targets) that answered it, once one did. */
+  backend?: string;
 }
 
 /** The requests of a route held at the door by {@link FrontDoor.hold}. */
@@ -64,6 +66,8 @@ export interface FrontDoor {
    * byte-different service worker script is a new version for the browser.
    */
   setScriptVersion(scriptSuffix: string, version: number): void;
+  /** Sends later requests to other servers (a restarted one on its new port, say). */
+  retarget(targets: string | readonly string[]): void;
   /** Closes the door and every connection through it. */
   close(): Promise<void>;
 }
@@ -82,11 +86,22 @@ function matcher(route: Route): (method: string, path: string) => boolean {
   return (m, path) => (method === undefined || m === method) && regex.test(path);
 }
 
+function readBody(incoming: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+    incoming.once('end', () => resolve(Buffer.concat(chunks)));
+    incoming.once('error', reject);
+  });
+}
+
 /**
- * Opens a front door on a free port of 127.0.0.1 that forwards everything to `targetUrl`
- * (server-sent events stream through). Tests use it to count what reaches the server and to
- * break one route at a time, whoever makes the request: a page, a service worker or a
- * SharedWorker.
+ * Opens a front door on a free port of 127.0.0.1 that forwards everything to `targets` (a
+ * server's base URL, or several: then round-robin, as a load balancer in front of instances of
+ * one deployment, skipping one that refuses the connection). Server-sent events stream through;
+ * a server that dies mid-answer cuts the answer at the door too. Tests use it to count what
+ * reaches the server and to break one route at a time, whoever makes the request: a page, a
+ * service worker or a SharedWorker.
  *
  * @example
  * ```ts
@@ -95,63 +110,90 @@ function matcher(route: Route): (method: string, path: string) => boolean {
  * door.count('POST /v1/authorization'); // exchanges so far
  * ```
  */
-export async function openFrontDoor(targetUrl: string): Promise<FrontDoor> {
-  const target = new URL(targetUrl);
+export async function openFrontDoor(targets: string | readonly string[]): Promise<FrontDoor> {
+  let servers = [targets].flat().map((target) => new URL(target));
+  let next = 0;
   const arrived: ArrivedRequest[] = [];
   let faults: Array<{ route: Route; matches: ReturnType<typeof matcher>; fault: Fault | Hold }> = [];
   const versions = new Map<string, number>();
   const sockets = new Set<Socket>();
 
-  // `body`: already read (a held request); otherwise the request streams through.
-  const pass = (incoming: IncomingMessage, outgoing: ServerResponse, path: string, body?: Buffer) => {
-    const upstream = forward(
-      {
-        host: target.hostname,
-        port: target.port,
-        method: incoming.method,
-        path: incoming.url,
-        headers: { ...incoming.headers, host: target.host },
-      },
-      (answer) => {
-        if (outgoing.destroyed) {
-          // The sender is gone (a held request of a worker since stopped): the server has it.
-          answer.resume();
-          return;
+  // Forwards a request whose body was read to the next server; one that refuses the connection
+  // is skipped for the following one, while there is one left to try.
+  const pass = (
+    incoming: IncomingMessage,
+    outgoing: ServerResponse,
+    request: ArrivedRequest,
+    body: Buffer,
+  ) => {
+    const first = next;
+    next = (next + 1) % servers.length;
+    const attempt = (tries: number) => {
+      const server = servers[(first + tries) % servers.length]!;
+      const upstream = forward(
+        {
+          host: server.hostname,
+          port: server.port,
+          method: incoming.method,
+          path: incoming.url,
+          headers: { ...incoming.headers, host: server.host },
+        },
+        (answer) => {
+          request.backend = server.origin;
+          if (outgoing.destroyed) {
+            // The sender is gone (a held request of a worker since stopped): the server has it.
+            answer.resume();
+            return;
+          }
+          // The answer closes when it ended or its connection did: a server that died mid-answer.
+          answer.on('close', () => {
+            if (!answer.complete) outgoing.destroy();
+          });
+          const version = [...versions].find(([suffix]) => request.path.endsWith(suffix))?.[1];
+          if (version === undefined || answer.statusCode !== 200) {
+            outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+            // At once: an event stream's first bytes may be a while away.
+            outgoing.flushHeaders();
+            answer.pipe(outgoing);
+            return;
+          }
+          const chunks: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+          answer.on('end', () => {
+            const script = Buffer.concat([...chunks, Buffer.from(`\n// test version ${version}\n`)]);
+            const headers = { ...answer.headers, 'content-length': String(script.length) };
+            delete headers['transfer-encoding'];
+            delete headers.etag;
+            delete headers['last-modified'];
+            outgoing.writeHead(200, headers);
+            outgoing.end(script);
+          });
+        },
+      );
+      upstream.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ECONNREFUSED' && !outgoing.headersSent && tries + 1 < servers.length) {
+          return attempt(tries + 1);
         }
-        const version = [...versions].find(([suffix]) => path.endsWith(suffix))?.[1];
-        if (version === undefined || answer.statusCode !== 200) {
-          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(outgoing);
-          return;
-        }
-        const chunks: Buffer[] = [];
-        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
-        answer.on('end', () => {
-          const body = Buffer.concat([...chunks, Buffer.from(`\n// test version ${version}\n`)]);
-          const headers = { ...answer.headers, 'content-length': String(body.length) };
-          delete headers['transfer-encoding'];
-          delete headers.etag;
-          delete headers['last-modified'];
-          outgoing.writeHead(200, headers);
-          outgoing.end(body);
-        });
-      },
-    );
-    upstream.on('error', () => outgoing.destroy());
-    if (body) {
+        outgoing.destroy();
+      });
+      outgoing.on('close', () => upstream.destroy());
       upstream.end(body);
-      return;
-    }
-    outgoing.on('close', () => upstream.destroy());
-    incoming.pipe(upstream);
+    };
+    attempt(0);
   };
 
   const door = createServer((incoming, outgoing) => {
     const method = incoming.method ?? 'GET';
     const path = new URL(incoming.url ?? '/', 'http://door').pathname;
     const fault = faults.find((entry) => entry.matches(method, path))?.fault;
-    arrived.push({ method, path, ...(fault ? { fault: fault.kind } : {}) });
-    if (!fault) return pass(incoming, outgoing, path);
+    const request: ArrivedRequest = { method, path, ...(fault ? { fault: fault.kind } : {}) };
+    arrived.push(request);
+    const passOn = () =>
+      void readBody(incoming).then(
+        (body) => pass(incoming, outgoing, request, body),
+        () => outgoing.destroy(),
+      );
+    if (!fault) return passOn();
     switch (fault.kind) {
       case 'cut':
         // As a dropped connection looks to the browser: a network error, no status.
@@ -163,20 +205,17 @@ export async function openFrontDoor(targetUrl: string): Promise<FrontDoor> {
         outgoing.end(JSON.stringify({ code: fault.code, message: `Test fault on ${method} ${path}` }));
         return;
       case 'slow': {
-        const timer = setTimeout(() => pass(incoming, outgoing, path), fault.delayMs);
+        const timer = setTimeout(passOn, fault.delayMs);
         incoming.socket.once('close', () => clearTimeout(timer));
         return;
       }
-      case 'hold': {
-        const chunks: Buffer[] = [];
-        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-        incoming.once('end', () => {
+      case 'hold':
+        void readBody(incoming).then((body) => {
           fault.arrivals += 1;
-          fault.waiting.push(() => pass(incoming, outgoing, path, Buffer.concat(chunks)));
+          fault.waiting.push(() => pass(incoming, outgoing, request, body));
           for (const notify of fault.onArrival.splice(0)) notify();
         });
         return;
-      }
     }
   });
   door.on('connection', (socket) => {
@@ -193,6 +232,10 @@ export async function openFrontDoor(targetUrl: string): Promise<FrontDoor> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests: () => arrived.map((request) => ({ ...request })),
+    retarget(targets) {
+      servers = [targets].flat().map((target) => new URL(target));
+      next = 0;
+    },
     count(route) {
       const matches = matcher(route);
       return arrived.filter((request) => matches(request.method, request.path)).length;

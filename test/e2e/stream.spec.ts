@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
+import { openFrontDoor } from '../../src/testing/front-door.ts';
 import { startTestServer, type TestServer } from '../../src/testing/index.ts';
 import { AppDriver, readDatabase, signIn, value, type ConversationEntry } from './app-driver.ts';
-import { startFaultProxy } from './fault-proxy.ts';
 import { appDir, expect, test, type Transport } from './harness.ts';
 import { inPageLeader, restartHost } from './workers.ts';
 
@@ -160,14 +160,14 @@ test('R12: the server restarted during a stream: nothing lost, nothing shown twi
   context,
   transport,
 }) => {
-  // A server on a data folder of its own, behind a proxy: the browser keeps one origin while the
+  // A server on a data folder of its own, behind a front door: the browser keeps one origin while the
   // server behind it stops and starts again on the same database.
   const dataDir = mkdtempSync(join(tmpdir(), 'tabwarden-stream-restart-'));
   const options = { staticDir: appDir, dataDir, database: join(dataDir, 'tabwarden.sqlite') };
   let server = await startTestServer(options);
-  const proxy = await startFaultProxy(server.url);
+  const door = await openFrontDoor(server.url);
   try {
-    const app = new AppDriver(context, { ...server, url: proxy.url }, transport);
+    const app = new AppDriver(context, { ...server, url: door.url }, transport);
     const tabs = await app.open(2, { kind: 'app', query: { ui: 1 } });
     await openPanels(tabs, await app.mint('alice'));
     await sendFromPanel(tabs[0]!, 'Before the restart');
@@ -175,7 +175,7 @@ test('R12: the server restarted during a stream: nothing lost, nothing shown twi
 
     await server.close();
     server = await startTestServer(options);
-    proxy.retarget(server.url);
+    door.retarget(server.url);
     // Sent at once: it may be stored before the worker's stream reconnects (Last-Event-ID).
     await sendFromPanel(tabs[1]!, 'After the restart');
     const entries = await expectSameEntries(tabs, 4);
@@ -183,7 +183,7 @@ test('R12: the server restarted during a stream: nothing lost, nothing shown twi
     expect(await storedTexts(tabs[0]!)).toEqual(['Before the restart', 'After the restart']);
     await expect.poll(() => streams(server).open, SLOW).toBe(1);
   } finally {
-    await proxy.close();
+    await door.close();
     await server.close();
     rmSync(dataDir, { recursive: true, force: true });
   }

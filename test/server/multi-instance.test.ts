@@ -5,12 +5,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConversationEntry } from '../../src/core/protocol.ts';
 import { apiPaths } from '../../src/core/server-api.ts';
 import { createHarness, exchange, openEvents, request } from './helpers.ts';
-import { startRoundRobinProxy, type RoundRobinProxy } from './round-robin-proxy.ts';
+import { openFrontDoor, type FrontDoor } from '../../src/testing/front-door.ts';
 import { startServerProcess, type ServerProcess } from './server-process.ts';
 
 let harness: Awaited<ReturnType<typeof createHarness>>;
 let processes: ServerProcess[] = [];
-let proxy: RoundRobinProxy | undefined;
+let proxy: FrontDoor | undefined;
 beforeEach(async () => {
   harness = await createHarness();
 });
@@ -114,8 +114,11 @@ describe('R15: two server processes on one Postgres behind a round-robin proxy',
     };
     processes = await Promise.all([startServerProcess(env), startServerProcess(env)]);
     const [a, b] = processes as [ServerProcess, ServerProcess];
-    proxy = await startRoundRobinProxy([a.url, b.url]);
-    const via = { url: proxy.url };
+    const door = await openFrontDoor([a.url, b.url]);
+    proxy = door;
+    const via = { url: door.url };
+    // The requests an instance answered, in the order they arrived.
+    const served = () => door.requests().filter((request) => request.backend !== undefined);
 
     const { accessToken } = await exchange(via, await harness.idp.mint({ sub: 'alice' }));
     const opened = await request(via, 'POST', apiPaths.conversations, { accessToken });
@@ -124,14 +127,18 @@ describe('R15: two server processes on one Postgres behind a round-robin proxy',
     const stream = follow(proxy.url, conversationId, accessToken);
     await stream.until(0);
     // Exchange, open and stream went to alternating instances.
-    const [exchangedOn, openedOn] = proxy.served.map((s) => s.backend);
+    const [exchangedOn, openedOn] = served().map((s) => s.backend);
     expect(exchangedOn).toBe(a.url);
     expect(openedOn).toBe(b.url);
 
     for (let i = 1; i <= 6; i++) await deliver(proxy.url, accessToken, conversationId, `m${i}`);
     await stream.until(6);
-    const streamedOn = proxy.served.find((s) => s.path.endsWith('/events'))?.backend;
-    const posters = new Set(proxy.served.filter((s) => s.path.endsWith('/messages')).map((s) => s.backend));
+    const streamedOn = served().find((s) => s.path.endsWith('/events'))?.backend;
+    const posters = new Set(
+      served()
+        .filter((s) => s.path.endsWith('/messages'))
+        .map((s) => s.backend),
+    );
     expect(posters).toEqual(new Set([a.url, b.url]));
 
     // The instance holding the stream dies mid-stream (a crash: no goodbye), while posts go on.
@@ -143,7 +150,9 @@ describe('R15: two server processes on one Postgres behind a round-robin proxy',
     await stream.stop();
 
     expect(stream.connections).toBeGreaterThanOrEqual(2);
-    const resumedOn = proxy.served.filter((s) => s.path.endsWith('/events')).at(-1)?.backend;
+    const resumedOn = served()
+      .filter((s) => s.path.endsWith('/events'))
+      .at(-1)?.backend;
     expect(resumedOn).toBe(survivor.url);
     expect(stream.received.map((entry) => entry.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
     expect(stream.received.map((entry) => entry.clientMessageId)).toEqual(

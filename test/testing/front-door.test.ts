@@ -112,3 +112,30 @@ describe('openFrontDoor', () => {
     expect(second.startsWith(first)).toBe(true);
   });
 });
+
+describe('openFrontDoor in front of several servers', () => {
+  it('R15: takes turns, skips a server that refuses the connection, says which answered, and can be retargeted', async () => {
+    const second = createServer((_request, response) => response.end('second'));
+    await new Promise<void>((resolve) => second.listen(0, '127.0.0.1', resolve));
+    const secondUrl = `http://127.0.0.1:${(second.address() as AddressInfo).port}`;
+    const firstUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
+    // A port nothing listens on: as an instance that was killed.
+    const gone = createServer();
+    await new Promise<void>((resolve) => gone.listen(0, '127.0.0.1', resolve));
+    const goneUrl = `http://127.0.0.1:${(gone.address() as AddressInfo).port}`;
+    await new Promise((resolve) => gone.close(resolve));
+    const balanced = await openFrontDoor([firstUrl, secondUrl, goneUrl]);
+    try {
+      const answers = [];
+      for (let i = 0; i < 3; i++) answers.push(await (await fetch(`${balanced.url}/n${i}`)).text());
+      expect(answers).toEqual(['hello from /n0', 'second', 'hello from /n2']);
+      expect(balanced.requests().map((request) => request.backend)).toEqual([firstUrl, secondUrl, firstUrl]);
+
+      balanced.retarget(secondUrl);
+      expect(await (await fetch(`${balanced.url}/after`)).text()).toBe('second');
+    } finally {
+      await balanced.close();
+      await new Promise((resolve) => second.close(resolve));
+    }
+  });
+});
