@@ -24,7 +24,8 @@ const GZIP_BUDGETS: Record<BundleName, number> = {
   // The workers gained the one live entry stream the pages had (issue 10: +1.3 KiB each).
   sw: 18.5 * 1024,
   sharedWorker: 18 * 1024,
-  inPageHost: 16.5 * 1024,
+  // 16.5 KiB until the host answered while an upgrade is blocked, and retried (issue 9: +430 B).
+  inPageHost: 17 * 1024,
 };
 // Each chunk the page stub loads with import() (a fallback link, workbox-window).
 const LAZY_CHUNK_GZIP_BUDGET = 2 * 1024;
