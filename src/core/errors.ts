@@ -51,7 +51,10 @@ export type ErrorCode =
   | 'ERR_INVALID_ARGUMENT'
   /** A worker script (or the in-page host) is missing or failed to start: its URL and HTTP status say why. */
   | 'ERR_WORKER_UNAVAILABLE'
-  /** The browser refused to store the session (its quota is used up): nothing was started. */
+  /**
+   * The browser's storage failed: it refused to store the session (its quota is used up: nothing
+   * was started), or the database cannot be upgraded while an older tab holds it open.
+   */
   | 'ERR_STORAGE'
   // Codes the reference server answers with (src/server); clients see them in error messages.
   /** No usable authorization token: missing, malformed, or not signed by this server. */

@@ -3,6 +3,7 @@
 // keeps this release's engine from starting. Every call then fails ERR_STORAGE at once, saying
 // why — none hangs —, and once that tab is gone the next call works, without a reload.
 import type { Page } from '@playwright/test';
+import { SCHEMA_VERSION } from '../../src/core/store.ts';
 import { readDatabase } from './app-driver.ts';
 import { appUrl, expect, test } from './kit-app.ts';
 
@@ -29,6 +30,13 @@ function holdPreviousSchema(tab: Page): Promise<number> {
         };
         request.onerror = () => reject(request.error);
       }),
+  );
+}
+
+/** The version of the tabwarden database as the browser has it now. */
+function databaseVersion(tab: Page): Promise<number | undefined> {
+  return tab.evaluate(
+    async () => (await indexedDB.databases()).find((database) => database.name === 'tabwarden')?.version,
   );
 }
 
@@ -67,8 +75,10 @@ test('R10: an upgrade blocked by an old tab answers every call ERR_STORAGE at on
   }
   expect(server.count('POST /v1/authorization')).toBe(0);
 
-  // The old tab goes (closed, or reloaded into this release): the upgrade goes on.
+  // The old tab goes (closed, or reloaded into this release): the upgrade goes on, as soon as
+  // the browser has let the old connection go.
   await oldTab!.close();
+  await expect.poll(() => databaseVersion(tab)).toBe(SCHEMA_VERSION);
   const signedIn = await timed(tabs.signIn(tab, 'alice'));
   expect(signedIn.outcome).toBe('ok');
   expect(signedIn.ms).toBeLessThan(ANSWER_BOUND_MS);
