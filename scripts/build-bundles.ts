@@ -23,10 +23,11 @@ const GZIP_BUDGETS: Record<BundleName, number> = {
   // The chat panel learnt the outbox: waiting and refused messages, Retry, Discard (R12: +0.5 KB).
   ui: 8 * 1024,
   // The workers gained the one live entry stream the pages had (issue 10: +1.3 KiB each), then
-  // the outbox and its delivery loop (R12: +1.9 KB gzip each).
-  sw: 19.25 * 1024,
-  sharedWorker: 19 * 1024,
-  inPageHost: 18.75 * 1024,
+  // the outbox and its delivery loop (R12: +1.9 KB gzip each), then a host that answers while an
+  // upgrade is blocked, and retries (issue 9: about +0.45 KB each).
+  sw: 20 * 1024,
+  sharedWorker: 19.75 * 1024,
+  inPageHost: 19.5 * 1024,
 };
 // Each chunk the page stub loads with import() (a fallback link, workbox-window).
 const LAZY_CHUNK_GZIP_BUDGET = 2 * 1024;

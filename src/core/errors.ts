@@ -51,7 +51,10 @@ export type ErrorCode =
   | 'ERR_INVALID_ARGUMENT'
   /** A worker script (or the in-page host) is missing or failed to start: its URL and HTTP status say why. */
   | 'ERR_WORKER_UNAVAILABLE'
-  /** The browser refused to store the session (its quota is used up): nothing was started. */
+  /**
+   * The browser's storage failed: it refused to store the session (its quota is used up: nothing
+   * was started), or the database cannot be upgraded while an older tab holds it open.
+   */
   | 'ERR_STORAGE'
   /** The message is on its way to the server right now: it can no longer be discarded (R12). */
   | 'ERR_MESSAGE_IN_FLIGHT'

@@ -719,9 +719,13 @@ export class SessionEngine {
       }
       this.#updateLiveStream();
       if (!resumed) {
-        this.#broadcast(
-          { type: 'session-started', sessionVersion: record.sessionVersion, conversationId, subject },
-          (_id, tab) => tab.verifiedAs !== undefined,
+        // Background work: a service worker stays up until the tabs confirmed it, so that their
+        // acks do not restart a version the browser stops to activate a new one (R10).
+        this.#inBackground(
+          this.#broadcast(
+            { type: 'session-started', sessionVersion: record.sessionVersion, conversationId, subject },
+            (_id, tab) => tab.verifiedAs !== undefined,
+          ),
         );
       }
       return record;

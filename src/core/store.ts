@@ -136,15 +136,29 @@ export interface StoreEvents {
    * is gone.
    */
   onDeleted?: () => void;
+  /**
+   * `true`: the database cannot be upgraded to this release's schema while another tab holds an
+   * older version open and does not step aside (idb's `blocked`). The open waits, and goes on
+   * (`false`) once that tab closed it; meanwhile the store's owner can say why nothing works.
+   */
+  onBlocked?: (blocked: boolean) => void;
 }
 
 /** Opens (and creates or upgrades) the store in the runtime's IndexedDB (fake-indexeddb in Node). */
 export async function openSessionStore(name = 'tabwarden', events: StoreEvents = {}): Promise<SessionStore> {
   let current: Promise<Database> | undefined;
   const connection = (): Promise<Database> =>
-    (current ??= openDatabase(name, SCHEMA_VERSION, () => {
+    (current ??= openDatabase(name, SCHEMA_VERSION, {
+      onClosed(deleted) {
+        // The next operation opens the database anew (or says why it cannot).
+        current = undefined;
+        if (deleted) events.onDeleted?.();
+      },
+      ...(events.onBlocked ? { onBlocked: events.onBlocked } : {}),
+    }).catch((error: unknown) => {
+      // Not kept: the next operation tries again.
       current = undefined;
-      events.onDeleted?.();
+      throw error;
     }));
   // Every operation on the connection of the moment; the browser's refusals become coded errors.
   const using =
@@ -156,7 +170,9 @@ export async function openSessionStore(name = 'tabwarden', events: StoreEvents =
         throw storageError(error);
       }
     };
-  await connection();
+  await connection().catch((error: unknown) => {
+    throw storageError(error);
+  });
   return {
     loadState: using(async (db) => {
       // One transaction, every read in flight at once: each read is a round trip to the browser.
@@ -228,7 +244,10 @@ export async function openSessionStore(name = 'tabwarden', events: StoreEvents =
       await tx.done;
     }),
     close() {
-      void current?.then((db) => db.close());
+      void current?.then(
+        (db) => db.close(),
+        () => {},
+      );
       current = undefined;
     },
   };
@@ -240,25 +259,44 @@ function storageError(error: unknown): unknown {
   const message =
     error.name === 'QuotaExceededError'
       ? "The browser's storage quota for this site is used up"
-      : `The browser's storage failed (${error.name})`;
+      : error.name === 'VersionError'
+        ? 'A newer release of tabwarden upgraded its database: reload the page'
+        : `The browser's storage failed (${error.name})`;
   return new TabwardenError('ERR_STORAGE', message, { cause: error });
 }
 
+/** What {@link openDatabase} tells its caller about the connection. */
+export interface DatabaseEvents {
+  /** The connection closed under its owner: `deleted` when the database went with it. */
+  onClosed?: (deleted: boolean) => void;
+  /** The open waits for another connection to an older version to close, or goes on (see StoreEvents). */
+  onBlocked?: (blocked: boolean) => void;
+}
+
 /** Opens the database at `version`, running the migrations it lacks. Exported for the upgrade test. */
-export async function openDatabase(name: string, version: number, onDeleted?: () => void): Promise<Database> {
+export async function openDatabase(
+  name: string,
+  version: number,
+  { onClosed, onBlocked }: DatabaseEvents = {},
+): Promise<Database> {
   const db: Database = await openDB<TabwardenSchema>(name, version, {
     upgrade(upgrading, oldVersion) {
+      onBlocked?.(false);
       for (let step = oldVersion; step < version; step++) migrations[step]?.(upgrading);
     },
-    // Someone deletes the database (no new version) or a newer worker upgrades it: step aside
+    // An older connection did not step aside when asked (an old release's tab).
+    blocked() {
+      onBlocked?.(true);
+    },
+    // Someone deletes the database (no new version) or a newer release upgrades it: step aside
     // rather than block either forever.
     blocking(_currentVersion, newVersion) {
       db.close();
-      if (newVersion === null) onDeleted?.();
+      onClosed?.(newVersion === null);
     },
     // The browser closed the connection itself: the site's data was cleared.
     terminated() {
-      onDeleted?.();
+      onClosed?.(true);
     },
   });
   return db;

@@ -5,7 +5,7 @@ import {
   type TabMessage,
   type WorkerEvent,
 } from './protocol.ts';
-import { serializeError } from './errors.ts';
+import { serializeError, TabwardenError } from './errors.ts';
 import type { SessionEngine } from './session-engine.ts';
 import { createTabApi } from './tab-api.ts';
 
@@ -35,6 +35,22 @@ const CALLABLE: Record<Method, true> = {
   disconnect: true,
 };
 
+/**
+ * Starts the engine a host serves. While the start cannot finish (an IndexedDB upgrade blocked by
+ * another tab that holds the previous schema open), it calls `unavailable` with a coded error
+ * saying why, and keeps waiting; with `undefined` once it can go on. A start that fails rejects,
+ * and the host starts anew for the next message.
+ */
+export type StartEngine = (unavailable: (why: TabwardenError | undefined) => void) => Promise<SessionEngine>;
+
+/** One start of the engine, and why it cannot finish now once it says so. */
+interface EngineStart {
+  engine: Promise<SessionEngine>;
+  unavailable: Promise<TabwardenError>;
+  block: (why: TabwardenError) => void;
+  failed: boolean;
+}
+
 /** One connected tab, as the host holds it. */
 interface HostedTab {
   api: TabApi;
@@ -59,7 +75,7 @@ interface HostedTab {
  *
  * @example
  * ```ts
- * const host = new TabChannelHost(createEngine(config, location.href), crypto.randomUUID());
+ * const host = new TabChannelHost((unavailable) => createEngine(config, location.href, {}, unavailable), crypto.randomUUID());
  * port.onmessage = (event) => {
  *   const message = parseTabMessage(event.data);
  *   if (message) void host.receive(message.tabId, message, (reply) => (port.postMessage(reply), true));
@@ -69,11 +85,14 @@ interface HostedTab {
 export class TabChannelHost {
   /** Made when this host started: a tab that meets another one knows the host restarted. */
   readonly instanceId: string;
-  readonly #engine: Promise<SessionEngine>;
+  readonly #startEngine: StartEngine;
+  #start: EngineStart;
   readonly #tabs = new Map<string, HostedTab>();
 
-  constructor(engine: Promise<SessionEngine>, instanceId: string) {
-    this.#engine = engine;
+  constructor(startEngine: StartEngine, instanceId: string) {
+    this.#startEngine = startEngine;
+    // Started at once: a (re)started worker has its engine ready by the first call (R10).
+    this.#start = this.#begin();
     this.instanceId = instanceId;
   }
 
@@ -90,7 +109,8 @@ export class TabChannelHost {
   async receive(tabId: string, message: TabMessage, post: PostToTab): Promise<void> {
     // The one await before the tab is looked up (or, for a connect, registered): messages of a
     // tab are handled in the order they came.
-    const engine = await this.#engine;
+    const engine = await this.#engine();
+    if (engine instanceof TabwardenError) return this.#unavailable(engine, message, post);
     if (message.type === 'tabwarden:connect') return this.#connect(engine, tabId, message, post);
     const tab = this.#tabs.get(tabId);
     if (!tab) {
@@ -124,7 +144,58 @@ export class TabChannelHost {
 
   /** Resolves when the engine's background work is done (for `ExtendableEvent.waitUntil`). */
   async whenIdle(): Promise<void> {
-    await (await this.#engine).whenIdle();
+    const engine = await this.#engine();
+    if (!(engine instanceof TabwardenError)) await engine.whenIdle();
+  }
+
+  #begin(): EngineStart {
+    const start = { failed: false } as EngineStart;
+    const blocked = () => new Promise<TabwardenError>((resolve) => (start.block = resolve));
+    start.unavailable = blocked();
+    start.engine = this.#startEngine((why) => {
+      if (why) start.block(why);
+      // It goes on: calls wait for the engine again.
+      else start.unavailable = blocked();
+    });
+    // A failed start is tried again by the next message (the blocker may be gone by then).
+    start.engine.catch(() => (start.failed = true));
+    return start;
+  }
+
+  /**
+   * The engine, or why it cannot start now: as soon as the start says so, so that a call is
+   * answered with that error at once rather than wait for a blocker that may never go (R10).
+   */
+  async #engine(): Promise<SessionEngine | TabwardenError> {
+    if (this.#start.failed) this.#start = this.#begin();
+    const { engine, unavailable } = this.#start;
+    // The engine first: once it started, an earlier `unavailable` no longer counts.
+    return Promise.race([engine, unavailable]).catch((error: unknown) =>
+      error instanceof TabwardenError
+        ? error
+        : new TabwardenError('ERR_STORAGE', 'The session engine failed to start', { cause: error }),
+    );
+  }
+
+  /**
+   * Answers a tab while the engine cannot start: its connect is welcomed with a blank state (a
+   * tab never takes a lower version over its own), the handshake too, so the page gets ready,
+   * and every other call fails with `why` at once. The tab is not registered: once the engine
+   * started, its next call is answered `started`, and it re-connects (re-presenting its token)
+   * and re-sends that call, which then works without a reload.
+   */
+  async #unavailable(why: TabwardenError, message: TabMessage, post: PostToTab): Promise<void> {
+    const state = { sessionVersion: 0, verified: false };
+    const reply = { protocol: PROTOCOL_VERSION, tabId: message.tabId };
+    if (message.type === 'tabwarden:connect') {
+      await post({ ...reply, type: 'tabwarden:welcome', instanceId: this.instanceId, state });
+    } else if (message.type === 'tabwarden:call') {
+      const result =
+        message.method === 'hello'
+          ? { protocol: PROTOCOL_VERSION, state }
+          : { ok: false, error: serializeError(why) };
+      await post({ ...reply, type: 'tabwarden:reply', id: message.id, result });
+    }
   }
 
   /**
@@ -132,7 +203,9 @@ export class TabChannelHost {
    * it is empty of pending messages, false when the network still fails (R12).
    */
   async deliverOutbox(): Promise<boolean> {
-    return (await this.#engine).deliverOutbox();
+    const engine = await this.#engine();
+    // No engine (an upgrade is blocked): nothing delivered; the browser tries the sync again.
+    return engine instanceof TabwardenError ? false : engine.deliverOutbox();
   }
 
   async #connect(
@@ -202,6 +275,7 @@ export class TabChannelHost {
     if (!tab) return;
     this.#tabs.delete(tabId);
     for (const confirm of tab.acks.values()) confirm();
-    void this.#engine.then((engine) => engine.disconnectTab(tabId));
+    // Only a tab of a started engine is registered.
+    void this.#start.engine.then((engine) => engine.disconnectTab(tabId));
   }
 }

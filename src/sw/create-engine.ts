@@ -1,5 +1,6 @@
 import { createAuthorizationClient } from '../core/authorization-client.ts';
 import { systemClock } from '../core/clock.ts';
+import { TabwardenError } from '../core/errors.ts';
 import { createConversationClient } from '../core/conversation-client.ts';
 import { instanceLockName } from '../core/protocol.ts';
 import { SessionEngine, type SessionEngineOptions } from '../core/session-engine.ts';
@@ -21,6 +22,7 @@ export async function createEngine(
   config: WorkerConfig,
   baseUrl: string,
   host: Pick<SessionEngineOptions, 'requestBackgroundDelivery'> = {},
+  unavailable: (why: TabwardenError | undefined) => void = () => {},
 ): Promise<SessionEngine> {
   const http = { baseUrl: new URL(config.serverUrl, baseUrl).href };
   const clock = __TABWARDEN_TEST_CLOCK__ ? await openTestClock() : systemClock;
@@ -38,7 +40,19 @@ export async function createEngine(
   // token next (R10): have the keys ready by then.
   // Deleted while the engine restores, the database is simply found empty.
   let onDeleted = () => {};
-  const store = openSessionStore('tabwarden', { onDeleted: () => onDeleted() });
+  // An upgrade blocked by an old tab waits for it to close; meanwhile every call says why.
+  const store = openSessionStore('tabwarden', {
+    onDeleted: () => onDeleted(),
+    onBlocked: (blocked) =>
+      unavailable(
+        blocked
+          ? new TabwardenError(
+              'ERR_STORAGE',
+              'Storage upgrade blocked: another tab holds the previous version open; close or reload it',
+            )
+          : undefined,
+      ),
+  });
   void verifier.prefetchKeys();
   const engine = await SessionEngine.create({
     verifier,
@@ -64,7 +78,10 @@ export async function startHost(
   baseUrl: string,
   hostOptions: Pick<SessionEngineOptions, 'requestBackgroundDelivery'> = {},
 ): Promise<TabChannelHost> {
-  const host = new TabChannelHost(createEngine(config, baseUrl, hostOptions), crypto.randomUUID());
+  const host = new TabChannelHost(
+    (unavailable) => createEngine(config, baseUrl, hostOptions, unavailable),
+    crypto.randomUUID(),
+  );
   // No Web Locks outside a secure context: tabs there learn of a death by their calls' limits.
   if (!(navigator.locks as LockManager | undefined)) return host;
   await new Promise<void>((held) => {

@@ -13,9 +13,20 @@ const OUTBOX_SYNC_TAG = 'tabwarden-outbox';
 const syncManager = (
   sw.registration as ServiceWorkerRegistration & { sync?: { register(tag: string): Promise<void> } }
 ).sync;
-const host = startHost(config, sw.location.href, {
-  requestBackgroundDelivery: () => void syncManager?.register(OUTBOX_SYNC_TAG).catch(() => undefined),
-});
+// A new version runs (and installs) while the old one may still be finishing a call and storing
+// the session it started: an engine made then would restore a session that is not written yet,
+// and never read it again. So a version that is not active yet starts its engine once it is: the
+// browser activates it only when the old one has no call left (R10). A restarted worker is
+// active already. (`serviceWorker` is missing in older browsers: start at once, as before.)
+const active = sw.serviceWorker === undefined || sw.serviceWorker.state === 'activated';
+const activated = active
+  ? Promise.resolve()
+  : new Promise<void>((resolve) => sw.addEventListener('activate', () => resolve()));
+const host = activated.then(() =>
+  startHost(config, sw.location.href, {
+    requestBackgroundDelivery: () => void syncManager?.register(OUTBOX_SYNC_TAG).catch(() => undefined),
+  }),
+);
 // Each tab's route back, by client id: the port its latest connect brought, for as long as this
 // instance lives (a stop loses them; tabs re-connect when this instance says it started).
 const routes = new Map<string, MessagePort>();
@@ -84,4 +95,5 @@ async function announce(): Promise<void> {
   const { started } = await host;
   for (const client of await sw.clients.matchAll({ type: 'window' })) client.postMessage(started);
 }
-void announce();
+// A version not active yet controls no tab: it says it started once it activated (above).
+if (active) void announce();

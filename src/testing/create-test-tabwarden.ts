@@ -151,7 +151,7 @@ export async function createTestTabwarden(options: TestTabwardenOptions = {}): P
     graceMs: options.graceMs ?? DEFAULT_GRACE_MS,
   });
 
-  const host = new TabChannelHost(Promise.resolve(engine), crypto.randomUUID());
+  const host = new TabChannelHost(() => Promise.resolve(engine), crypto.randomUUID());
   const tabs: Tabwarden[] = [];
   const openTab = async () => {
     const tab = new Tabwarden(new InProcessTransport(host), crypto.randomUUID(), {

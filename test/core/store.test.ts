@@ -1,3 +1,4 @@
+import { openDB } from 'idb';
 import { describe, expect, it } from 'vitest';
 import {
   migrations,
@@ -124,6 +125,31 @@ describe('openSessionStore', () => {
       expect(await store.listOutbox()).toHaveLength(1);
       store.close();
     }
+  });
+
+  it('R10: an upgrade blocked by an older connection that does not step aside says so, and completes once it closes', async () => {
+    const name = uniqueName();
+    // An old release's connection: it ignores the request to close.
+    const old = await openDB(name, SCHEMA_VERSION - 1, {
+      upgrade: (db) => migrations[0]!(db as Parameters<(typeof migrations)[0]>[0]),
+    });
+    const blocked: boolean[] = [];
+    const opening = openSessionStore(name, { onBlocked: (now) => blocked.push(now) });
+    await expect.poll(() => blocked).toEqual([true]);
+    old.close();
+    const store = await opening;
+    expect(blocked).toEqual([true, false]);
+    expect((await store.loadState()).sessionVersion).toBe(0);
+    store.close();
+  });
+
+  it('R10: a connection of this release steps aside for a newer one; its next operation fails ERR_STORAGE, not a closed connection', async () => {
+    const name = uniqueName();
+    const store = await openSessionStore(name);
+    const newer = await openDatabase(name, SCHEMA_VERSION + 1);
+    await expect(store.loadState()).rejects.toMatchObject({ code: 'ERR_STORAGE', message: /newer release/ });
+    newer.close();
+    store.close();
   });
 });
 

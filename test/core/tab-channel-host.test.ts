@@ -1,7 +1,9 @@
 // The host end of the tab channel (src/core/tab-channel-host.ts), driven message by message as
 // a worker entry drives it: the welcome (restore, reconcile), calls by id, events by ack.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TabwardenError } from '../../src/core/errors.ts';
 import { PROTOCOL_VERSION, type HostMessage, type TabMessage } from '../../src/core/protocol.ts';
+import type { SessionEngine } from '../../src/core/session-engine.ts';
 import { TabChannelHost, type PostToTab } from '../../src/core/tab-channel-host.ts';
 import { createBadTokenCorpus, type BadTokenCorpus } from '../fixtures/bad-token-corpus.ts';
 import {
@@ -74,7 +76,7 @@ async function restartedWithSession(): Promise<{ tab: Tab; token: string; host: 
   await unwrap(tab.api.setIdentityToken(token));
   await unwrap(tab.api.startConversation());
   await world.restartWorker();
-  return { tab, token, host: new TabChannelHost(Promise.resolve(world.engine), 'instance-2') };
+  return { tab, token, host: new TabChannelHost(() => Promise.resolve(world.engine), 'instance-2') };
 }
 
 describe('TabChannelHost', () => {
@@ -132,7 +134,7 @@ describe('TabChannelHost', () => {
 
   it('R4/R10: a call re-sent with its id while it runs joins the run: one exchange, both answered', async () => {
     world = await createWorld({ tabs: 0 });
-    const host = new TabChannelHost(Promise.resolve(world.engine), 'instance-1');
+    const host = new TabChannelHost(() => Promise.resolve(world.engine), 'instance-1');
     const back = route();
     await host.receive('tab-1', connect(), back.post);
     await host.receive(
@@ -154,7 +156,7 @@ describe('TabChannelHost', () => {
 
   it('R7: an event goes with an id, and the engine’s clear waits for the tab’s ack of that id', async () => {
     world = await createWorld({ tabs: 0 });
-    const host = new TabChannelHost(Promise.resolve(world.engine), 'instance-1');
+    const host = new TabChannelHost(() => Promise.resolve(world.engine), 'instance-1');
     const [a, b] = [route({ autoAck: host }), route()];
     await host.receive('tab-a', connect(), a.post);
     await host.receive('tab-b', { ...connect(), tabId: 'other-tab' }, b.post);
@@ -177,7 +179,7 @@ describe('TabChannelHost', () => {
 
   it('R7: a tab its worker knows is gone is not waited for, and the engine forgets it', async () => {
     world = await createWorld({ tabs: 0 });
-    const host = new TabChannelHost(Promise.resolve(world.engine), 'instance-1');
+    const host = new TabChannelHost(() => Promise.resolve(world.engine), 'instance-1');
     const [live, gone] = [route({ autoAck: host }), route({ live: false })];
     await host.receive('tab-a', connect(), live.post);
     await host.receive('tab-b', { ...connect(), tabId: 'other-tab' }, gone.post);
@@ -190,12 +192,77 @@ describe('TabChannelHost', () => {
 
   it('R13: a method outside the tab API is not called', async () => {
     world = await createWorld({ tabs: 0 });
-    const host = new TabChannelHost(Promise.resolve(world.engine), 'instance-1');
+    const host = new TabChannelHost(() => Promise.resolve(world.engine), 'instance-1');
     const back = route();
     await host.receive('tab-1', connect(), back.post);
     for (const method of ['subscribe', '__proto__', 'constructor', 'toString']) {
       await host.receive('tab-1', call(method, method), back.post);
     }
     expect(back.received.map((m) => m.type)).toEqual(['tabwarden:welcome']);
+  });
+
+  it('R10: while the engine cannot start (an upgrade blocked), every call fails at once with the coded reason; once it started, the next call works', async () => {
+    world = await createWorld({ tabs: 0 });
+    const blocked = new TabwardenError('ERR_STORAGE', 'upgrade blocked by another tab');
+    let started!: (engine: SessionEngine) => void;
+    const host = new TabChannelHost(
+      (unavailable) =>
+        new Promise<SessionEngine>((resolve) => {
+          started = resolve;
+          unavailable(blocked);
+        }),
+      'instance-1',
+    );
+    const back = route();
+    await host.receive('tab-1', connect(), back.post);
+    expect(await back.next('tabwarden:welcome')).toMatchObject({ state: { verified: false } });
+    await host.receive('tab-1', call('1', 'hello'), back.post);
+    expect(await back.next('tabwarden:reply')).toMatchObject({ result: { protocol: PROTOCOL_VERSION } });
+    const token = await world.corpus.mintGood('alice');
+    await host.receive('tab-1', call('2', 'setIdentityToken', token), back.post);
+    expect(await back.next('tabwarden:reply', 2)).toMatchObject({
+      id: '2',
+      result: { ok: false, error: { code: 'ERR_STORAGE', message: 'upgrade blocked by another tab' } },
+    });
+
+    started(world.engine);
+    // The host never registered the tab: it asks it to re-connect, which then works.
+    await host.receive('tab-1', call('3', 'setIdentityToken', token), back.post);
+    expect(await back.next('tabwarden:started')).toMatchObject({
+      tabId: 'page-tab',
+      instanceId: 'instance-1',
+    });
+    await host.receive('tab-1', connect(), back.post);
+    await host.receive('tab-1', call('3', 'setIdentityToken', token), back.post);
+    expect(await back.next('tabwarden:reply', 3)).toMatchObject({ id: '3', result: { ok: true } });
+  });
+
+  it('R10: a start that fails answers with its coded error and is tried again by the next message', async () => {
+    world = await createWorld({ tabs: 0 });
+    let starts = 0;
+    const host = new TabChannelHost(async () => {
+      starts += 1;
+      if (starts === 1) throw new TabwardenError('ERR_STORAGE', 'first start failed');
+      return world.engine;
+    }, 'instance-1');
+    const back = route();
+    await host.receive('tab-1', call('1', 'startConversation'), back.post);
+    expect(back.received).toEqual([
+      {
+        type: 'tabwarden:reply',
+        protocol: PROTOCOL_VERSION,
+        tabId: 'page-tab',
+        id: '1',
+        result: { ok: false, error: { code: 'ERR_STORAGE', message: 'first start failed' } },
+      },
+    ]);
+    await host.receive('tab-1', connect(), back.post);
+    expect(await back.next('tabwarden:welcome')).toMatchObject({ instanceId: 'instance-1' });
+    await host.receive('tab-1', call('2', 'startConversation'), back.post);
+    expect(await back.next('tabwarden:reply', 2)).toMatchObject({
+      id: '2',
+      result: { ok: false, error: { code: 'ERR_NOT_VERIFIED' } },
+    });
+    expect(starts).toBe(2);
   });
 });
