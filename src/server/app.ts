@@ -5,6 +5,7 @@ import { cors } from 'hono/cors';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { IdentityTokenError, TabwardenError } from '../core/errors.ts';
+import { isClientMessageId, messageTextLength } from '../core/message-rules.ts';
 import { sameSubject, type Subject } from '../core/protocol.ts';
 import { isRecord } from '../core/validate-message.ts';
 import type {
@@ -46,7 +47,6 @@ export interface AppServices {
 type AppEnv = { Variables: { auth: AccessTokenClaims } };
 
 const CONVERSATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const CLIENT_MESSAGE_ID = /^[\x21-\x7e]{1,128}$/;
 const SEQ = /^(0|[1-9][0-9]{0,15})$/;
 const BEARER = /^Bearer +([^\s]+) *$/i;
 const CLOSING_TEXT = 'The conversation has ended.';
@@ -294,14 +294,11 @@ export function createApp(services: AppServices): Hono<AppEnv> {
     const conversation = await ownConversation(c);
     const body = await readJsonObject(c);
     const { clientMessageId, text } = body;
-    if (typeof clientMessageId !== 'string' || !CLIENT_MESSAGE_ID.test(clientMessageId)) {
+    if (typeof clientMessageId !== 'string' || !isClientMessageId(clientMessageId)) {
       throw badRequest('clientMessageId must be 1 to 128 printable ASCII characters');
     }
     if (typeof text !== 'string' || text.trim() === '') throw badRequest('text must be a non-empty string');
-    // Counted in code points, as a user counts characters.
-    let length = 0;
-    for (const _ of text) length++;
-    if (length > options.messageTextLimit) {
+    if (messageTextLength(text) > options.messageTextLimit) {
       throw badRequest(`text is longer than ${options.messageTextLimit} characters`);
     }
     const result = await store.appendEntry(

@@ -1,5 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TabwardenError } from '../../src/core/errors.ts';
+import { CLIENT_MESSAGE_ID_LIMIT, MESSAGE_TEXT_LIMIT } from '../../src/core/message-rules.ts';
 import { createBadTokenCorpus, type BadTokenCorpus } from '../fixtures/bad-token-corpus.ts';
 import {
   codeOf,
@@ -143,6 +144,22 @@ describe('SessionEngine over comlink MessageChannels', () => {
       await unwrap(a.api.setIdentityToken(token));
       expect(await unwrap(a.api.startConversation())).toMatchObject({ conversationId });
       expect(world.server.exchanges).toBe(1);
+    });
+  });
+
+  describe('message rules (src/core/message-rules.ts)', () => {
+    it('the engine counts text in code points and caps client ids as the server does', async () => {
+      const [a] = (await setup()).tabs as [Tab];
+      await verify([a]);
+      await unwrap(a.api.startConversation());
+      const atLimit = '😀'.repeat(MESSAGE_TEXT_LIMIT);
+      expect((await unwrap(send(a, atLimit, 'at-limit'))).text).toBe(atLimit);
+      expect(await codeOf(send(a, `${atLimit}😀`))).toBe('ERR_INVALID_ARGUMENT');
+      expect(await codeOf(send(a, 'hi', 'x'.repeat(CLIENT_MESSAGE_ID_LIMIT + 1)))).toBe(
+        'ERR_INVALID_ARGUMENT',
+      );
+      expect(await codeOf(send(a, 'hi', 'has space'))).toBe('ERR_INVALID_ARGUMENT');
+      expect(world.server.posted).toEqual(['at-limit']);
     });
   });
 
