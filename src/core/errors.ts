@@ -122,46 +122,50 @@ export interface SerializedError {
   retryAfterMs?: number;
 }
 
-// Every code, once: the Record type makes the compiler refuse a missing or an unknown one.
-const knownCodes: Record<ErrorCode, true> = {
-  ERR_TOKEN_TYPE: true,
-  ERR_TOKEN_TOO_LARGE: true,
-  ERR_TOKEN_MALFORMED: true,
-  ERR_TOKEN_ALGORITHM: true,
-  ERR_TOKEN_HEADER: true,
-  ERR_TOKEN_SIGNATURE: true,
-  ERR_TOKEN_KEY_UNKNOWN: true,
-  ERR_TOKEN_EXPIRED: true,
-  ERR_TOKEN_NOT_YET_VALID: true,
-  ERR_TOKEN_CLAIM: true,
-  ERR_KEYS_UNAVAILABLE: true,
-  ERR_NOT_READY: true,
-  ERR_NOT_VERIFIED: true,
-  ERR_NO_SESSION: true,
-  ERR_SESSION_CLEARED: true,
-  ERR_AUTHORIZATION_FAILED: true,
-  ERR_NETWORK: true,
-  ERR_SERVER: true,
-  ERR_TIMEOUT: true,
-  ERR_INVALID_ARGUMENT: true,
-  ERR_WORKER_UNAVAILABLE: true,
-  ERR_STORAGE: true,
-  ERR_MESSAGE_IN_FLIGHT: true,
-  ERR_ACCESS_TOKEN_INVALID: true,
-  ERR_ACCESS_TOKEN_EXPIRED: true,
-  ERR_ACCESS_TOKEN_REVOKED: true,
-  ERR_NOT_FOUND: true,
-  ERR_CONVERSATION_ENDED: true,
-  ERR_PAYLOAD_TOO_LARGE: true,
-  ERR_RATE_LIMITED: true,
-  ERR_TOO_MANY_STREAMS: true,
-  ERR_LAST_EVENT_ID_AHEAD: true,
-  ERR_MESSAGE_ID_REUSED: true,
+// Every code, once, with the class an error of that code is rebuilt as. The Record type makes the
+// compiler refuse a code left out (or one that does not exist), so a new code must be classified
+// here; the mapped type makes it refuse a token code rebuilt as anything but IdentityTokenError.
+const errorClasses: {
+  [C in ErrorCode]: C extends IdentityTokenError['code'] ? typeof IdentityTokenError : typeof TabwardenError;
+} = {
+  ERR_TOKEN_TYPE: IdentityTokenError,
+  ERR_TOKEN_TOO_LARGE: IdentityTokenError,
+  ERR_TOKEN_MALFORMED: IdentityTokenError,
+  ERR_TOKEN_ALGORITHM: IdentityTokenError,
+  ERR_TOKEN_HEADER: IdentityTokenError,
+  ERR_TOKEN_SIGNATURE: IdentityTokenError,
+  ERR_TOKEN_KEY_UNKNOWN: IdentityTokenError,
+  ERR_TOKEN_EXPIRED: IdentityTokenError,
+  ERR_TOKEN_NOT_YET_VALID: IdentityTokenError,
+  ERR_TOKEN_CLAIM: IdentityTokenError,
+  ERR_KEYS_UNAVAILABLE: IdentityTokenError,
+  ERR_NOT_READY: TabwardenError,
+  ERR_NOT_VERIFIED: TabwardenError,
+  ERR_NO_SESSION: TabwardenError,
+  ERR_SESSION_CLEARED: TabwardenError,
+  ERR_AUTHORIZATION_FAILED: TabwardenError,
+  ERR_NETWORK: TabwardenError,
+  ERR_SERVER: TabwardenError,
+  ERR_TIMEOUT: TabwardenError,
+  ERR_INVALID_ARGUMENT: TabwardenError,
+  ERR_WORKER_UNAVAILABLE: TabwardenError,
+  ERR_STORAGE: TabwardenError,
+  ERR_MESSAGE_IN_FLIGHT: TabwardenError,
+  ERR_ACCESS_TOKEN_INVALID: TabwardenError,
+  ERR_ACCESS_TOKEN_EXPIRED: TabwardenError,
+  ERR_ACCESS_TOKEN_REVOKED: TabwardenError,
+  ERR_NOT_FOUND: TabwardenError,
+  ERR_CONVERSATION_ENDED: TabwardenError,
+  ERR_PAYLOAD_TOO_LARGE: TabwardenError,
+  ERR_RATE_LIMITED: TabwardenError,
+  ERR_TOO_MANY_STREAMS: TabwardenError,
+  ERR_LAST_EVENT_ID_AHEAD: TabwardenError,
+  ERR_MESSAGE_ID_REUSED: TabwardenError,
 };
 
 /** True when `code` is one of tabwarden's codes. */
 export function isErrorCode(code: unknown): code is ErrorCode {
-  return typeof code === 'string' && Object.hasOwn(knownCodes, code);
+  return typeof code === 'string' && Object.hasOwn(errorClasses, code);
 }
 
 /**
@@ -176,12 +180,13 @@ export function serializeError(error: unknown): SerializedError {
   return { code: 'ERR_SERVER', message: 'Unexpected internal error' };
 }
 
-/** Rebuilds a typed error from the wire, keeping its code. */
+/**
+ * Rebuilds a typed error from the wire, keeping its code: its class comes from the code's entry in
+ * the table above (an unknown code, from an older or foreign writer, becomes a TabwardenError).
+ */
 export function deserializeError(data: SerializedError): TabwardenError {
-  if (data.code.startsWith('ERR_TOKEN_') || data.code === 'ERR_KEYS_UNAVAILABLE') {
-    return new IdentityTokenError(data.code as TokenErrorCode, data.message);
-  }
+  const ErrorClass: typeof TabwardenError = isErrorCode(data.code) ? errorClasses[data.code] : TabwardenError;
   const retryAfterMs = data.retryAfterMs;
   const valid = typeof retryAfterMs === 'number' && Number.isFinite(retryAfterMs) && retryAfterMs >= 0;
-  return new TabwardenError(data.code, data.message, valid ? { retryAfterMs } : undefined);
+  return new ErrorClass(data.code, data.message, valid ? { retryAfterMs } : undefined);
 }

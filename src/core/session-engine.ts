@@ -3,6 +3,12 @@ import { systemClock, within, type Clock } from './clock.ts';
 import type { ConversationClient } from './conversation-client.ts';
 import { TabwardenError } from './errors.ts';
 import { followLiveEntries, type LiveEntryStream } from './live-entry-stream.ts';
+import {
+  CLIENT_MESSAGE_ID_LIMIT,
+  isClientMessageId,
+  isMessageText,
+  MESSAGE_TEXT_LIMIT,
+} from './message-rules.ts';
 import { Outbox } from './outbox.ts';
 import {
   sameSubject,
@@ -32,7 +38,7 @@ export interface SessionEngineOptions {
   graceMs?: number;
   /** How long a clear waits for each tab's confirmation (R7). Default 2 s. */
   ackTimeoutMs?: number;
-  /** Longest accepted message text, in characters. Default 4,000. */
+  /** Longest accepted message text, in code points. Default {@link MESSAGE_TEXT_LIMIT} (4,000). */
   maxMessageLength?: number;
   /**
    * Asks the browser to deliver the outbox later, even with no tab open: a service worker
@@ -111,7 +117,7 @@ export class SessionEngine {
     this.#clock = options.clock ?? systemClock;
     this.#graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
     this.#ackTimeoutMs = options.ackTimeoutMs ?? 2_000;
-    this.#maxMessageLength = options.maxMessageLength ?? 4_000;
+    this.#maxMessageLength = options.maxMessageLength ?? MESSAGE_TEXT_LIMIT;
     const verified = (_id: string, tab: TabRecord) => tab.verifiedAs !== undefined;
     this.#outbox = new Outbox({
       store: options.store,
@@ -329,7 +335,7 @@ export class SessionEngine {
    */
   async sendMessage(tabId: string, text: unknown, clientMessageId: unknown): Promise<SentMessage> {
     const maxLength = this.#maxMessageLength;
-    if (typeof text !== 'string' || text.trim() === '' || text.length > maxLength) {
+    if (!isMessageText(text, maxLength)) {
       throw new TabwardenError('ERR_INVALID_ARGUMENT', `Message text must be 1 to ${maxLength} characters`);
     }
     const id = this.#messageId(clientMessageId);
@@ -413,8 +419,11 @@ export class SessionEngine {
   }
 
   #messageId(clientMessageId: unknown): string {
-    if (typeof clientMessageId !== 'string' || clientMessageId === '' || clientMessageId.length > 200) {
-      throw new TabwardenError('ERR_INVALID_ARGUMENT', 'clientMessageId must be a non-empty string');
+    if (!isClientMessageId(clientMessageId)) {
+      throw new TabwardenError(
+        'ERR_INVALID_ARGUMENT',
+        `clientMessageId must be 1 to ${CLIENT_MESSAGE_ID_LIMIT} printable ASCII characters`,
+      );
     }
     return clientMessageId;
   }

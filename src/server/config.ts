@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { JSONWebKeySet } from 'jose';
+import { MESSAGE_TEXT_LIMIT } from '../core/message-rules.ts';
 import type { IdentityTokenAlgorithm } from '../core/verify-identity-token.ts';
 import type { ResolvedServerOptions, ServerOptions } from './options.ts';
 import { isPostgresUrl } from './store.ts';
@@ -100,7 +101,7 @@ export const settings = {
     flag: 'message-limit',
     env: 'TABWARDEN_MESSAGE_LIMIT',
     type: 'string',
-    help: 'longest message text in characters (default 4000)',
+    help: `longest message text in code points (default ${MESSAGE_TEXT_LIMIT})`,
   },
   exchangesPerAddressPerMinute: {
     flag: 'rate-per-address',

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JSONWebKeySet } from 'jose';
 import { systemClock, type Clock } from '../core/clock.ts';
+import { MESSAGE_TEXT_LIMIT } from '../core/message-rules.ts';
 import type { IdentityTokenAlgorithm } from '../core/verify-identity-token.ts';
 import type { Logger } from './log.ts';
 import { PACKAGE_BUNDLES_DIR, PACKAGE_PUBLIC_DIR } from './package-files.ts';
@@ -60,7 +61,7 @@ export interface ServerOptions {
   agentReplyDelayMs?: number;
   /** Largest accepted request body, in bytes. Default 64 KiB. */
   bodyLimitBytes?: number;
-  /** Longest accepted message text, in characters. Default 4000. */
+  /** Longest accepted message text, in code points. Default {@link MESSAGE_TEXT_LIMIT} (4000). */
   messageTextLimit?: number;
   /** Exchanges allowed per client address per minute (a burst of as many); 0 turns it off. Default 60. */
   exchangesPerAddressPerMinute?: number;
@@ -133,7 +134,7 @@ export function resolveServerOptions(
     accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? 3600,
     agentReplyDelayMs: options.agentReplyDelayMs ?? 800,
     bodyLimitBytes: options.bodyLimitBytes ?? 64 * 1024,
-    messageTextLimit: options.messageTextLimit ?? 4000,
+    messageTextLimit: options.messageTextLimit ?? MESSAGE_TEXT_LIMIT,
     exchangesPerAddressPerMinute: options.exchangesPerAddressPerMinute ?? 60,
     exchangesPerSubjectPerMinute: options.exchangesPerSubjectPerMinute ?? 20,
     corsOrigins: options.corsOrigins ?? [],

@@ -1,5 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TabwardenError } from '../../src/core/errors.ts';
+import { CLIENT_MESSAGE_ID_LIMIT, MESSAGE_TEXT_LIMIT } from '../../src/core/message-rules.ts';
+import type { SessionEngine } from '../../src/core/session-engine.ts';
 import { createBadTokenCorpus, type BadTokenCorpus } from '../fixtures/bad-token-corpus.ts';
 import {
   codeOf,
@@ -28,6 +30,23 @@ async function setup(options: Parameters<typeof createWorld>[0] = {}): Promise<W
 const verify = (tabs: Tab[], sub?: string, seconds?: number) => verifyTabs(world, tabs, sub, seconds);
 
 const send = (tab: Tab, text: string, id = `m-${Math.random()}`) => tab.api.sendMessage(text, id);
+
+/** Resolves once `count` calls of the engine's `method` have begun; rejects after 5 s of real time. */
+function callsReaching(engine: SessionEngine, method: 'startConversation', count: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${count} ${method} calls within 5 s`)), 5_000);
+    const original = engine[method].bind(engine);
+    let calls = 0;
+    engine[method] = (...args) => {
+      const result = original(...args);
+      if (++calls === count) {
+        clearTimeout(timer);
+        resolve();
+      }
+      return result;
+    };
+  });
+}
 
 describe('SessionEngine over comlink MessageChannels', () => {
   describe('R2 identity tokens', () => {
@@ -117,8 +136,11 @@ describe('SessionEngine over comlink MessageChannels', () => {
       await verify(tabs);
       let release = () => {};
       world.server.gate = new Promise((resolve) => (release = resolve));
+      // The exchange is held until every call is inside the engine: only then does one exchange
+      // prove a single flight, not calls that arrived after the first one had finished.
+      const allArrived = callsReaching(world.engine, 'startConversation', tabs.length);
       const starts = tabs.map((tab) => unwrap(tab.api.startConversation()));
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await allArrived;
       release();
       const infos = await Promise.all(starts);
       expect(world.server.exchanges).toBe(1);
@@ -143,6 +165,22 @@ describe('SessionEngine over comlink MessageChannels', () => {
       await unwrap(a.api.setIdentityToken(token));
       expect(await unwrap(a.api.startConversation())).toMatchObject({ conversationId });
       expect(world.server.exchanges).toBe(1);
+    });
+  });
+
+  describe('message rules (src/core/message-rules.ts)', () => {
+    it('the engine counts text in code points and caps client ids as the server does', async () => {
+      const [a] = (await setup()).tabs as [Tab];
+      await verify([a]);
+      await unwrap(a.api.startConversation());
+      const atLimit = '😀'.repeat(MESSAGE_TEXT_LIMIT);
+      expect((await unwrap(send(a, atLimit, 'at-limit'))).text).toBe(atLimit);
+      expect(await codeOf(send(a, `${atLimit}😀`))).toBe('ERR_INVALID_ARGUMENT');
+      expect(await codeOf(send(a, 'hi', 'x'.repeat(CLIENT_MESSAGE_ID_LIMIT + 1)))).toBe(
+        'ERR_INVALID_ARGUMENT',
+      );
+      expect(await codeOf(send(a, 'hi', 'has space'))).toBe('ERR_INVALID_ARGUMENT');
+      expect(world.server.posted).toEqual(['at-limit']);
     });
   });
 
@@ -349,10 +387,17 @@ describe('SessionEngine over comlink MessageChannels', () => {
       await unwrap(a.api.startConversation());
       world.server.offline = true;
       const first = await unwrap(a.api.clearSession(false));
+      const afterFirst = await Promise.all([a, b].map((t) => t.api.getState()));
+      expect(afterFirst.map((state) => state.verified)).toEqual([false, false]);
       const second = await unwrap(b.api.clearSession(false));
-      expect(second.sessionVersion).toBeGreaterThanOrEqual(first.sessionVersion);
+      // The second clear finds nothing left to wipe: every tab's state is as the first left it, one
+      // epoch later (sessionVersion counts clears as well as sessions).
+      expect(second.sessionVersion).toBe(first.sessionVersion + 1);
+      expect(await Promise.all([a, b].map((t) => t.api.getState()))).toEqual(
+        afterFirst.map((state) => ({ ...state, sessionVersion: second.sessionVersion })),
+      );
       expect(await world.store.loadSession()).toBeUndefined();
-      expect((await a.api.getState()).verified).toBe(false);
+      expect(world.server.ended).toEqual([]);
     });
 
     it('R7: a tab that never confirms delays the clear by at most the ack timeout', async () => {

@@ -183,10 +183,22 @@ describe('TabChannelHost', () => {
     const [live, gone] = [route({ autoAck: host }), route({ live: false })];
     await host.receive('tab-a', connect(), live.post);
     await host.receive('tab-b', { ...connect(), tabId: 'other-tab' }, gone.post);
-    const began = Date.now();
-    await host.receive('tab-a', call('1', 'clearSession', false), live.post);
-    // Far below the world's 1 s ack timeout.
-    expect(Date.now() - began).toBeLessThan(500);
+    const clockBefore = world.clock.now();
+    // The world's clock is manual and nothing here moves it: a clear that waited for the gone
+    // tab's ack would wait for its 1 s ack timeout for ever. The 5 s of real time only turn such
+    // a hang into a failure; the clear must finish with the clock where it was.
+    let hang: ReturnType<typeof setTimeout> | undefined;
+    const hung = new Promise<never>((_, reject) => {
+      hang = setTimeout(() => reject(new Error('the clear waited for a tab known to be gone')), 5_000);
+    });
+    await Promise.race([host.receive('tab-a', call('1', 'clearSession', false), live.post), hung]).finally(
+      () => clearTimeout(hang),
+    );
+    expect(world.clock.now()).toBe(clockBefore);
+    expect(gone.received.filter((m) => m.type === 'tabwarden:event')).toHaveLength(1);
+    expect(live.received.filter((m) => m.type === 'tabwarden:reply')).toMatchObject([
+      { id: '1', result: { ok: true } },
+    ]);
     expect(() => world.engine.getState('tab-b')).toThrow(/Unknown tab/);
   });
 

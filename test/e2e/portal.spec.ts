@@ -7,6 +7,7 @@
 // Set TABWARDEN_PORTAL_SCREENSHOT=docs/portal.png to write the README's screenshot.
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from '@playwright/test';
+import { MESSAGE_TEXT_LIMIT } from '../../src/core/message-rules.ts';
 import { DEMO_SESSION_COOKIE } from '../../src/server/demo-login.ts';
 import { contrastRatio, renderedColours } from './contrast.ts';
 import { expect, test } from './harness.ts';
@@ -158,6 +159,29 @@ test('R8: switching to another user in one tab moves every tab to that user by i
   await expect(timelineRows(first, 'Tab 2', 'verified').first()).toContainText('as bob');
   // One exchange per user, whatever the number of tabs (R4).
   expect(testServer.exchangeCount()).toBe(2);
+});
+
+test('message rule: the chat panel counts code points: 4,000 emoji go whole, one more is refused and kept', async ({
+  context,
+  testServer,
+}) => {
+  const tab = await openPortal(context, testServer.url);
+  await signIn(tab, 'alice');
+  const box = chatPanel(tab).getByRole('textbox', { name: 'Message' });
+  const send = chatPanel(tab).getByRole('button', { name: 'Send' });
+  // 8,000 UTF-16 units: a textarea's maxlength of 4,000 would have cut it in half.
+  const atLimit = '😀'.repeat(MESSAGE_TEXT_LIMIT);
+
+  await box.fill(`${atLimit}😀`);
+  await send.click();
+  await expect(chatPanel(tab).locator('.error')).toContainText('(ERR_INVALID_ARGUMENT)');
+  await expect(box).toHaveValue(`${atLimit}😀`);
+
+  await box.fill(atLimit);
+  await send.click();
+  await expect(box).toHaveValue('', SLOW);
+  await expect(chatPanel(tab).locator('.entry.user .text')).toHaveText([atLimit], SLOW);
+  await expect(chatPanel(tab).locator('.error')).toHaveText('');
 });
 
 test('the chat panel timestamps have a contrast of at least 4.5:1 in light and dark colour schemes', async ({

@@ -1,3 +1,4 @@
+import { isMessageText } from '../../core/message-rules.ts';
 import type { ConversationEntry, OutboxMessage } from '../../core/protocol.ts';
 import { chatPanelStyleSheet } from './chat-panel-styles.ts';
 import { h, icon } from './create-element.ts';
@@ -102,7 +103,6 @@ export class TabwardenChatPanel extends ElementBase {
       id: 'message',
       part: 'input',
       rows: 1,
-      maxlength: 4000,
       required: true,
       autocomplete: 'off',
       placeholder: 'Write a message…',
@@ -203,6 +203,11 @@ export class TabwardenChatPanel extends ElementBase {
     const tw = this.#tw;
     const text = this.#input.value.trim();
     if (!tw || !text || this.#sending) return;
+    // The shared rule counts code points; a textarea's maxlength would count UTF-16 units.
+    if (!isMessageText(text)) {
+      this.#error.textContent = describeError({ code: 'ERR_INVALID_ARGUMENT' }, 'send');
+      return;
+    }
     const generation = this.#generation;
     this.#sending = true;
     this.#send.setAttribute('aria-disabled', 'true');

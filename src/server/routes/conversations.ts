@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import { isClientMessageId, messageTextLength } from '../../core/message-rules.ts';
 import { sameSubject } from '../../core/protocol.ts';
 import type { ConversationResponse, EntriesResponse, PostMessageResponse } from '../../core/server-api.ts';
 import { ApiError, badRequest } from '../api-error.ts';
@@ -8,7 +9,6 @@ import { readJsonObject } from '../read-json-object.ts';
 import type { ServerStore } from '../store.ts';
 
 const CONVERSATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const CLIENT_MESSAGE_ID = /^[\x21-\x7e]{1,128}$/;
 const SEQ = /^(0|[1-9][0-9]{0,15})$/;
 const CLOSING_TEXT = 'The conversation has ended.';
 
@@ -73,14 +73,11 @@ export function conversationRoutes(
     const conversation = await ownConversation(store, c);
     const body = await readJsonObject(c);
     const { clientMessageId, text } = body;
-    if (typeof clientMessageId !== 'string' || !CLIENT_MESSAGE_ID.test(clientMessageId)) {
+    if (typeof clientMessageId !== 'string' || !isClientMessageId(clientMessageId)) {
       throw badRequest('clientMessageId must be 1 to 128 printable ASCII characters');
     }
     if (typeof text !== 'string' || text.trim() === '') throw badRequest('text must be a non-empty string');
-    // Counted in code points, as a user counts characters.
-    let length = 0;
-    for (const _ of text) length++;
-    if (length > options.messageTextLimit) {
+    if (messageTextLength(text) > options.messageTextLimit) {
       throw badRequest(`text is longer than ${options.messageTextLimit} characters`);
     }
     const result = await store.appendEntry(
