@@ -21,6 +21,7 @@ import { measureFirstRender } from '../bench/metrics/first-render.ts';
 import { measureInFlightStop } from '../bench/metrics/in-flight-stop.ts';
 import { measureLiveEntries } from '../bench/metrics/live-entries.ts';
 import { measureMemory } from '../bench/metrics/memory.ts';
+import { measureOutboxDrain } from '../bench/metrics/outbox-drain.ts';
 import { measureEnginePropagation } from '../bench/metrics/engine-propagation.ts';
 import { measurePropagation } from '../bench/metrics/propagation.ts';
 import { measureRecovery } from '../bench/metrics/recovery.ts';
@@ -50,6 +51,7 @@ const METRICS: Metric[] = [
   { id: 'recovery', run: async (env) => measureRecovery(await env()) },
   { id: 'in-flight-stop', run: async (env) => measureInFlightStop(await env()) },
   { id: 'live-entries', run: async (env) => measureLiveEntries(await env()), limitMs: 10 * 60_000 },
+  { id: 'outbox-drain', run: async (env) => measureOutboxDrain(await env()) },
   { id: 'memory', run: async (env) => measureMemory(await env()) },
 ];
 // A metric that runs longer than this has hung: it is reported as an error, the run goes on.

@@ -32,6 +32,7 @@ export interface TabwardenPageApi {
   timeToButton(token: string): Promise<number>;
   timeSend(text: string): Promise<number>;
   sendMany(count: number, prefix: string): Promise<number[]>;
+  queue(count: number, prefix: string): Promise<string[]>;
   clickAt(at: number): void;
   follow(): void;
   send(text: string): Promise<number>;
@@ -44,6 +45,12 @@ export interface NaivePageApi {
   verify(token: string): boolean;
   clickAt(at: number): void;
   started(): number | null;
+}
+
+/** direct-page.js: messages posted straight to the server, no outbox (the outbox row's baseline). */
+export interface DirectPageApi {
+  setup(identityToken: string): Promise<void>;
+  postMany(count: number, prefix: string): Promise<void>;
 }
 
 /** raw/echo-page.js: the raw service worker's page (answers, relays). */

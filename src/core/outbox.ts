@@ -241,15 +241,27 @@ export class Outbox {
   async #pass(): Promise<PassEnd> {
     const { store, belongs, post } = this.#options;
     const generation = this.#generation;
+    // The pending messages as last read, walked in order and read again once walked (a send may
+    // have added one meanwhile): a read per message (an IndexedDB getAll of the whole outbox)
+    // cost about 2 ms each, a sixth of a delivery, measured with 100 queued.
+    let unsent: OutboxItem[] = [];
     for (;;) {
-      const items = await store.listOutbox();
       if (generation !== this.#generation) return 'waiting';
-      for (const stale of items.filter((item) => !belongs(item))) {
-        await store.removeFromOutbox(stale.clientMessageId);
+      const read = unsent.length === 0;
+      if (read) {
+        const items = await store.listOutbox();
+        if (generation !== this.#generation) return 'waiting';
+        for (const stale of items.filter((item) => !belongs(item))) {
+          await store.removeFromOutbox(stale.clientMessageId);
+        }
+        unsent = items.filter((item) => item.status === 'pending');
       }
-      const head = items.find(
-        (item) => belongs(item) && item.status === 'pending' && !this.#discarded.has(item.clientMessageId),
-      );
+      let head: OutboxItem | undefined;
+      while (!head && unsent.length > 0) {
+        const next = unsent.shift()!;
+        if (belongs(next) && !this.#discarded.has(next.clientMessageId)) head = next;
+      }
+      if (!head && !read) continue; // what was read is walked: read again before calling it empty
       if (!head) {
         if (this.#shown) await this.#announce();
         return 'empty';

@@ -1,67 +1,63 @@
-// R12 in real Chromium, once per transport: offline, the cached history stays readable, a send
-// answers pending from the outbox, and a network failure is never taken for an auth failure — the
-// session is kept; online again, the pending message goes out first. goOffline cuts the workers
-// off too. (The outbox itself: outbox.spec.ts.)
-import { eventsOf, goOffline, goOnline } from '../../src/testing/index.ts';
-import { call, readDatabase, signIn, stateOf, value, type ConversationEntry } from './app-driver.ts';
-import { expect, test } from './harness.ts';
-import { takeSharedWorkersOffline } from './workers.ts';
+// R12 in real Chromium, once per transport, through the test kit (kit-app.ts): offline, the
+// cached history stays readable, a send answers pending from the outbox, and a network failure is
+// never taken for an auth failure — the session is kept; online again, the pending message goes
+// out first. The kit's `network.offline()` cuts the workers off too, SharedWorkers included.
+// (The outbox itself: outbox.spec.ts.)
+import type { Page } from '@playwright/test';
+import { readDatabase } from './app-driver.ts';
+import { expect, test } from './kit-app.ts';
+
+test.use({ appQuery: { callTimeoutMs: 5_000 } });
 
 test('R12: offline the cached history is readable, a send answers pending and the session is kept; online again it is delivered before the next', async ({
-  app,
-  context,
-  transport,
-  browser,
+  tabs,
+  network,
+  server,
+  events,
 }) => {
-  const tabs = await app.open(2, { query: { callTimeoutMs: 5_000 } });
-  const [writer, reader] = tabs as [(typeof tabs)[0], (typeof tabs)[0]];
-  const token = await app.mint('alice');
-  for (const tab of tabs) await signIn(tab, token);
-  const { conversationId } = await value<{ conversationId: string }>(writer, 'startConversation');
-  await value(writer, 'sendMessage', 'first, online');
-  await value(writer, 'sendMessage', 'second, online');
-  const online = await value<ConversationEntry[]>(reader, 'listEntries', 0);
+  const [writer, reader] = (await tabs.open(2, { as: 'alice' })) as [Page, Page];
+  const { conversationId } = await tabs.call(writer, 'startConversation');
+  await tabs.call(writer, 'sendMessage', 'first, online');
+  await tabs.call(writer, 'sendMessage', 'second, online');
+  const online = await tabs.call(reader, 'listEntries', 0);
   expect(online.map((entry) => entry.text)).toEqual(
     expect.arrayContaining(['first, online', 'second, online']),
   );
   const sessionBefore = (await readDatabase(reader))!.session[0]!;
 
-  await goOffline(context);
-  // goOffline does not reach a SharedWorker's fetches in Chromium; cut it off as well.
-  const reconnectSharedWorker =
-    transport === 'shared-worker' ? await takeSharedWorkersOffline(browser, app.server.url) : undefined;
+  await network.offline();
   try {
     expect(await reader.evaluate(() => navigator.onLine)).toBe(false);
     // The history read online comes from the cache, in both tabs, whole or after a sequence number.
-    for (const tab of tabs) {
-      expect(await call(tab, 'listEntries', 0)).toEqual({ ok: true, value: online });
+    for (const tab of [writer, reader]) {
+      expect(await tabs.call(tab, 'listEntries', 0)).toEqual(online);
     }
-    expect(await call(reader, 'listEntries', online[0]!.seq)).toEqual({ ok: true, value: online.slice(1) });
+    expect(await tabs.call(reader, 'listEntries', online[0]!.seq)).toEqual(online.slice(1));
 
     const started = Date.now();
-    expect(await call(writer, 'sendMessage', 'written offline')).toMatchObject({
-      ok: true,
-      value: { status: 'pending', text: 'written offline', conversationId },
+    expect(await tabs.call(writer, 'sendMessage', 'written offline')).toMatchObject({
+      status: 'pending',
+      text: 'written offline',
+      conversationId,
     });
     expect(Date.now() - started).toBeLessThan(5_000);
-    expect(await call(writer, 'startConversation')).toMatchObject({ ok: true, value: { conversationId } });
+    expect(await tabs.call(writer, 'startConversation')).toMatchObject({ conversationId });
 
     // Not an auth failure: nothing cleared, no token asked for, the session record untouched.
-    for (const tab of tabs) {
-      expect(await stateOf(tab)).toMatchObject({ verified: true, conversationId });
-      expect(await eventsOf(tab, 'tabwarden:session-cleared')).toHaveLength(0);
-      expect(await eventsOf(tab, 'onEmbeddedMessagingIdentityTokenExpired')).toHaveLength(0);
+    for (const tab of [writer, reader]) {
+      expect(await tabs.state(tab)).toMatchObject({ verified: true, conversationId });
+      expect(await events.of(tab, 'tabwarden:session-cleared')).toHaveLength(0);
+      expect(await events.of(tab, 'onEmbeddedMessagingIdentityTokenExpired')).toHaveLength(0);
     }
     expect((await readDatabase(writer))!.session).toEqual([sessionBefore]);
   } finally {
-    await reconnectSharedWorker?.();
-    await goOnline(context);
+    await network.online();
   }
 
-  const sent = await value<ConversationEntry>(writer, 'sendMessage', 'back online');
+  const sent = await tabs.call(writer, 'sendMessage', 'back online');
   expect(sent.conversationId).toBe(conversationId);
-  const after = await value<ConversationEntry[]>(reader, 'listEntries', 0);
+  const after = await tabs.call(reader, 'listEntries', 0);
   const texts = after.filter((entry) => entry.role === 'user').map((entry) => entry.text);
   expect(texts).toEqual(['first, online', 'second, online', 'written offline', 'back online']);
-  expect(app.server.exchangeCount()).toBe(1);
+  expect(server.count('POST /v1/authorization')).toBe(1);
 });

@@ -3,6 +3,8 @@
 import type { Browser, CDPSession } from 'playwright-core';
 
 type TargetInfo = { type: string; url: string; targetId: string };
+/** A SharedWorker attached through an old-style (non-flat) target session. */
+type Attached = { targetId: string; sessionId: string };
 
 async function sharedWorkerTargets(cdp: CDPSession, origin: string): Promise<string[]> {
   const { targetInfos } = (await cdp.send('Target.getTargets')) as { targetInfos: TargetInfo[] };
@@ -47,7 +49,8 @@ export async function terminateSharedWorkers(browser: Browser, origin: string): 
  * resolves with a function that reconnects them. Needed because Chromium's context-wide offline
  * switch (`context.setOffline`, the kit's `goOffline`) reaches pages and service workers but not
  * a SharedWorker's own fetches (measured: they still reach the server). The worker stays attached
- * (an old-style, non-flat target session) until reconnected.
+ * (an old-style, non-flat target session) until reconnected; one that ended meanwhile (its last
+ * tab closed) has no network left to restore and is skipped.
  */
 export async function takeSharedWorkersOffline(
   browser: Browser,
@@ -60,21 +63,41 @@ export async function takeSharedWorkersOffline(
     const { id } = JSON.parse(message) as { id?: number };
     if (id !== undefined) answers.get(id)?.();
   });
-  // Sends one command to a worker and waits for its answer.
-  const command = async (sessionId: string, method: string, params: object) => {
+  // A worker that ends (its last tab closed) never answers, and Chromium sends no detach for an
+  // old-style session: target discovery tells when it is destroyed.
+  const destroyed = new Set<string>();
+  const onDestroyed = new Map<string, () => void>();
+  cdp.on('Target.targetDestroyed', ({ targetId }) => {
+    destroyed.add(targetId);
+    onDestroyed.get(targetId)?.();
+  });
+  await cdp.send('Target.setDiscoverTargets', { discover: true });
+  // Sends one command to a worker and waits for its answer, or for the worker to end.
+  const command = async (worker: Attached, method: string, params: object): Promise<'answered' | 'ended'> => {
+    if (destroyed.has(worker.targetId)) return 'ended';
     const id = ++lastId;
-    const answered = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${method}: no answer from the SharedWorker`)), 5_000);
-      answers.set(id, () => {
+    const answered = new Promise<'answered' | 'ended'>((resolve, reject) => {
+      const settle = (outcome: 'answered' | 'ended') => {
         clearTimeout(timer);
-        resolve();
-      });
+        answers.delete(id);
+        onDestroyed.delete(worker.targetId);
+        resolve(outcome);
+      };
+      // No answer: ended after all if Chromium no longer lists it (it may not announce that).
+      const timer = setTimeout(() => {
+        void sharedWorkerTargets(cdp, origin).then((running) => {
+          if (!running.includes(worker.targetId)) settle('ended');
+          else reject(new Error(`${method}: no answer from the SharedWorker`));
+        }, reject);
+      }, 5_000);
+      answers.set(id, () => settle('answered'));
+      onDestroyed.set(worker.targetId, () => settle('ended'));
     });
     await cdp.send('Target.sendMessageToTarget', {
-      sessionId,
+      sessionId: worker.sessionId,
       message: JSON.stringify({ id, method, params }),
     });
-    await answered;
+    return answered;
   };
   const conditions = (offline: boolean) => ({
     offline,
@@ -83,19 +106,22 @@ export async function takeSharedWorkersOffline(
     uploadThroughput: -1,
   });
 
-  const sessions: string[] = [];
+  const attached: Attached[] = [];
   for (const targetId of await sharedWorkerTargets(cdp, origin)) {
     const { sessionId } = await cdp.send('Target.attachToTarget', { targetId, flatten: false });
-    sessions.push(sessionId);
-    await command(sessionId, 'Network.enable', {});
-    await command(sessionId, 'Network.emulateNetworkConditions', conditions(true));
+    const worker = { targetId, sessionId };
+    attached.push(worker);
+    await command(worker, 'Network.enable', {});
+    await command(worker, 'Network.emulateNetworkConditions', conditions(true));
   }
-  if (sessions.length === 0) throw new Error(`takeSharedWorkersOffline: ${origin} has no SharedWorker`);
+  if (attached.length === 0) throw new Error(`takeSharedWorkersOffline: ${origin} has no SharedWorker`);
   return async () => {
     try {
-      for (const sessionId of sessions) {
-        await command(sessionId, 'Network.emulateNetworkConditions', conditions(false));
-        await cdp.send('Target.detachFromTarget', { sessionId });
+      for (const worker of attached) {
+        // One that ended meanwhile has no network left to restore.
+        if ((await command(worker, 'Network.emulateNetworkConditions', conditions(false))) === 'ended')
+          continue;
+        await cdp.send('Target.detachFromTarget', { sessionId: worker.sessionId });
       }
     } finally {
       await cdp.detach().catch(() => undefined);

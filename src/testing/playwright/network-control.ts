@@ -47,8 +47,11 @@ export class NetworkControl {
   async online(): Promise<void> {
     const reconnect = this.#reconnectSharedWorkers;
     this.#reconnectSharedWorkers = undefined;
-    await reconnect?.();
-    await this.#context.setOffline(false);
+    try {
+      await reconnect?.();
+    } finally {
+      await this.#context.setOffline(false);
+    }
   }
 
   /** Delays every request of `route` (default every request) by `delayMs` before it reaches the server. */
