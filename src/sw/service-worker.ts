@@ -17,11 +17,19 @@ const syncManager = (
 // the session it started: an engine made then would restore a session that is not written yet,
 // and never read it again. So a version that is not active yet starts its engine once it is: the
 // browser activates it only when the old one has no call left (R10). A restarted worker is
-// active already. (`serviceWorker` is missing in older browsers: start at once, as before.)
-const active = sw.serviceWorker === undefined || sw.serviceWorker.state === 'activated';
+// active already — or activating, if it was stopped mid-activation: the `activate` event went to
+// the instance before it, so waiting for one would wait forever. (`serviceWorker` is missing in
+// older browsers: start at once, as before.)
+const thisVersion = sw.serviceWorker as ServiceWorker | undefined;
+const isActive = () =>
+  thisVersion === undefined || thisVersion.state === 'activating' || thisVersion.state === 'activated';
+const active = isActive();
 const activated = active
   ? Promise.resolve()
-  : new Promise<void>((resolve) => sw.addEventListener('activate', () => resolve()));
+  : new Promise<void>((resolve) => {
+      sw.addEventListener('activate', () => resolve());
+      thisVersion?.addEventListener('statechange', () => isActive() && resolve());
+    });
 const host = activated.then(() =>
   startHost(config, sw.location.href, {
     requestBackgroundDelivery: () => void syncManager?.register(OUTBOX_SYNC_TAG).catch(() => undefined),
