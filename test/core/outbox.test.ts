@@ -31,14 +31,9 @@ const mintAlice = () =>
     claims: { aud: 'tabwarden-chat' },
   });
 
-/** Resolves once `check` holds; rejects after 5 s of real time (events cross a MessageChannel). */
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not within 5 s: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+/** Resolves once `check` holds; fails after 5 s of real time (events cross a MessageChannel). */
+const until = (check: () => boolean | Promise<boolean>, what: string) =>
+  expect.poll(check, { timeout: 5_000, message: `not within 5 s: ${what}` }).toBe(true);
 
 const storedTexts = async (tab: Tab) => (await unwrap(tab.api.listEntries(0))).map((entry) => entry.text);
 

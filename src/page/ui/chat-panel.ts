@@ -455,9 +455,11 @@ export class TabwardenChatPanel extends ElementBase {
       this.#log.insertBefore(item, inOrder ? firstQueued : null);
     }
     // A stored message is no longer waiting: it may arrive from the stream before the outbox says so.
+    // #showOutbox drops what is stored now, and puts the waiting ones back after the entries.
     const stored = new Set(added.map((entry) => entry.clientMessageId));
-    const waiting = this.#outbox.filter((message) => !stored.has(message.clientMessageId));
-    if (!inOrder || waiting.length !== this.#outbox.length) this.#showOutbox(waiting);
+    if (!inOrder || this.#outbox.some((message) => stored.has(message.clientMessageId))) {
+      this.#showOutbox(this.#outbox);
+    }
     this.#updateEmpty();
     if (nearEnd || added.some((entry) => entry.role === 'user')) this.#scrollToEnd();
     if (announce) {
