@@ -234,6 +234,8 @@ export interface WorldOptions {
   graceMs?: number;
   accessLifetimeMs?: number;
   corpus?: BadTokenCorpus;
+  /** Where the world's clock starts; default the real now. Tokens minted ahead of time use the same. */
+  clockStartMs?: number;
   /** Stands between the engine and its store, e.g. to make writes fail. */
   wrapStore?: (store: SessionStore) => SessionStore;
 }
@@ -276,7 +278,7 @@ export async function dumpDatabase(name: string): Promise<Record<string, unknown
 
 export async function createWorld(options: WorldOptions = {}): Promise<World> {
   const corpus = options.corpus ?? (await createBadTokenCorpus());
-  const clock = new ManualClock();
+  const clock = new ManualClock(options.clockStartMs);
   const server = new FakeServer(clock, corpus, options.accessLifetimeMs ?? 60 * 60 * 1000);
   const storeName = `tabwarden-test-${++worldCount}-${Math.random().toString(36).slice(2)}`;
   const ports: MessagePort[] = [];
