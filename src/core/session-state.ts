@@ -96,7 +96,12 @@ export type SessionEvent =
    * A request needs the session with a valid authorization token (R4, R5, R6). An `interactive`
    * one may open a grace window; the live stream is no interaction and is refused instead.
    */
-  | { readonly type: 'access-needed'; readonly request: RequestId; readonly interactive: boolean; readonly now: number }
+  | {
+      readonly type: 'access-needed';
+      readonly request: RequestId;
+      readonly interactive: boolean;
+      readonly now: number;
+    }
   | { readonly type: 'exchange-answered'; readonly epoch: number; readonly answer: ExchangeAnswer }
   | {
       readonly type: 'conversation-opened';
@@ -145,7 +150,12 @@ export type SessionEffect =
       readonly endSession: boolean;
     }
   /** `awaited`: the caller's answer waits for the tabs' confirmations. */
-  | { readonly type: 'broadcast'; readonly event: WorkerEvent; readonly to: Audience; readonly awaited: boolean }
+  | {
+      readonly type: 'broadcast';
+      readonly event: WorkerEvent;
+      readonly to: Audience;
+      readonly awaited: boolean;
+    }
   | { readonly type: 'set-grace-timer'; readonly deadline: number }
   | { readonly type: 'cancel-grace-timer' }
   | { readonly type: 'release'; readonly requests: readonly RequestId[]; readonly session: SessionRecord }
@@ -207,15 +217,24 @@ export function step(state: SessionState, event: SessionEvent): Step {
     case 'tab-follows': {
       const tab = state.tabs[event.tabId];
       if (!tab) return [state, []];
-      const next = { ...state, tabs: { ...state.tabs, [event.tabId]: { ...tab, followsEntries: event.follows } } };
+      const next = {
+        ...state,
+        tabs: { ...state.tabs, [event.tabId]: { ...tab, followsEntries: event.follows } },
+      };
       return [next, [{ type: 'update-live-stream' }]];
     }
     case 'identity-verified':
       return identityVerified(state, event);
     case 'identity-restored': {
       const current = currentSubject(state);
-      if (event.knownSessionVersion < state.clearedVersion || (current && !sameSubject(current, event.claims))) {
-        return [state, [{ type: 'refuse', failure: cleared('The session this token belonged to was cleared') }]];
+      if (
+        event.knownSessionVersion < state.clearedVersion ||
+        (current && !sameSubject(current, event.claims))
+      ) {
+        return [
+          state,
+          [{ type: 'refuse', failure: cleared('The session this token belonged to was cleared') }],
+        ];
       }
       return adopt(verify(state, event.tabId, event.claims), event, false);
     }
@@ -282,7 +301,7 @@ function identityVerified(
 ): Step {
   const current = currentSubject(state);
   const switched: Step =
-    current && !sameSubject(current, event.claims) ? clear(state, 'user-switch', false, false) : [state, []];
+    current && !sameSubject(current, event.claims) ? clear(state, 'user-switch', false) : [state, []];
   return then(switched, (s) => adopt(verify(s, event.tabId, event.claims), event, true));
 }
 
@@ -329,7 +348,10 @@ function adopt(
   return then([ended[0], [...effects, ...ended[1]]], (s) => [
     s,
     // Delivery may have waited for a usable authorization (R12); a paused stream resumes (R6).
-    [...(s.session ? [{ type: 'deliver-outbox', background: false } as const] : []), { type: 'update-live-stream' }],
+    [
+      ...(s.session ? [{ type: 'deliver-outbox', background: false } as const] : []),
+      { type: 'update-live-stream' },
+    ],
   ]);
 }
 
@@ -352,7 +374,10 @@ function accessNeeded(state: SessionState, request: RequestId, interactive: bool
     return [state, [{ type: 'release', requests: [request], session }]];
   }
   if (!interactive && !hasUsableIdentity(state, now) && !state.exchange) {
-    const failure = { code: 'ERR_TOKEN_EXPIRED', message: 'Both tokens expired: waiting for a new one' } as const;
+    const failure = {
+      code: 'ERR_TOKEN_EXPIRED',
+      message: 'Both tokens expired: waiting for a new one',
+    } as const;
     return [state, [{ type: 'reject', requests: [request], failure }]];
   }
   return exchangeOrWait(state, request, now);
@@ -404,7 +429,10 @@ function exchangeAnswered(state: SessionState, epoch: number, answer: ExchangeAn
     return [next, [{ type: 'revoke', accessToken: answer.accessToken }, ...effects]];
   }
   if (state.session) return adoptRecord(state, answer, state.session.conversationId);
-  return [{ ...state, exchange: { ...exchange, phase: 'opening' } }, [{ type: 'open-conversation', epoch, answer }]];
+  return [
+    { ...state, exchange: { ...exchange, phase: 'opening' } },
+    [{ type: 'open-conversation', epoch, answer }],
+  ];
 }
 
 /** The exchange's record goes into memory at once, and to the store (R4). */
@@ -476,11 +504,11 @@ const noSession: Failure = { code: 'ERR_NO_SESSION', message: 'No session: start
 
 /**
  * Clears the session (R7): nothing of it stays in memory, every waiting request is refused, and a
- * `wipe` makes it durable and known. A clear under way is shared, except by a user switch, whose
- * new subject must not inherit the old session's tabs (R8).
+ * `wipe` makes it durable and known. A clear under way is shared while nothing came since: a tab
+ * verified, a token, a request or a grace window meanwhile is cleared again (R7, R8).
  */
-function clear(state: SessionState, reason: ClearReason, endSession: boolean, share = true): Step {
-  if (share && state.clearing !== undefined) return [state, []];
+function clear(state: SessionState, reason: ClearReason, endSession: boolean): Step {
+  if (state.clearing !== undefined && isClean(state)) return [state, []];
   const sessionVersion = state.sessionVersion + 1;
   const previous = state.session;
   // The outbox first: nothing of a cleared session is sent from here on (logout wins, R12).
@@ -488,14 +516,20 @@ function clear(state: SessionState, reason: ClearReason, endSession: boolean, sh
   if (state.graceDeadline !== undefined) effects.push({ type: 'cancel-grace-timer' });
   effects.push({ type: 'stop-live-stream' });
   if (state.waiting.length > 0) {
-    effects.push({ type: 'reject', requests: state.waiting, failure: cleared(`The session was cleared (${reason})`) });
+    effects.push({
+      type: 'reject',
+      requests: state.waiting,
+      failure: cleared(`The session was cleared (${reason})`),
+    });
   }
   effects.push({
     type: 'wipe',
     sessionVersion,
     reason,
     endSession,
-    ...(previous ? { previous: { accessToken: previous.accessToken, conversationId: previous.conversationId } } : {}),
+    ...(previous
+      ? { previous: { accessToken: previous.accessToken, conversationId: previous.conversationId } }
+      : {}),
   });
   const tabs = Object.fromEntries(Object.keys(state.tabs).map((tabId) => [tabId, {}]));
   return [
@@ -510,6 +544,17 @@ function clear(state: SessionState, reason: ClearReason, endSession: boolean, sh
     },
     effects,
   ];
+}
+
+function isClean(state: SessionState): boolean {
+  return (
+    !state.session &&
+    !state.identity &&
+    !state.exchange &&
+    state.graceDeadline === undefined &&
+    state.waiting.length === 0 &&
+    Object.values(state.tabs).every((tab) => tab.verifiedAs === undefined)
+  );
 }
 
 /** Runs `next` on the state `first` produced, the effects of both in order. */
