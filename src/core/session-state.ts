@@ -132,8 +132,11 @@ export type SessionEffect =
   | { readonly type: 'open-conversation'; readonly epoch: number; readonly answer: ExchangeAnswer }
   /** Stores the record an exchange produced, answered by `session-saved` or `session-save-failed`. */
   | { readonly type: 'persist-session'; readonly epoch: number; readonly record: SessionRecord }
-  /** Stores the record, nothing to answer (a grace deadline, the stream's position). */
-  | { readonly type: 'save-session'; readonly record: SessionRecord }
+  /**
+   * Stores the record, nothing to answer (a grace deadline, the stream's position); `awaited`: the
+   * caller waits for the write (the stream reads on once its position is stored).
+   */
+  | { readonly type: 'save-session'; readonly record: SessionRecord; readonly awaited: boolean }
   /** Gives back an authorization token nobody will use (best effort). */
   | { readonly type: 'revoke'; readonly accessToken: string }
   /** Ends a conversation that could not be stored, then revokes its token (best effort). */
@@ -263,7 +266,7 @@ export function step(state: SessionState, event: SessionEvent): Step {
       const { session } = state;
       if (session?.conversationId !== event.conversationId) return [state, []];
       const record = { ...session, streamSeq: Math.max(session.streamSeq ?? 0, event.seq) };
-      return [{ ...state, session: record }, [{ type: 'save-session', record }]];
+      return [{ ...state, session: record }, [{ type: 'save-session', record, awaited: true }]];
     }
     case 'grace-timer-fired':
       if (state.graceDeadline === undefined) return [state, []];
@@ -362,7 +365,7 @@ function endGrace(state: SessionState, now: number): Step {
   if (next.session) {
     const { graceDeadline: _closed, ...record } = next.session;
     next = { ...next, session: record };
-    effects.push({ type: 'save-session', record });
+    effects.push({ type: 'save-session', record, awaited: false });
   }
   return then([next, effects], (s) => exchangeOrWait(s, undefined, now));
 }
@@ -401,7 +404,7 @@ function exchangeOrWait(state: SessionState, request: RequestId | undefined, now
   let session = state.session;
   if (session) {
     session = { ...session, graceDeadline: deadline };
-    effects.push({ type: 'save-session', record: session });
+    effects.push({ type: 'save-session', record: session, awaited: false });
   }
   effects.push({
     type: 'broadcast',
