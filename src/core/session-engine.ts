@@ -234,7 +234,7 @@ export class SessionEngine {
   /** Starts the session, or resumes it: one exchange however many tabs ask at once (R4). */
   async startConversation(tabId: string): Promise<ConversationInfo> {
     this.#requireVerified(tabId);
-    const session = await this.#session(true);
+    const session = await this.#authorizedSession(true);
     return {
       conversationId: session.conversationId,
       subject: session.subject,
@@ -472,7 +472,7 @@ export class SessionEngine {
       this.#requireSession();
       // Following is no interaction: with both tokens expired it fails with ERR_TOKEN_EXPIRED
       // instead of opening a grace window (R6).
-      const { accessToken } = await this.#session(false);
+      const { accessToken } = await this.#authorizedSession(false);
       try {
         const body = await conversations.openEvents(accessToken, current().conversationId, afterSeq, signal);
         // A request that reached the server: the outbox may go out now (R12).
@@ -568,14 +568,14 @@ export class SessionEngine {
   /** A valid authorization token: the current one, a silently renewed one (R5), or after the grace wait (R6). */
   async #accessToken(): Promise<string> {
     this.#requireSession();
-    return (await this.#session(true)).accessToken;
+    return (await this.#authorizedSession(true)).accessToken;
   }
 
   /**
    * The session with a valid authorization token, as the reducer answers: at once, after the one
    * exchange in flight (R4, R5), or after a grace window (R6) when `interactive`.
    */
-  #session(interactive: boolean): Promise<SessionRecord> {
+  #authorizedSession(interactive: boolean): Promise<SessionRecord> {
     return new Promise<SessionRecord>((resolve, reject) => {
       const request = this.#nextRequest++;
       this.#waiters.set(request, { resolve, reject });
