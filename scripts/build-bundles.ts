@@ -24,10 +24,11 @@ const GZIP_BUDGETS: Record<BundleName, number> = {
   ui: 8 * 1024,
   // The workers gained the one live entry stream the pages had (issue 10: +1.3 KiB each), then
   // the outbox and its delivery loop (R12: +1.9 KB gzip each), then a host that answers while an
-  // upgrade is blocked, and retries (issue 9: about +0.45 KB each).
-  sw: 20 * 1024,
-  sharedWorker: 19.75 * 1024,
-  inPageHost: 19.5 * 1024,
+  // upgrade is blocked, and retries (issue 9: about +0.45 KB each), then the session rules as a
+  // pure reducer whose events and effects are data (issue 14: +1.9 KB each, 19,995 -> 21,891 B).
+  sw: 21.5 * 1024,
+  sharedWorker: 21.25 * 1024,
+  inPageHost: 21 * 1024,
 };
 // Each chunk the page stub loads with import() (a fallback link, workbox-window).
 const LAZY_CHUNK_GZIP_BUDGET = 2 * 1024;

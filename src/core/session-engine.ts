@@ -1,5 +1,5 @@
 import type { AuthorizationClient } from './authorization-client.ts';
-import { systemClock, within, type Clock } from './clock.ts';
+import { systemClock, type Clock } from './clock.ts';
 import type { ConversationClient } from './conversation-client.ts';
 import { TabwardenError } from './errors.ts';
 import { followLiveEntries, type LiveEntryStream } from './live-entry-stream.ts';
@@ -18,12 +18,24 @@ import {
   type IdentityClaims,
   type OutboxMessage,
   type SentMessage,
-  type Subject,
   type TabListener,
   type TabState,
   type WorkerEvent,
 } from './protocol.ts';
+import {
+  initialState,
+  renewable,
+  step,
+  verifiedSubject,
+  type Failure,
+  type RequestId,
+  type SessionEffect,
+  type SessionEvent,
+  type SessionState,
+  type TabEntry,
+} from './session-state.ts';
 import type { OutboxItem, SessionRecord, SessionStore } from './store.ts';
+import { TabBroadcaster, type Audience } from './tab-broadcaster.ts';
 import type { IdentityTokenVerifier, VerifiedIdentity } from './verify-identity-token.ts';
 import { DEFAULT_GRACE_MS } from './worker-config.ts';
 
@@ -49,21 +61,10 @@ export interface SessionEngineOptions {
   outboxRetryMs?: number;
 }
 
-interface TabRecord {
-  /** Set once the tab itself presented a valid token since it connected (R3). */
-  verifiedAs?: Subject;
-  listener?: TabListener;
-  /** The tab shows the conversation and wants its live entries (R12). */
-  followsEntries?: boolean;
-}
-
+/** A request waiting for the session (R4, R5, R6); the reducer knows it by its id. */
 interface Waiter {
-  resolve(accessToken: string): void;
+  resolve(session: SessionRecord): void;
   reject(error: unknown): void;
-}
-
-function subjectOf(claims: VerifiedIdentity): Subject {
-  return { iss: claims.iss, sub: claims.sub };
 }
 
 /** The claims a tab learns of a token. */
@@ -71,8 +72,14 @@ function claimsOf(claims: VerifiedIdentity): IdentityClaims {
   return { sub: claims.sub, iss: claims.iss, exp: claims.exp };
 }
 
+function errorOf(failure: Failure): unknown {
+  return 'thrown' in failure ? failure.thrown : new TabwardenError(failure.code, failure.message);
+}
+
 /**
- * The verified-session state machine every tab shares (R3–R9). It knows nothing of transports:
+ * The verified-session engine every tab shares (R3–R10, R12). The rules live in a pure reducer
+ * (session-state.ts); this shell runs its effects (exchange, store, broadcast, timers, the outbox
+ * and the live stream) and feeds their outcomes back as events. It knows nothing of transports:
  * a host (service worker, SharedWorker, in-page leader, or a test) connects tabs with
  * {@link SessionEngine.connectTab} and relays calls and events.
  *
@@ -87,24 +94,14 @@ function claimsOf(claims: VerifiedIdentity): IdentityClaims {
 export class SessionEngine {
   readonly #options: SessionEngineOptions;
   readonly #clock: Clock;
-  readonly #graceMs: number;
-  readonly #ackTimeoutMs: number;
   readonly #maxMessageLength: number;
-  readonly #tabs = new Map<string, TabRecord>();
+  readonly #tabs: TabBroadcaster;
   readonly #background = new Set<Promise<unknown>>();
-  #sessionVersion = 0;
-  /** The version the last clear produced: a tab that knows no later one missed that clear. */
-  #clearedVersion = 0;
-  #lastClearReason: ClearReason | undefined;
-  #session: SessionRecord | undefined;
-  /** The newest identity token for the current subject, in memory only (R3). */
-  #identity: { token: string; claims: VerifiedIdentity } | undefined;
-  #exchange: Promise<SessionRecord> | undefined;
+  #state: SessionState;
+  readonly #waiters = new Map<RequestId, Waiter>();
+  #nextRequest = 1;
+  /** The wipe under way (R7): a clear the reducer shares answers with its outcome. */
   #clearing: Promise<number> | undefined;
-  #waiters: Waiter[] = [];
-  /** Identity changes apply one at a time: a user switch's clear must not interleave with another token. */
-  #identityQueue: Promise<unknown> = Promise.resolve();
-  #graceDeadline: number | undefined;
   #cancelGraceTimer: (() => void) | undefined;
   readonly #outbox: Outbox;
   /** The one live stream of entries, while a verified tab follows them (R12). */
@@ -115,32 +112,24 @@ export class SessionEngine {
   private constructor(options: SessionEngineOptions) {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
-    this.#graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
-    this.#ackTimeoutMs = options.ackTimeoutMs ?? 2_000;
+    this.#state = initialState(options.graceMs ?? DEFAULT_GRACE_MS);
     this.#maxMessageLength = options.maxMessageLength ?? MESSAGE_TEXT_LIMIT;
-    const verified = (_id: string, tab: TabRecord) => tab.verifiedAs !== undefined;
+    this.#tabs = new TabBroadcaster(this.#clock, options.ackTimeoutMs ?? 2_000);
+    // Like every session event, only for tabs that proved who they are (R3).
+    const toVerified = (event: WorkerEvent) => void this.#broadcast(event, { kind: 'verified' });
     this.#outbox = new Outbox({
       store: options.store,
       clock: this.#clock,
       post: (item) => this.#postFromOutbox(item),
       belongs: (item) =>
-        item.clearedVersion === this.#clearedVersion && item.conversationId === this.#session?.conversationId,
+        item.clearedVersion === this.#state.clearedVersion &&
+        item.conversationId === this.#state.session?.conversationId,
       changed: (messages) =>
-        void this.#broadcast(
-          { type: 'outbox-changed', sessionVersion: this.#sessionVersion, messages },
-          verified,
-        ),
+        toVerified({ type: 'outbox-changed', sessionVersion: this.#state.sessionVersion, messages }),
       delivered: (entry) =>
-        void this.#broadcast(
-          { type: 'message-delivered', sessionVersion: this.#sessionVersion, entry },
-          verified,
-        ),
-      // Like every session event, only for tabs that proved who they are (R3).
+        toVerified({ type: 'message-delivered', sessionVersion: this.#state.sessionVersion, entry }),
       connectivity: (online) =>
-        void this.#broadcast(
-          { type: 'connectivity', sessionVersion: this.#sessionVersion, online },
-          verified,
-        ),
+        toVerified({ type: 'connectivity', sessionVersion: this.#state.sessionVersion, online }),
       ...(options.requestBackgroundDelivery
         ? { requestBackgroundDelivery: options.requestBackgroundDelivery }
         : {}),
@@ -151,57 +140,44 @@ export class SessionEngine {
   /** Creates an engine and restores the session from the store (R4, R10). */
   static async create(options: SessionEngineOptions): Promise<SessionEngine> {
     const engine = new SessionEngine(options);
-    await engine.#restore();
+    const stored = await options.store.loadState();
+    await engine.#dispatch({ type: 'restored', stored, now: engine.#clock.now() });
     return engine;
-  }
-
-  async #restore(): Promise<void> {
-    const { store } = this.#options;
-    const { sessionVersion, lastClear, session } = await store.loadState();
-    this.#sessionVersion = sessionVersion;
-    this.#clearedVersion = lastClear.sessionVersion;
-    this.#lastClearReason = lastClear.reason;
-    this.#session = session;
-    // What the last worker left in the outbox goes out now (R12), in the background.
-    if (this.#session) this.#inBackground(this.#outbox.deliver());
-    const deadline = this.#session?.graceDeadline;
-    if (deadline === undefined) return;
-    // A grace window was open when the worker stopped: keep its deadline, fire no second event.
-    if (this.#clock.now() >= deadline) await this.#clear('identity-token-timeout', false);
-    else this.#openGraceTimer(deadline);
   }
 
   /** The current session version; grows on every change of the session (R7). */
   get sessionVersion(): number {
-    return this.#sessionVersion;
+    return this.#state.sessionVersion;
   }
 
   // ---- tabs ----
 
   /** Registers a tab. It starts unverified (R3). */
   connectTab(tabId: string): void {
-    if (!this.#tabs.has(tabId)) this.#tabs.set(tabId, {});
+    this.#dispatch({ type: 'tab-connected', tabId });
   }
 
   /** Forgets a tab that went away. */
   disconnectTab(tabId: string): void {
-    this.#tabs.delete(tabId);
-    this.#updateLiveStream();
+    this.#tabs.unsubscribe(tabId);
+    this.#dispatch({ type: 'tab-disconnected', tabId });
   }
 
   /** Sets the tab's event listener. */
   subscribe(tabId: string, listener: TabListener): void {
-    this.#tab(tabId).listener = listener;
+    this.#tab(tabId);
+    this.#tabs.subscribe(tabId, listener);
   }
 
   /** The shared state as one tab sees it. */
   getState(tabId: string): TabState {
-    const tab = this.#tab(tabId);
-    const state: TabState = { sessionVersion: this.#sessionVersion, verified: tab.verifiedAs !== undefined };
-    if (this.#lastClearReason) state.lastClearReason = this.#lastClearReason;
-    if (tab.verifiedAs) state.subject = tab.verifiedAs;
-    if (tab.verifiedAs && this.#session) state.conversationId = this.#session.conversationId;
-    if (tab.verifiedAs && this.#graceDeadline !== undefined) state.graceDeadline = this.#graceDeadline;
+    const { verifiedAs } = this.#tab(tabId);
+    const { sessionVersion, lastClearReason, session, graceDeadline } = this.#state;
+    const state: TabState = { sessionVersion, verified: verifiedAs !== undefined };
+    if (lastClearReason) state.lastClearReason = lastClearReason;
+    if (verifiedAs) state.subject = verifiedAs;
+    if (verifiedAs && session) state.conversationId = session.conversationId;
+    if (verifiedAs && graceDeadline !== undefined) state.graceDeadline = graceDeadline;
     return state;
   }
 
@@ -211,31 +187,17 @@ export class SessionEngine {
    * Verifies `token` for `tabId`. A refused token rejects with its code and changes nothing
    * (R2). A token for another subject first clears the old session everywhere (R8); a newer
    * token for the same subject is adopted and sent to every other verified tab (R9), and ends a
-   * grace window, releasing every waiting request (R6).
+   * grace window, releasing every waiting request (R6). Answered once the clear is durable and
+   * the other tabs hold the new token too.
    */
   async setIdentityToken(tabId: string, token: unknown): Promise<IdentityClaims> {
     this.#tab(tabId);
-    const claims = await this.#options.verifier.verify(token);
-    return this.#applyIdentity(async () => {
-      const subject = subjectOf(claims);
-      const current = this.#currentSubject();
-      if (current && !sameSubject(current, subject)) await this.#clear('user-switch', false);
-      this.#verify(tabId, subject);
-      const told = this.#adopt(tabId, token as string, claims, true);
-      // Answered once the other tabs hold the new token too (R9): outside the identity queue,
-      // so a frozen tab delays this answer only, never the next token.
-      return { claims: claimsOf(claims), told };
-    }).then(async ({ claims: verified, told }) => {
-      await told;
-      return verified;
-    });
-  }
-
-  /** Runs `change` after every identity change before it (verification itself runs in parallel). */
-  #applyIdentity<T>(change: () => Promise<T>): Promise<T> {
-    const applied = this.#identityQueue.then(change);
-    this.#identityQueue = applied.catch(() => undefined);
-    return applied;
+    const claims = claimsOf(await this.#options.verifier.verify(token));
+    // The tab may have gone while the token was being verified.
+    this.#tab(tabId);
+    const now = this.#clock.now();
+    await this.#dispatch({ type: 'identity-verified', tabId, token: token as string, claims, now });
+    return claims;
   }
 
   /**
@@ -253,66 +215,18 @@ export class SessionEngine {
     if (typeof knownSessionVersion !== 'number' || !Number.isSafeInteger(knownSessionVersion)) {
       throw new TabwardenError('ERR_INVALID_ARGUMENT', 'knownSessionVersion must be an integer');
     }
-    const claims = await this.#options.verifier.verify(token, { allowExpired: true });
-    return this.#applyIdentity(async () => {
-      const current = this.#currentSubject();
-      if (
-        knownSessionVersion < this.#clearedVersion ||
-        (current && !sameSubject(current, subjectOf(claims)))
-      ) {
-        throw new TabwardenError('ERR_SESSION_CLEARED', 'The session this token belonged to was cleared');
-      }
-      this.#verify(tabId, subjectOf(claims));
-      void this.#adopt(tabId, token as string, claims, false);
-      return claimsOf(claims);
+    const claims = claimsOf(await this.#options.verifier.verify(token, { allowExpired: true }));
+    this.#tab(tabId);
+    const now = this.#clock.now();
+    void this.#dispatch({
+      type: 'identity-restored',
+      tabId,
+      token: token as string,
+      claims,
+      knownSessionVersion,
+      now,
     });
-  }
-
-  #verify(tabId: string, subject: Subject): void {
-    // The tab may have gone (or been cleared) while the token was being verified.
-    this.#tab(tabId).verifiedAs = subject;
-  }
-
-  /**
-   * Holds `token` as the session's identity when it is newer. Resolves once the other verified
-   * tabs confirmed a refresh it announced (bounded), so a tab's next provider call can see it.
-   */
-  #adopt(tabId: string, token: string, claims: VerifiedIdentity, announce: boolean): Promise<void> {
-    const held = this.#identity;
-    const sameHolder = held !== undefined && sameSubject(subjectOf(held.claims), subjectOf(claims));
-    if (held && sameHolder && held.claims.exp >= claims.exp) return Promise.resolve();
-    const replaced = sameHolder;
-    this.#identity = { token, claims };
-    let told = Promise.resolve();
-    if (replaced && announce) {
-      told = this.#broadcast(
-        {
-          type: 'identity-token-refreshed',
-          sessionVersion: this.#sessionVersion,
-          identityToken: token,
-          claims: claimsOf(claims),
-        },
-        (id, tab) => id !== tabId && tab.verifiedAs !== undefined,
-      );
-    }
-    if (this.#graceDeadline !== undefined && this.#usableIdentity()) this.#endGrace();
-    // Delivery may have waited for a usable authorization (R12).
-    if (this.#session) void this.#outbox.deliver();
-    // A stream paused for want of a valid token resumes (R6: following is no interaction).
-    this.#updateLiveStream();
-    return told;
-  }
-
-  #currentSubject(): Subject | undefined {
-    if (this.#session) return this.#session.subject;
-    if (this.#identity) return subjectOf(this.#identity.claims);
-    return undefined;
-  }
-
-  /** The in-memory identity token, if it has not expired. */
-  #usableIdentity(): { token: string; claims: VerifiedIdentity } | undefined {
-    const identity = this.#identity;
-    return identity && identity.claims.exp * 1000 > this.#clock.now() ? identity : undefined;
+    return claims;
   }
 
   // ---- the session (R4, R5, R6) ----
@@ -320,12 +234,11 @@ export class SessionEngine {
   /** Starts the session, or resumes it: one exchange however many tabs ask at once (R4). */
   async startConversation(tabId: string): Promise<ConversationInfo> {
     this.#requireVerified(tabId);
-    const session = this.#session ?? (await this.#exchangeOrWait());
-    if (this.#session === session) await this.#accessToken();
+    const session = await this.#authorizedSession(true);
     return {
       conversationId: session.conversationId,
       subject: session.subject,
-      sessionVersion: this.#sessionVersion,
+      sessionVersion: this.#state.sessionVersion,
     };
   }
 
@@ -348,7 +261,7 @@ export class SessionEngine {
       conversationId: session.conversationId,
       text,
       createdAt: this.#clock.now(),
-      clearedVersion: this.#clearedVersion,
+      clearedVersion: this.#state.clearedVersion,
       status: 'pending',
     });
     if (outcome.kind === 'delivered') return outcome.entry;
@@ -364,13 +277,13 @@ export class SessionEngine {
    * it waits rather than open a grace window nobody can close (R6).
    */
   async #postFromOutbox(item: OutboxItem): Promise<ConversationEntry> {
-    const clearedBefore = this.#clearedVersion;
-    const anyTabVerified = [...this.#tabs.values()].some((tab) => tab.verifiedAs !== undefined);
-    if (!this.#renewable() && (this.#outbox.online === false || !anyTabVerified)) {
+    const clearedBefore = this.#state.clearedVersion;
+    const anyTabVerified = Object.values(this.#state.tabs).some((tab) => tab.verifiedAs !== undefined);
+    if (!renewable(this.#state, this.#clock.now()) && (this.#outbox.online === false || !anyTabVerified)) {
       throw new TabwardenError('ERR_TOKEN_EXPIRED', 'Both tokens expired: waiting for a new one');
     }
     const entry = await this.#withAccessToken((accessToken) => {
-      if (this.#clearedVersion !== clearedBefore) {
+      if (this.#state.clearedVersion !== clearedBefore) {
         throw new TabwardenError('ERR_SESSION_CLEARED', 'The session was cleared: the message was not sent');
       }
       const { clientMessageId, text } = item;
@@ -405,7 +318,7 @@ export class SessionEngine {
 
   /** A tab's browser says the network is back: try the outbox now (R12). Not proof of it. */
   networkOnline(): void {
-    if (this.#session) this.#outbox.networkMayBeBack();
+    if (this.#state.session) this.#outbox.networkMayBeBack();
   }
 
   /**
@@ -414,7 +327,7 @@ export class SessionEngine {
    * browser tries again later (R12).
    */
   async deliverOutbox(): Promise<boolean> {
-    if (!this.#session) return (await this.#outbox.list()).length === 0;
+    if (!this.#state.session) return (await this.#outbox.list()).length === 0;
     return this.#outbox.deliver();
   }
 
@@ -434,7 +347,7 @@ export class SessionEngine {
       throw new TabwardenError('ERR_INVALID_ARGUMENT', 'afterSeq must be a non-negative integer');
     }
     const { store, conversations } = this.#options;
-    const clearedBefore = this.#clearedVersion;
+    const clearedBefore = this.#state.clearedVersion;
     try {
       const entries = await this.#authorized(tabId, (accessToken, session) =>
         conversations.listEntries(accessToken, session.conversationId, afterSeq),
@@ -442,7 +355,7 @@ export class SessionEngine {
       await this.#cache(entries, clearedBefore);
       return entries;
     } catch (error) {
-      const session = this.#session;
+      const session = this.#state.session;
       if (!(error instanceof TabwardenError) || error.code !== 'ERR_NETWORK' || !session) throw error;
       return store.listEntries(session.conversationId, afterSeq);
     }
@@ -456,10 +369,10 @@ export class SessionEngine {
     const cleared = () => {
       throw new TabwardenError('ERR_SESSION_CLEARED', 'The session was cleared during the request');
     };
-    if (this.#clearedVersion !== clearedBefore) cleared();
+    if (this.#state.clearedVersion !== clearedBefore) cleared();
     // Only a cache for offline reading: a full or deleted store must not fail what the server answered.
     await this.#options.store.putEntries(entries).catch(() => undefined);
-    if (this.#clearedVersion !== clearedBefore) cleared();
+    if (this.#state.clearedVersion !== clearedBefore) cleared();
   }
 
   /**
@@ -472,16 +385,16 @@ export class SessionEngine {
    */
   async followEntries(tabId: string, afterSeq: unknown): Promise<ConversationEntry[]> {
     if (afterSeq === false) {
-      this.#tab(tabId).followsEntries = false;
-      this.#updateLiveStream();
+      this.#tab(tabId);
+      this.#dispatch({ type: 'tab-follows', tabId, follows: false });
       return [];
     }
     if (typeof afterSeq !== 'number' || !Number.isInteger(afterSeq) || afterSeq < 0) {
       throw new TabwardenError('ERR_INVALID_ARGUMENT', 'afterSeq must be a non-negative integer or false');
     }
-    this.#requireVerified(tabId).followsEntries = true;
-    this.#updateLiveStream();
-    const session = this.#session;
+    this.#requireVerified(tabId);
+    this.#dispatch({ type: 'tab-follows', tabId, follows: true });
+    const session = this.#state.session;
     if (!session) return [];
     // Registered first: an entry sent after this reaches the tab live. One sent before but not
     // cached yet is taken from memory, looked at before the cache is read: by the time its write
@@ -495,14 +408,16 @@ export class SessionEngine {
   }
 
   /** Starts the live stream when a verified tab follows and a session exists; stops it otherwise. */
+
+  /** Starts the live stream when a verified tab follows and a session exists; stops it otherwise. */
   #updateLiveStream(): void {
-    const session = this.#session;
+    const { session, tabs } = this.#state;
     const wanted =
       session !== undefined &&
-      [...this.#tabs.values()].some(
-        (tab) =>
+      Object.entries(tabs).some(
+        ([tabId, tab]) =>
           tab.followsEntries &&
-          tab.listener &&
+          this.#tabs.listens(tabId) &&
           tab.verifiedAs &&
           sameSubject(tab.verifiedAs, session.subject),
       );
@@ -513,11 +428,11 @@ export class SessionEngine {
     }
     if (this.#liveStream) return;
     const { conversationId } = session;
-    const clearedBefore = this.#clearedVersion;
+    const clearedBefore = this.#state.clearedVersion;
     // The session record is replaced on every renewal; the conversation and the clear count stay.
     const current = () => {
-      const now = this.#session;
-      if (!now || now.conversationId !== conversationId || this.#clearedVersion !== clearedBefore) {
+      const now = this.#state.session;
+      if (!now || now.conversationId !== conversationId || this.#state.clearedVersion !== clearedBefore) {
         throw new TabwardenError('ERR_SESSION_CLEARED', 'The session changed');
       }
       return now;
@@ -528,8 +443,9 @@ export class SessionEngine {
       open: (afterSeq, signal) => this.#openLiveStream(current, afterSeq, signal),
       onUnauthorized: () => {
         // The server ended the stream: its token expired or was revoked. The next open renews.
-        const now = this.#session;
-        if (now?.conversationId === conversationId) now.accessTokenExpiresAt = 0;
+        if (this.#state.session?.conversationId === conversationId) {
+          this.#dispatch({ type: 'access-token-refused' });
+        }
       },
       onEntries: (entries) => this.#deliverLiveEntries(current, entries, clearedBefore),
       onStop: () => {
@@ -537,6 +453,12 @@ export class SessionEngine {
       },
     });
     this.#liveStream = stream;
+  }
+
+  #stopLiveStream(): void {
+    this.#liveStream?.stop();
+    this.#liveStream = undefined;
+    this.#uncached = [];
   }
 
   /** Opens the server's stream with a valid authorization token, renewed once on a 401 (R5). */
@@ -547,7 +469,10 @@ export class SessionEngine {
   ): Promise<ReadableStream<Uint8Array>> {
     const { conversations } = this.#options;
     const open = async () => {
-      const accessToken = await this.#streamAccessToken();
+      this.#requireSession();
+      // Following is no interaction: with both tokens expired it fails with ERR_TOKEN_EXPIRED
+      // instead of opening a grace window (R6).
+      const { accessToken } = await this.#authorizedSession(false);
       try {
         const body = await conversations.openEvents(accessToken, current().conversationId, afterSeq, signal);
         // A request that reached the server: the outbox may go out now (R12).
@@ -562,24 +487,10 @@ export class SessionEngine {
       return await open();
     } catch (error) {
       if (!(error instanceof TabwardenError) || error.code !== 'ERR_AUTHORIZATION_FAILED') throw error;
-      current().accessTokenExpiresAt = 0;
+      current();
+      this.#dispatch({ type: 'access-token-refused' });
       return open();
     }
-  }
-
-  /**
-   * A valid authorization token for the stream: the current one, or a silent renewal (R5). With
-   * both tokens expired it fails with ERR_TOKEN_EXPIRED instead of opening a grace window (R6).
-   */
-  #streamAccessToken(): Promise<string> {
-    const session = this.#requireSession();
-    if (session.accessTokenExpiresAt > this.#clock.now()) return Promise.resolve(session.accessToken);
-    if (!this.#usableIdentity() && !this.#exchange) {
-      return Promise.reject(
-        new TabwardenError('ERR_TOKEN_EXPIRED', 'Both tokens expired: waiting for a new one'),
-      );
-    }
-    return this.#exchangeOrWait().then((renewed) => renewed.accessToken);
   }
 
   /**
@@ -596,15 +507,11 @@ export class SessionEngine {
     const { subject, conversationId } = current();
     const event: WorkerEvent = {
       type: 'entries',
-      sessionVersion: this.#sessionVersion,
+      sessionVersion: this.#state.sessionVersion,
       conversationId,
       entries,
     };
-    void this.#broadcast(
-      event,
-      (_id, tab) =>
-        tab.followsEntries === true && tab.verifiedAs !== undefined && sameSubject(tab.verifiedAs, subject),
-    );
+    void this.#broadcast(event, { kind: 'following', subject });
     this.#uncached.push(...entries);
     const written = (async () => {
       try {
@@ -612,25 +519,14 @@ export class SessionEngine {
       } finally {
         this.#uncached = this.#uncached.filter((entry) => !entries.includes(entry));
       }
-      const session = current();
-      session.streamSeq = Math.max(session.streamSeq ?? 0, ...entries.map((entry) => entry.seq));
+      current();
+      const seq = Math.max(...entries.map((entry) => entry.seq));
       // Checked just above, in the same task: a clear's wipe is queued after this write.
-      await this.#options.store.saveSession(session);
+      await this.#dispatch({ type: 'stream-advanced', conversationId, seq });
     })();
     // Background work too: a service worker stays up until the position is stored (whenIdle).
     this.#inBackground(written);
     await written;
-  }
-
-  /** True when a valid authorization token can be had without waiting for a tab (R5). */
-  #renewable(): boolean {
-    const session = this.#session;
-    if (!session) return false;
-    return (
-      session.accessTokenExpiresAt > this.#clock.now() ||
-      this.#usableIdentity() !== undefined ||
-      !!this.#exchange
-    );
   }
 
   /** Runs `call` for a verified tab with a valid authorization token (R5). */
@@ -663,139 +559,28 @@ export class SessionEngine {
       return await call(accessToken, this.#requireSession());
     } catch (error) {
       if (!(error instanceof TabwardenError) || error.code !== 'ERR_AUTHORIZATION_FAILED') throw error;
-      const session = this.#requireSession();
       // Expire the refused token, unless another request already replaced it.
-      if (session.accessToken === accessToken) session.accessTokenExpiresAt = 0;
+      this.#dispatch({ type: 'access-token-refused', accessToken });
       return call(await this.#accessToken(), this.#requireSession());
     }
   }
 
   /** A valid authorization token: the current one, a silently renewed one (R5), or after the grace wait (R6). */
   async #accessToken(): Promise<string> {
-    const session = this.#requireSession();
-    if (session.accessTokenExpiresAt > this.#clock.now()) return session.accessToken;
-    return (await this.#exchangeOrWait()).accessToken;
+    this.#requireSession();
+    return (await this.#authorizedSession(true)).accessToken;
   }
 
-  #exchangeOrWait(): Promise<SessionRecord> {
-    if (this.#exchange) return this.#exchange;
-    const identity = this.#usableIdentity();
-    if (identity) return this.#startExchange(identity.token);
-    return this.#waitForIdentity().then(() => this.#requireSession());
-  }
-
-  /** Single flight: every caller shares the one exchange in progress (R4, R5). */
-  #startExchange(identityToken: string): Promise<SessionRecord> {
-    const { authorization, conversations, store } = this.#options;
-    const version = this.#sessionVersion;
-    const exchange = (async () => {
-      const answer = await authorization.exchange(identityToken);
-      const stale = () => this.#sessionVersion !== version;
-      const subject = this.#currentSubject();
-      // The answer belongs to a session that is no more: give its token back.
-      const abandoned = (message: string) => {
-        this.#inBackground(authorization.revoke(answer.accessToken));
-        return new TabwardenError('ERR_SESSION_CLEARED', message);
-      };
-      if (stale() || !subject || !sameSubject(subject, answer.subject)) {
-        throw abandoned('The session changed while it was being authorized');
-      }
-      const resumed = this.#session;
-      const conversationId =
-        resumed?.conversationId ?? (await conversations.open(answer.accessToken)).conversationId;
-      if (stale()) throw abandoned('The session was cleared while it was being started');
-      const record: SessionRecord = {
-        subject,
-        accessToken: answer.accessToken,
-        accessTokenExpiresAt: answer.expiresAt,
-        conversationId,
-        sessionVersion: ++this.#sessionVersion,
-        // A renewal keeps how far the live stream got (R12).
-        ...(resumed?.streamSeq === undefined ? {} : { streamSeq: resumed.streamSeq }),
-      };
-      this.#session = record;
-      try {
-        await store.saveSession(record);
-      } catch (error) {
-        // A renewal stays usable from memory (a restart renews again). A new session that is
-        // not on disk would vanish with a restart (R4, R10): it is not started, and the call says
-        // why (ERR_STORAGE).
-        if (resumed) return record;
-        if (this.#session === record) this.#session = undefined;
-        const end = conversations.end(answer.accessToken, conversationId).catch(() => undefined);
-        this.#inBackground(end.then(() => authorization.revoke(answer.accessToken)));
-        throw error;
-      }
-      this.#updateLiveStream();
-      if (!resumed) {
-        // Background work: a service worker stays up until the tabs confirmed it, so that their
-        // acks do not restart a version the browser stops to activate a new one (R10).
-        this.#inBackground(
-          this.#broadcast(
-            { type: 'session-started', sessionVersion: record.sessionVersion, conversationId, subject },
-            (_id, tab) => tab.verifiedAs !== undefined,
-          ),
-        );
-      }
-      return record;
-    })();
-    this.#exchange = exchange;
-    const release = () => {
-      if (this.#exchange === exchange) this.#exchange = undefined;
-    };
-    exchange.then(release, release);
-    return exchange;
-  }
-
-  /** Both tokens expired: announce it once per window and wait for a token or the deadline (R6). */
-  #waitForIdentity(): Promise<void> {
-    if (this.#graceDeadline === undefined) {
-      const deadline = this.#clock.now() + this.#graceMs;
-      this.#openGraceTimer(deadline);
-      if (this.#session) {
-        this.#session.graceDeadline = deadline;
-        this.#inBackground(this.#options.store.saveSession(this.#session));
-      }
-      this.#broadcast(
-        { type: 'identity-token-expired', sessionVersion: this.#sessionVersion, deadline },
-        (_id, tab) => tab.verifiedAs !== undefined,
-      );
-    }
-    return new Promise<string>((resolve, reject) => this.#waiters.push({ resolve, reject })).then(
-      () => undefined,
-    );
-  }
-
-  #openGraceTimer(deadline: number): void {
-    this.#graceDeadline = deadline;
-    this.#cancelGraceTimer = this.#clock.setTimer(
-      () => void this.#clear('identity-token-timeout', false).catch(() => undefined),
-      Math.max(0, deadline - this.#clock.now()),
-    );
-  }
-
-  /** Closes the grace window (its timer, its deadline) and hands over the requests waiting in it. */
-  #closeGrace(): Waiter[] {
-    this.#cancelGraceTimer?.();
-    this.#cancelGraceTimer = undefined;
-    this.#graceDeadline = undefined;
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    return waiters;
-  }
-
-  /** A usable token arrived in the grace window: renew, then release every waiting request. */
-  #endGrace(): void {
-    const waiters = this.#closeGrace();
-    if (this.#session) {
-      delete this.#session.graceDeadline;
-      this.#inBackground(this.#options.store.saveSession(this.#session));
-    }
-    const renewal = this.#exchangeOrWait();
-    renewal.then(
-      (session) => waiters.forEach((waiter) => waiter.resolve(session.accessToken)),
-      (error: unknown) => waiters.forEach((waiter) => waiter.reject(error)),
-    );
+  /**
+   * The session with a valid authorization token, as the reducer answers: at once, after the one
+   * exchange in flight (R4, R5), or after a grace window (R6) when `interactive`.
+   */
+  #authorizedSession(interactive: boolean): Promise<SessionRecord> {
+    return new Promise<SessionRecord>((resolve, reject) => {
+      const request = this.#nextRequest++;
+      this.#waiters.set(request, { resolve, reject });
+      this.#dispatch({ type: 'access-needed', request, interactive, now: this.#clock.now() });
+    });
   }
 
   // ---- clearing (R7) ----
@@ -818,44 +603,20 @@ export class SessionEngine {
     await this.#clear('storage-cleared', false);
   }
 
-  #clear(reason: ClearReason, shouldEndSession: boolean): Promise<number> {
-    // A clear already under way does the same work; share it.
-    if (this.#clearing) return this.#clearing;
-    const clearing = this.#runClear(reason, shouldEndSession);
-    this.#clearing = clearing;
-    const release = () => {
-      if (this.#clearing === clearing) this.#clearing = undefined;
-    };
-    clearing.then(release, release);
-    return clearing;
+  /** Clears, or shares the clear under way (the reducer decides), and resolves its version. */
+  #clear(reason: ClearReason, endSession: boolean): Promise<number> {
+    void this.#dispatch({ type: 'clear-requested', reason, endSession });
+    return this.#clearing ?? Promise.resolve(this.#state.sessionVersion);
   }
 
-  async #runClear(reason: ClearReason, shouldEndSession: boolean): Promise<number> {
+  /**
+   * Makes a clear durable and known: tabs hear of it while the wipe is made durable, and both must
+   * finish before it resolves. Ending and revoking the old session follow, best effort.
+   */
+  #wipe(wipe: Extract<SessionEffect, { type: 'wipe' }>): Promise<number> {
     const { store, authorization, conversations } = this.#options;
-    // Every in-memory change happens before the first await, so no call sees half a clear.
-    const previous = this.#session;
-    const sessionVersion = ++this.#sessionVersion;
-    this.#clearedVersion = sessionVersion;
-    this.#lastClearReason = reason;
-    // The outbox first: nothing of a cleared session is sent from here on (logout wins, R12).
-    this.#outbox.reset();
-    this.#session = undefined;
-    this.#identity = undefined;
-    // An exchange in flight belongs to the cleared session; it fails its own stale check.
-    this.#exchange = undefined;
-    const waiters = this.#closeGrace();
-    for (const tab of this.#tabs.values()) {
-      delete tab.verifiedAs;
-      delete tab.followsEntries;
-    }
-    this.#liveStream?.stop();
-    this.#liveStream = undefined;
-    this.#uncached = [];
-    const cleared = new TabwardenError('ERR_SESSION_CLEARED', `The session was cleared (${reason})`);
-    for (const waiter of waiters) waiter.reject(cleared);
-
-    // Tabs hear of the clear while the wipe is made durable; both must finish before it resolves.
-    const told = this.#broadcast({ type: 'session-cleared', sessionVersion, reason }, () => true);
+    const { sessionVersion, reason, previous, endSession } = wipe;
+    const told = this.#broadcast({ type: 'session-cleared', sessionVersion, reason }, { kind: 'all' });
     if (previous) {
       const { accessToken, conversationId } = previous;
       const endThenRevoke = async () => {
@@ -864,33 +625,159 @@ export class SessionEngine {
         await told;
         // A task boundary, not a time (deadlines go through the injected clock).
         await new Promise<void>((resolve) => setTimeout(resolve, 0));
-        if (shouldEndSession) await conversations.end(accessToken, conversationId).catch(() => undefined);
+        if (endSession) await conversations.end(accessToken, conversationId).catch(() => undefined);
         await authorization.revoke(accessToken);
       };
       this.#inBackground(endThenRevoke());
     }
-    await store.clearSession(sessionVersion, reason);
-    await told;
-    return sessionVersion;
+    const wiping = (async () => {
+      try {
+        await store.clearSession(sessionVersion, reason);
+        await told;
+        return sessionVersion;
+      } finally {
+        this.#dispatch({ type: 'clear-done', sessionVersion });
+      }
+    })();
+    this.#clearing = wiping;
+    const release = () => {
+      if (this.#clearing === wiping) this.#clearing = undefined;
+    };
+    wiping.then(release, release);
+    return wiping;
+  }
+
+  // ---- effects ----
+
+  /**
+   * Steps the reducer and runs its effects in order. Resolves once the effects the caller's answer
+   * waits for are done (a wipe, a refresh the other tabs confirm, a write).
+   */
+  #dispatch(event: SessionEvent): Promise<void> {
+    const [state, effects] = step(this.#state, event);
+    this.#state = state;
+    const awaited: Promise<unknown>[] = [];
+    for (const effect of effects) {
+      const done = this.#run(effect);
+      if (done) awaited.push(done);
+    }
+    if (awaited.length === 0) return Promise.resolve();
+    const all = Promise.all(awaited).then(() => undefined);
+    // Handled here as well: a caller that does not wait (a timer, a restore) must not leave it unhandled.
+    all.catch(() => undefined);
+    return all;
+  }
+
+  #run(effect: SessionEffect): Promise<unknown> | undefined {
+    const { authorization, conversations, store } = this.#options;
+    switch (effect.type) {
+      case 'exchange': {
+        const { epoch } = effect;
+        this.#feed(
+          authorization.exchange(effect.identityToken).then(
+            (answer): SessionEvent => ({ type: 'exchange-answered', epoch, answer }),
+            (error: unknown): SessionEvent => ({ type: 'exchange-failed', epoch, error }),
+          ),
+        );
+        return undefined;
+      }
+      case 'open-conversation': {
+        const { epoch, answer } = effect;
+        this.#feed(
+          conversations.open(answer.accessToken).then(
+            ({ conversationId }): SessionEvent => ({
+              type: 'conversation-opened',
+              epoch,
+              answer,
+              conversationId,
+            }),
+            (error: unknown): SessionEvent => ({ type: 'exchange-failed', epoch, error }),
+          ),
+        );
+        return undefined;
+      }
+      case 'persist-session': {
+        const { epoch } = effect;
+        this.#feed(
+          store.saveSession(effect.record).then(
+            (): SessionEvent => ({ type: 'session-saved', epoch }),
+            (error: unknown): SessionEvent => ({ type: 'session-save-failed', epoch, error }),
+          ),
+        );
+        return undefined;
+      }
+      case 'save-session': {
+        const saved = store.saveSession(effect.record);
+        this.#inBackground(saved);
+        return effect.awaited ? saved : undefined;
+      }
+      case 'revoke':
+        this.#inBackground(authorization.revoke(effect.accessToken));
+        return undefined;
+      case 'discard-session': {
+        const { accessToken, conversationId } = effect;
+        const end = conversations.end(accessToken, conversationId).catch(() => undefined);
+        this.#inBackground(end.then(() => authorization.revoke(accessToken)));
+        return undefined;
+      }
+      case 'wipe':
+        return this.#wipe(effect);
+      case 'broadcast': {
+        const told = this.#broadcast(effect.event, effect.to);
+        if (effect.awaited) return told;
+        // Background work: a service worker stays up until the tabs confirmed a start, so that
+        // their acks do not restart a version the browser stops to activate a new one (R10).
+        if (effect.event.type === 'session-started') this.#inBackground(told);
+        return undefined;
+      }
+      case 'set-grace-timer':
+        this.#cancelGraceTimer?.();
+        this.#cancelGraceTimer = this.#clock.setTimer(
+          () => void this.#dispatch({ type: 'grace-timer-fired' }).catch(() => undefined),
+          Math.max(0, effect.deadline - this.#clock.now()),
+        );
+        return undefined;
+      case 'cancel-grace-timer':
+        this.#cancelGraceTimer?.();
+        this.#cancelGraceTimer = undefined;
+        return undefined;
+      case 'release':
+      case 'reject':
+        for (const request of effect.requests) {
+          const waiter = this.#waiters.get(request);
+          this.#waiters.delete(request);
+          if (effect.type === 'release') waiter?.resolve(effect.session);
+          else waiter?.reject(errorOf(effect.failure));
+        }
+        return undefined;
+      case 'refuse':
+        throw errorOf(effect.failure);
+      case 'reset-outbox':
+        this.#outbox.reset();
+        return undefined;
+      case 'deliver-outbox':
+        if (effect.background) this.#inBackground(this.#outbox.deliver());
+        else void this.#outbox.deliver();
+        return undefined;
+      case 'update-live-stream':
+        this.#updateLiveStream();
+        return undefined;
+      case 'stop-live-stream':
+        this.#stopLiveStream();
+        return undefined;
+    }
+  }
+
+  /** Feeds an effect's outcome back to the reducer. */
+  #feed(outcome: Promise<SessionEvent>): void {
+    void outcome.then((event) => this.#dispatch(event)).catch(() => undefined);
   }
 
   // ---- plumbing ----
 
-  /**
-   * Sends `event` to the tabs `to` selects, and resolves once each confirmed or timed out.
-   * A tab that fails to confirm delays nobody past the ack timeout.
-   */
-  #broadcast(event: WorkerEvent, to: (tabId: string, tab: TabRecord) => boolean): Promise<void> {
-    const deliveries = [...this.#tabs]
-      .filter(([tabId, tab]) => tab.listener && to(tabId, tab))
-      .map(([, tab]) =>
-        within(
-          Promise.resolve().then(() => tab.listener?.(event)),
-          this.#ackTimeoutMs,
-          this.#clock,
-        ),
-      );
-    return Promise.all(deliveries).then(() => undefined);
+  /** Sends `event` to the tabs `to` selects, and resolves once each confirmed or timed out. */
+  #broadcast(event: WorkerEvent, to: Audience): Promise<void> {
+    return this.#tabs.broadcast(event, this.#state.tabs, to);
   }
 
   /** Work the caller need not wait for (revocation, persisting a deadline); see {@link whenIdle}. */
@@ -907,23 +794,22 @@ export class SessionEngine {
     while (this.#background.size > 0) await Promise.all(this.#background);
   }
 
-  #tab(tabId: string): TabRecord {
-    const tab = this.#tabs.get(tabId);
+  #tab(tabId: string): TabEntry {
+    const tab = this.#state.tabs[tabId];
     if (!tab) throw new TabwardenError('ERR_INVALID_ARGUMENT', `Unknown tab ${tabId}`);
     return tab;
   }
 
-  #requireVerified(tabId: string): TabRecord {
-    const tab = this.#tab(tabId);
-    const current = this.#currentSubject();
-    if (!tab.verifiedAs || (current && !sameSubject(current, tab.verifiedAs))) {
+  #requireVerified(tabId: string): void {
+    this.#tab(tabId);
+    if (!verifiedSubject(this.#state, tabId)) {
       throw new TabwardenError('ERR_NOT_VERIFIED', 'This tab has not presented a valid identity token');
     }
-    return tab;
   }
 
   #requireSession(): SessionRecord {
-    if (!this.#session) throw new TabwardenError('ERR_NO_SESSION', 'No session: start a conversation first');
-    return this.#session;
+    const { session } = this.#state;
+    if (!session) throw new TabwardenError('ERR_NO_SESSION', 'No session: start a conversation first');
+    return session;
   }
 }

@@ -1,0 +1,63 @@
+import { within, type Clock } from './clock.ts';
+import { sameSubject, type Subject, type TabListener, type WorkerEvent } from './protocol.ts';
+import type { Audience as SessionAudience, TabEntry } from './session-state.ts';
+
+/** Which tabs hear an event: the reducer's audiences, or the verified tabs following entries (R12). */
+export type Audience = SessionAudience | { readonly kind: 'following'; readonly subject: Subject };
+
+/**
+ * The tabs' event listeners, and the broadcast to them with an acknowledgement timeout (R7): a
+ * tab that fails to confirm delays nobody past `ackTimeoutMs`. Which tab is verified as whom is
+ * the session state's (session-state.ts); this only knows who listens.
+ */
+export class TabBroadcaster {
+  readonly #listeners = new Map<string, TabListener>();
+  readonly #clock: Clock;
+  readonly #ackTimeoutMs: number;
+
+  constructor(clock: Clock, ackTimeoutMs: number) {
+    this.#clock = clock;
+    this.#ackTimeoutMs = ackTimeoutMs;
+  }
+
+  subscribe(tabId: string, listener: TabListener): void {
+    this.#listeners.set(tabId, listener);
+  }
+
+  unsubscribe(tabId: string): void {
+    this.#listeners.delete(tabId);
+  }
+
+  listens(tabId: string): boolean {
+    return this.#listeners.has(tabId);
+  }
+
+  /** Sends `event` to the tabs of `tabs` that `to` selects; resolves once each confirmed or timed out. */
+  broadcast(event: WorkerEvent, tabs: Readonly<Record<string, TabEntry>>, to: Audience): Promise<void> {
+    const deliveries = Object.entries(tabs)
+      .filter(([tabId, tab]) => this.#listeners.has(tabId) && selects(to, tabId, tab))
+      .map(([tabId]) =>
+        within(
+          Promise.resolve().then(() => this.#listeners.get(tabId)?.(event)),
+          this.#ackTimeoutMs,
+          this.#clock,
+        ),
+      );
+    return Promise.all(deliveries).then(() => undefined);
+  }
+}
+
+function selects(to: Audience, tabId: string, tab: TabEntry): boolean {
+  switch (to.kind) {
+    case 'all':
+      return true;
+    case 'verified':
+      return tab.verifiedAs !== undefined;
+    case 'verified-except':
+      return tab.verifiedAs !== undefined && tabId !== to.tabId;
+    case 'following':
+      return (
+        tab.followsEntries === true && tab.verifiedAs !== undefined && sameSubject(tab.verifiedAs, to.subject)
+      );
+  }
+}
