@@ -11,7 +11,6 @@ import {
 } from './message-rules.ts';
 import { Outbox } from './outbox.ts';
 import {
-  sameSubject,
   type ClearReason,
   type ConversationEntry,
   type ConversationInfo,
@@ -24,6 +23,7 @@ import {
   type WorkerEvent,
 } from './protocol.ts';
 import type { OutboxItem, SessionRecord, SessionStore } from './store.ts';
+import { sameSubject } from './subject.ts';
 import type { IdentityTokenVerifier, VerifiedIdentity } from './verify-identity-token.ts';
 import { DEFAULT_GRACE_MS } from './worker-config.ts';
 
