@@ -25,7 +25,7 @@ import {
 import type { OutboxItem, SessionRecord, SessionStore } from './store.ts';
 import { sameSubject } from './subject.ts';
 import type { IdentityTokenVerifier, VerifiedIdentity } from './verify-identity-token.ts';
-import { DEFAULT_GRACE_MS } from './worker-config.ts';
+import { DEFAULT_GRACE_MS } from './grace-window.ts';
 
 /** What the engine is built from. Everything with a side effect is injected. */
 export interface SessionEngineOptions {

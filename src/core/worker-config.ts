@@ -1,9 +1,6 @@
 import type { JSONWebKeySet } from 'jose';
 import type { IdentityTokenAlgorithm } from './inspect-identity-token.ts';
 
-/** How long a grace window lasts unless configured (R6); the page's call limits count on it too. */
-export const DEFAULT_GRACE_MS = 30_000;
-
 /**
  * What the shared worker needs to know. It travels in the worker script's URL (`?config=`), so
  * it is part of the worker's identity: a page with another configuration gets another worker.
@@ -26,7 +23,7 @@ export interface WorkerConfig {
   algorithms?: IdentityTokenAlgorithm[];
   /** The reference server's base URL. */
   serverUrl: string;
-  /** R6 grace window. Default 30 s. */
+  /** R6 grace window. Default 30 s (`DEFAULT_GRACE_MS`, core/grace-window.ts). */
   graceMs?: number;
   clockToleranceSeconds?: number;
 }
