@@ -50,7 +50,7 @@ export type {
   WorkerEvent,
   WorkerEventType,
 } from './protocol.ts';
-export { parseTabMessage, parseHostMessage, parseWorkerEvent, isRpcResult } from './validate-message.ts';
+export { parseTabMessage, parseHostMessage } from './validate-message.ts';
 export { encodeWorkerConfig, decodeWorkerConfig } from './worker-config.ts';
 export type { WorkerConfig } from './worker-config.ts';
 export { apiPaths } from './server-api.ts';
