@@ -8,11 +8,13 @@ import type { IdentityTokenAlgorithm } from './inspect-identity-token.ts';
  *
  * @example
  * ```ts
- * const url = `/bundles/tabwarden-sw.js?config=${encodeWorkerConfig({
- *   issuer: 'https://idp.example.com',
- *   jwksUrl: 'https://idp.example.com/.well-known/jwks.json',
- *   serverUrl: 'https://chat.example.com',
- * })}`;
+ * const tw = await createTabwarden({
+ *   worker: {
+ *     issuer: 'https://idp.example.com',
+ *     jwksUrl: 'https://idp.example.com/.well-known/jwks.json',
+ *     serverUrl: 'https://chat.example.com',
+ *   },
+ * });
  * ```
  */
 export interface WorkerConfig {
