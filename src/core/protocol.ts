@@ -1,7 +1,9 @@
 /**
  * The page <-> worker protocol: every message that crosses between a tab and the shared worker,
- * as types. Versioned so a page and a worker of different releases notice each other (R13).
- * Runtime checks of what arrives live in `validate-message.ts`.
+ * as types, and the version they make up. Versioned so a page and a worker of different releases
+ * notice each other (R13). Wire types only: runtime checks of what arrives live in
+ * `validate-message.ts`, the logic that works on these types in files named for it
+ * (`subject.ts`, `host-instance-lock.ts`).
  */
 import type { SerializedError } from './errors.ts';
 
@@ -12,11 +14,6 @@ export const PROTOCOL_VERSION = 1;
 export interface Subject {
   iss: string;
   sub: string;
-}
-
-/** True when `a` and `b` name the same user (issuer and subject). */
-export function sameSubject(a: Subject, b: Subject): boolean {
-  return a.iss === b.iss && a.sub === b.sub;
 }
 
 /** Why a session was cleared. */
@@ -222,13 +219,4 @@ export type HostMessage =
 export interface RestoreCredential {
   identityToken: string;
   sessionVersion: number;
-}
-
-/**
- * The Web Lock a host instance holds for its life. A tab waits for it once welcomed: the browser
- * grants it when the instance ends (a stopped service worker, a SharedWorker's process gone, the
- * leader's tab closed), and the tab re-connects at once (R10).
- */
-export function instanceLockName(instanceId: string): string {
-  return `tabwarden:host:${instanceId}`;
 }

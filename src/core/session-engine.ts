@@ -11,7 +11,6 @@ import {
 } from './message-rules.ts';
 import { Outbox } from './outbox.ts';
 import {
-  sameSubject,
   type ClearReason,
   type ConversationEntry,
   type ConversationInfo,
@@ -35,9 +34,10 @@ import {
   type TabEntry,
 } from './session-state.ts';
 import type { OutboxItem, SessionRecord, SessionStore } from './store.ts';
+import { sameSubject } from './subject.ts';
 import { TabBroadcaster, type Audience } from './tab-broadcaster.ts';
 import type { IdentityTokenVerifier, VerifiedIdentity } from './verify-identity-token.ts';
-import { DEFAULT_GRACE_MS } from './worker-config.ts';
+import { DEFAULT_GRACE_MS } from './grace-window.ts';
 
 /** What the engine is built from. Everything with a side effect is injected. */
 export interface SessionEngineOptions {

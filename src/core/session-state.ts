@@ -2,14 +2,9 @@
 // and the effects to run. No I/O, no clock, no promises: time arrives on events, and the engine
 // (session-engine.ts) runs the effects and feeds their outcomes back as events.
 import type { ErrorCode } from './errors.ts';
-import {
-  sameSubject,
-  type ClearReason,
-  type IdentityClaims,
-  type Subject,
-  type WorkerEvent,
-} from './protocol.ts';
+import { type ClearReason, type IdentityClaims, type Subject, type WorkerEvent } from './protocol.ts';
 import type { SessionRecord, StoredState } from './store.ts';
+import { sameSubject } from './subject.ts';
 
 /** A request the engine holds open until the session answers it (an id the engine chooses). */
 export type RequestId = number;

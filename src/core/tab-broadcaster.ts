@@ -1,5 +1,6 @@
 import { within, type Clock } from './clock.ts';
-import { sameSubject, type Subject, type TabListener, type WorkerEvent } from './protocol.ts';
+import type { Subject, TabListener, WorkerEvent } from './protocol.ts';
+import { sameSubject } from './subject.ts';
 import type { Audience as SessionAudience, TabEntry } from './session-state.ts';
 
 /** Which tabs hear an event: the reducer's audiences, or the verified tabs following entries (R12). */

@@ -14,7 +14,8 @@ import {
 } from './protocol.ts';
 
 // Runtime checks for what arrives over postMessage (R13). Anything that fails is ignored by the
-// receiver: a malformed or foreign message must never change state.
+// receiver: a malformed or foreign message must never change state. Exported is what receivers
+// call: parseTabMessage (the hosts), parseHostMessage (the page), isRecord (the server's bodies).
 
 /** A non-null, non-array object. */
 export function isRecord(value: unknown): value is Record<string, unknown> {
@@ -26,10 +27,10 @@ const isWholeNumber = (value: unknown): value is number =>
   Number.isSafeInteger(value) && (value as number) >= 0;
 
 /** A non-empty string. */
-export const isText = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
+const isText = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
 
 /** A tab's or a call's id: a non-empty string of at most 100 characters. */
-export const isId = (value: unknown): value is string => isText(value) && value.length <= 100;
+const isId = (value: unknown): value is string => isText(value) && value.length <= 100;
 
 const ENTRY_ROLES = new Set(['user', 'agent', 'system']);
 
@@ -78,7 +79,7 @@ const CLEAR_REASONS = new Set([
 ]);
 
 /** The worker event in `data`, or `undefined` if it is not a well-formed one. */
-export function parseWorkerEvent(data: unknown): WorkerEvent | undefined {
+function parseWorkerEvent(data: unknown): WorkerEvent | undefined {
   if (!isRecord(data) || !isWholeNumber(data.sessionVersion)) return undefined;
   const sessionVersion = data.sessionVersion;
   switch (data.type) {
@@ -227,7 +228,7 @@ export function parseHostMessage(data: unknown, tabId: string): HostMessage | un
 }
 
 /** True when `data` has the shape of an {@link RpcResult}. */
-export function isRpcResult(data: unknown): data is RpcResult<unknown> {
+function isRpcResult(data: unknown): data is RpcResult<unknown> {
   if (!isRecord(data)) return false;
   if (data.ok === true) return 'value' in data;
   return (

@@ -1,9 +1,6 @@
 import type { JSONWebKeySet } from 'jose';
 import type { IdentityTokenAlgorithm } from './inspect-identity-token.ts';
 
-/** How long a grace window lasts unless configured (R6); the page's call limits count on it too. */
-export const DEFAULT_GRACE_MS = 30_000;
-
 /**
  * What the shared worker needs to know. It travels in the worker script's URL (`?config=`), so
  * it is part of the worker's identity: a page with another configuration gets another worker.
@@ -11,11 +8,13 @@ export const DEFAULT_GRACE_MS = 30_000;
  *
  * @example
  * ```ts
- * const url = `/bundles/tabwarden-sw.js?config=${encodeWorkerConfig({
- *   issuer: 'https://idp.example.com',
- *   jwksUrl: 'https://idp.example.com/.well-known/jwks.json',
- *   serverUrl: 'https://chat.example.com',
- * })}`;
+ * const tw = await createTabwarden({
+ *   worker: {
+ *     issuer: 'https://idp.example.com',
+ *     jwksUrl: 'https://idp.example.com/.well-known/jwks.json',
+ *     serverUrl: 'https://chat.example.com',
+ *   },
+ * });
  * ```
  */
 export interface WorkerConfig {
@@ -26,7 +25,7 @@ export interface WorkerConfig {
   algorithms?: IdentityTokenAlgorithm[];
   /** The reference server's base URL. */
   serverUrl: string;
-  /** R6 grace window. Default 30 s. */
+  /** R6 grace window. Default 30 s (`DEFAULT_GRACE_MS`, core/grace-window.ts). */
   graceMs?: number;
   clockToleranceSeconds?: number;
 }

@@ -1,6 +1,7 @@
 import type * as WorkboxWindow from 'workbox-window';
 import { TabwardenError } from '../core/errors.ts';
-import { DEFAULT_GRACE_MS, encodeWorkerConfig, type WorkerConfig } from '../core/worker-config.ts';
+import { DEFAULT_GRACE_MS } from '../core/grace-window.ts';
+import { encodeWorkerConfig, type WorkerConfig } from '../core/worker-config.ts';
 import { scriptUrl } from './script-url.ts';
 import { ServiceWorkerTransport } from './service-worker-transport.ts';
 import type { ChannelTransport, TransportKind } from './tab-channel.ts';

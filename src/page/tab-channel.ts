@@ -1,6 +1,6 @@
 import { TabwardenError } from '../core/errors.ts';
+import { instanceLockName } from '../core/host-instance-lock.ts';
 import {
-  instanceLockName,
   PROTOCOL_VERSION,
   type HostMessage,
   type RestoreCredential,

@@ -2,7 +2,7 @@ import { createAuthorizationClient } from '../core/authorization-client.ts';
 import { systemClock } from '../core/clock.ts';
 import { TabwardenError } from '../core/errors.ts';
 import { createConversationClient } from '../core/conversation-client.ts';
-import { instanceLockName } from '../core/protocol.ts';
+import { instanceLockName } from '../core/host-instance-lock.ts';
 import { SessionEngine, type SessionEngineOptions } from '../core/session-engine.ts';
 import { openSessionStore } from '../core/store.ts';
 import { TabChannelHost } from '../core/tab-channel-host.ts';

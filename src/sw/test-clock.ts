@@ -1,6 +1,6 @@
 // The worker's half of the test kit's time machine (tabwarden/testing/playwright, `clock`). Only
 // the test build of the worker bundles calls it (scripts/build-bundles.ts --test-clock); the
-// shipped bundles do not contain it (test/scripts/test-clock-absent.test.ts proves it).
+// shipped bundles do not contain it (test/sw/test-clock-absent.test.ts proves it).
 //
 // A page's time is Playwright's `page.clock`; a worker's is this: the real clock shifted by an
 // offset that the test moves forward. Tabs tell it over a BroadcastChannel (a live worker jumps

@@ -1,12 +1,12 @@
 import { createAuthorizationClient } from '../core/authorization-client.ts';
 import { createConversationClient } from '../core/conversation-client.ts';
+import { DEFAULT_GRACE_MS } from '../core/grace-window.ts';
 import type { TabMessage } from '../core/protocol.ts';
 import { SessionEngine } from '../core/session-engine.ts';
 import { openSessionStore } from '../core/store.ts';
 import { TabChannelHost } from '../core/tab-channel-host.ts';
 import { parseTabMessage } from '../core/validate-message.ts';
 import { createIdentityTokenVerifier } from '../core/verify-identity-token.ts';
-import { DEFAULT_GRACE_MS } from '../core/worker-config.ts';
 import { Tabwarden, type TabwardenClientOptions } from '../page/tabwarden.ts';
 import type { ChannelTransport } from '../page/tab-channel.ts';
 import {

@@ -12,7 +12,7 @@ export const WORKER_FILES = {
 } as const;
 
 /** The virtual module that gives the page the URLs the plugin serves the files at. */
-export const WORKERS_MODULE_ID = 'virtual:tabwarden/workers';
+const WORKERS_MODULE_ID = 'virtual:tabwarden/workers';
 
 /** Options of {@link tabwarden}. */
 export interface TabwardenPluginOptions {

@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { isClientMessageId, messageTextLength } from '../../core/message-rules.ts';
-import { sameSubject } from '../../core/protocol.ts';
+import { sameSubject } from '../../core/subject.ts';
 import type { ConversationResponse, EntriesResponse, PostMessageResponse } from '../../core/server-api.ts';
 import { ApiError, badRequest } from '../api-error.ts';
 import type { AppEnv, AppServices } from '../app-services.ts';
