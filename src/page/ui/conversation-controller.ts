@@ -44,6 +44,18 @@ export interface ConversationView {
  * The chat panel's conversation without its DOM: starts or resumes the session (R4) with one
  * call in flight, merges entries from every source in order, tracks the outbox (R12), the grace
  * window (R6) and connectivity, and drops answers that arrive after a clear (R7, R8).
+ *
+ * @example
+ * ```ts
+ * const conversation = new ConversationController(tw, {
+ *   render: (state) => show(state),
+ *   announce: (text) => liveRegion.append(text),
+ *   cleared: () => closePanel(),
+ * });
+ * conversation.connect();
+ * await conversation.open(); // started or resumed; a failure is in `state.error`
+ * await conversation.send('Hello');
+ * ```
  */
 export class ConversationController {
   readonly #tw: TabwardenLike;
