@@ -1,19 +1,14 @@
-import { isMessageText } from '../../core/message-rules.ts';
 import type { ConversationEntry, OutboxMessage } from '../../core/protocol.ts';
 import { chatPanelStyleSheet } from './chat-panel-styles.ts';
+import { ConversationController, type ConversationState } from './conversation-controller.ts';
 import { h, icon } from './create-element.ts';
-import { describeError, errorCode } from './describe-error.ts';
-import { EntryStore } from './entry-store.ts';
-import { renderEntry, SPEAKER } from './render-entry.ts';
-import { renderOutboxMessage } from './render-outbox-message.ts';
 import { ElementBase } from './element-base.ts';
-import { listen, type TabwardenLike } from './tabwarden-like.ts';
+import { renderEntry } from './render-entry.ts';
+import { renderOutboxMessage } from './render-outbox-message.ts';
+import type { TabwardenLike } from './tabwarden-like.ts';
 
 const CLOSE_ICON =
   'M18.3 5.71 12 12l6.3 6.29-1.41 1.42L10.59 13.4 4.3 19.71 2.88 18.3 9.17 12 2.88 5.71 4.3 4.29l6.29 6.3 6.3-6.3z';
-
-/** Codes that mean the session is gone: the `session-cleared` event tidies up, no error to show. */
-const SIGNED_OUT = new Set(['ERR_SESSION_CLEARED', 'ERR_NO_SESSION', 'ERR_NOT_VERIFIED']);
 
 /** The `detail` of {@link TabwardenChatPanel}'s `tabwarden-panel-toggle` event. */
 export interface PanelToggleDetail {
@@ -46,23 +41,11 @@ export class TabwardenChatPanel extends ElementBase {
   static readonly observedAttributes = ['open'];
 
   #tw: TabwardenLike | undefined;
+  /** The conversation itself: this element only shows it. */
+  #conversation: ConversationController | undefined;
   #listeners: AbortController | undefined;
-  readonly #entries = new EntryStore();
-  /** The outbox's messages of this conversation, in delivery order, shown after the entries. */
-  #outbox: OutboxMessage[] = [];
-  /** Bumped whenever the session is cleared: answers for an older session are dropped (R8). */
-  #generation = 0;
-  #conversationId: string | undefined;
-  #starting: Promise<void> | undefined;
-  #refreshing: Promise<void> | undefined;
-  #refreshAgain = false;
-  #sending = false;
-  /** Entries of the first load are history, not news: only later ones are announced. */
-  #historyLoaded = false;
-  #graceDeadline: number | undefined;
-  #graceTimer: ReturnType<typeof setInterval> | undefined;
-  /** Ends following the server's entry stream; set while the panel is open. */
-  #endWatch: (() => void) | undefined;
+  /** The entries in the log, as last rendered: new ones are appended, not the whole log. */
+  #shown: readonly ConversationEntry[] = [];
   #returnFocus: HTMLElement | undefined;
 
   readonly #log: HTMLOListElement;
@@ -169,8 +152,26 @@ export class TabwardenChatPanel extends ElementBase {
   set tabwarden(tw: TabwardenLike | undefined) {
     if (tw === this.#tw) return;
     this.#unbind();
-    this.#reset();
+    // Forgetting the old conversation shows an empty one; its answers still in flight are dropped.
+    this.#conversation?.dispose();
+    this.#forget();
     this.#tw = tw;
+    this.#conversation =
+      tw &&
+      new ConversationController(
+        tw,
+        {
+          render: (state) => this.#render(state),
+          announce: (text) => this.#announce(text),
+          // The session is gone (R7, R8): nothing of it may stay on screen, the draft included.
+          cleared: () => {
+            this.hide();
+            this.#forget();
+          },
+        },
+        { browserOnline: () => navigator.onLine },
+      );
+    if (this.#conversation) this.#render(this.#conversation.state);
     if (this.isConnected) this.#bind();
   }
 
@@ -200,45 +201,11 @@ export class TabwardenChatPanel extends ElementBase {
 
   /** Sends what the message box holds (what the form's submit does). */
   async send(): Promise<void> {
-    const tw = this.#tw;
     const text = this.#input.value.trim();
-    if (!tw || !text || this.#sending) return;
-    // The shared rule counts code points; a textarea's maxlength would count UTF-16 units.
-    if (!isMessageText(text)) {
-      this.#error.textContent = describeError({ code: 'ERR_INVALID_ARGUMENT' }, 'send');
-      return;
-    }
-    const generation = this.#generation;
-    this.#sending = true;
-    this.#send.setAttribute('aria-disabled', 'true');
-    this.#error.textContent = '';
-    this.#status.textContent = 'Sending…';
-    try {
-      await this.#ensureStarted();
-      const sent = await tw.sendMessage(text);
-      if (generation !== this.#generation) return;
-      // Clear the box only if it still holds what was sent: typing on meanwhile is kept.
-      if (this.#input.value.trim() === text) this.#input.value = '';
-      this.#status.textContent = '';
-      if ('status' in sent) {
-        // In the outbox (R12): shown as waiting until `message-delivered` replaces it.
-        this.#showOutbox([...this.#outbox.filter((m) => m.clientMessageId !== sent.clientMessageId), sent]);
-        this.#announce('Saved. It will be sent when the connection is back.');
-      } else {
-        this.#addEntries([sent], { announce: false });
-        void this.#refresh();
-      }
-      this.#scrollToEnd();
-    } catch (error) {
-      if (generation !== this.#generation) return;
-      this.#status.textContent = '';
-      if (!SIGNED_OUT.has(errorCode(error) ?? '')) this.#error.textContent = describeError(error, 'send');
-    } finally {
-      if (generation === this.#generation) {
-        this.#sending = false;
-        this.#send.removeAttribute('aria-disabled');
-      }
-    }
+    if (!text || !(await this.#conversation?.send(text))) return;
+    // Clear the box only if it still holds what was sent: typing on meanwhile is kept.
+    if (this.#input.value.trim() === text) this.#input.value = '';
+    this.#scrollToEnd();
   }
 
   connectedCallback(): void {
@@ -253,241 +220,78 @@ export class TabwardenChatPanel extends ElementBase {
     if (name !== 'open' || (oldValue === null) === (newValue === null)) return;
     const open = newValue !== null;
     if (open) this.#onOpen();
-    else this.#stopWatching();
+    else this.#conversation?.close();
     this.dispatchEvent(new CustomEvent<PanelToggleDetail>('tabwarden-panel-toggle', { detail: { open } }));
   }
 
   // ---- internals ----
 
   #bind(): void {
-    const tw = this.#tw;
-    if (!tw || this.#listeners) return;
-    const controller = new AbortController();
-    this.#listeners = controller;
-    const { signal } = controller;
-
-    listen(tw, 'session-cleared', () => this.#clear(), signal);
-    listen(
-      tw,
-      'session-started',
-      ({ conversationId }) => {
-        if (conversationId) this.#adoptConversation(conversationId);
-      },
-      signal,
-    );
-    listen(
-      tw,
-      'entries',
-      ({ entries }) => {
-        if (entries) this.#addEntries(entries, { announce: this.#historyLoaded });
-      },
-      signal,
-    );
-    listen(
-      tw,
-      'outbox',
-      ({ messages }) => {
-        if (messages) this.#showOutbox(messages);
-      },
-      signal,
-    );
-    listen(
-      tw,
-      'message-delivered',
-      ({ entry }) => {
-        if (entry) this.#addEntries([entry], { announce: false });
-      },
-      signal,
-    );
-    listen(tw, 'connectivity', () => this.#onNetworkChange(), signal);
-    listen(
-      tw,
-      'identity-token-expired',
-      ({ deadline }) => {
-        if (typeof deadline === 'number') this.#startGrace(deadline);
-      },
-      signal,
-    );
-    // A valid token from any tab ends the wait and releases the waiting requests (R6, R9).
-    listen(tw, 'identity-token-refreshed', () => this.#endGrace(true), signal);
-    listen(tw, 'verified', () => this.#endGrace(true), signal);
-    addEventListener('online', () => this.#onNetworkChange(), { signal });
-    addEventListener('offline', () => this.#onNetworkChange(), { signal });
+    const conversation = this.#conversation;
+    if (!conversation || this.#listeners) return;
+    this.#listeners = new AbortController();
+    const { signal } = this.#listeners;
+    conversation.connect();
+    addEventListener('online', () => conversation.networkChanged(), { signal });
+    addEventListener('offline', () => conversation.networkChanged(), { signal });
     document.addEventListener(
       'visibilitychange',
       () => {
-        if (this.open && document.visibilityState === 'visible') void this.#refresh();
+        if (this.open && document.visibilityState === 'visible') void conversation.refresh();
       },
       { signal },
     );
-    if (tw.state.conversationId) this.#adoptConversation(tw.state.conversationId);
     if (this.open) this.#onOpen();
   }
 
   #unbind(): void {
     this.#listeners?.abort();
     this.#listeners = undefined;
-    this.#stopWatching();
-    this.#stopGraceTimer();
+    this.#conversation?.disconnect();
   }
 
   #onOpen(): void {
-    const tw = this.#tw;
-    if (!tw) return;
-    if (!tw.state.verified) {
-      this.removeAttribute('open');
-      return;
-    }
-    this.#onNetworkChange();
-    const deadline = tw.state.graceDeadline;
-    if (deadline !== undefined && deadline > Date.now()) this.#startGrace(deadline);
-    this.#startWatching();
-    // Opening the conversation is an interaction (R6): always ask, the worker answers at once
-    // when the session is already up.
-    this.#start().catch(() => undefined);
+    if (!this.#tw?.state.verified) this.removeAttribute('open');
+    else void this.#conversation?.open();
   }
 
-  #ensureStarted(): Promise<void> {
-    if (this.#conversationId) return Promise.resolve();
-    return this.#start();
-  }
-
-  /** Starts or resumes the session; one call in flight at a time. */
-  #start(): Promise<void> {
-    const generation = this.#generation;
-    // A clear forgets this run (#reset); when it ends later it must not forget a newer one.
-    this.#starting ??= this.#startOnce().finally(() => {
-      if (generation === this.#generation) this.#starting = undefined;
-    });
-    return this.#starting;
-  }
-
-  async #startOnce(): Promise<void> {
-    const tw = this.#tw;
-    if (!tw) return;
-    const generation = this.#generation;
-    const firstStart = !this.#conversationId;
-    if (firstStart) this.#status.textContent = 'Starting the conversation…';
-    try {
-      const { conversationId } = await tw.startConversation();
-      if (generation !== this.#generation) return;
-      if (firstStart && this.#status.textContent === 'Starting the conversation…')
-        this.#status.textContent = '';
-      this.#adoptConversation(conversationId);
-      await Promise.all([this.#refresh(), this.#loadOutbox()]);
-    } catch (error) {
-      if (generation !== this.#generation) return;
-      if (firstStart) this.#status.textContent = '';
-      // Offline, the session the worker already holds still shows its cached history and its
-      // outbox (R12).
-      if (!this.#conversationId && tw.state.conversationId) this.#adoptConversation(tw.state.conversationId);
-      if (this.#conversationId) void this.#loadOutbox();
-      if (!SIGNED_OUT.has(errorCode(error) ?? '')) this.#error.textContent = describeError(error, 'start');
-      throw error;
-    }
-  }
-
-  #adoptConversation(conversationId: string): void {
-    if (conversationId === this.#conversationId) return;
-    this.#conversationId = conversationId;
-    this.#entries.clear();
-    this.#outbox = [];
-    this.#historyLoaded = false;
-    this.#log.replaceChildren();
-    this.#updateEmpty();
-    if (this.open) void this.#refresh();
-  }
-
-  /** Fetches entries after the last one held; overlapping calls fold into one more round. */
-  #refresh(): Promise<void> {
-    const tw = this.#tw;
-    if (!tw || !this.#conversationId) return Promise.resolve();
-    if (this.#refreshing) {
-      this.#refreshAgain = true;
-      return this.#refreshing;
-    }
-    const generation = this.#generation;
-    const run = async () => {
-      try {
-        do {
-          this.#refreshAgain = false;
-          const entries = await tw.listEntries(this.#entries.lastSeq);
-          if (generation !== this.#generation) return;
-          this.#addEntries(entries, { announce: this.#historyLoaded });
-          this.#historyLoaded = true;
-          if (this.#status.dataset.source === 'load') this.#setStatus('');
-        } while (this.#refreshAgain);
-      } catch (error) {
-        if (generation !== this.#generation || SIGNED_OUT.has(errorCode(error) ?? '')) return;
-        // A failed background load is not an alert: the status line says it quietly.
-        this.#setStatus(describeError(error, 'load'), 'load');
-      } finally {
-        // As in #start: a run from before a clear must not forget a newer one when it ends.
-        if (generation === this.#generation) this.#refreshing = undefined;
-      }
-    };
-    this.#refreshing = run();
-    return this.#refreshing;
-  }
-
-  #setStatus(text: string, source?: 'load'): void {
-    this.#status.textContent = text;
-    if (source) this.#status.dataset.source = source;
-    else delete this.#status.dataset.source;
-  }
-
-  #addEntries(entries: readonly ConversationEntry[], { announce }: { announce: boolean }): void {
-    const mine = entries.filter((entry) => entry.conversationId === this.#conversationId);
-    const added = this.#entries.merge(mine);
-    if (added.length === 0) return;
-    const nearEnd = this.#log.scrollHeight - this.#log.scrollTop - this.#log.clientHeight < 48;
+  /** Shows the conversation's state; only what changed is touched. */
+  #render(state: ConversationState): void {
+    const { entries, outbox } = state;
+    const log = this.#log;
+    const shown = this.#shown;
+    const nearEnd = log.scrollHeight - log.scrollTop - log.clientHeight < 48;
+    // Entries only join (the store merges them); one that sorts before those shown redraws the log.
+    const inOrder = entries.length >= shown.length && entries[shown.length - 1] === shown.at(-1);
+    const added = inOrder ? entries.slice(shown.length) : entries.filter((entry) => !shown.includes(entry));
+    if (!inOrder) log.replaceChildren();
     // Stored entries go before the outbox's messages, which stay last.
-    const firstQueued = this.#log.querySelector(':scope > [data-key]');
-    const last = (
-      firstQueued ? firstQueued.previousElementSibling : this.#log.lastElementChild
-    ) as HTMLElement | null;
-    const inOrder = !last || Number(last.dataset.seq) < added[0]!.seq;
-    const toRender = inOrder ? added : this.#entries.all();
-    if (!inOrder) this.#log.replaceChildren();
-    for (const entry of toRender) {
-      const item = renderEntry(entry);
-      item.dataset.seq = String(entry.seq);
-      this.#log.insertBefore(item, inOrder ? firstQueued : null);
-    }
-    // A stored message is no longer waiting: it may arrive from the stream before the outbox says so.
-    // #showOutbox drops what is stored now, and puts the waiting ones back after the entries.
-    const stored = new Set(added.map((entry) => entry.clientMessageId));
-    if (!inOrder || this.#outbox.some((message) => stored.has(message.clientMessageId))) {
-      this.#showOutbox(this.#outbox);
-    }
-    this.#updateEmpty();
-    if (nearEnd || added.some((entry) => entry.role === 'user')) this.#scrollToEnd();
-    if (announce) {
-      for (const entry of added) {
-        if (entry.role !== 'user') this.#announce(`${SPEAKER[entry.role]}: ${entry.text}`);
-      }
-    }
-  }
+    const firstQueued = log.querySelector(':scope > [data-key]');
+    for (const entry of inOrder ? added : entries) log.insertBefore(renderEntry(entry), firstQueued);
+    this.#shown = entries;
+    this.#renderOutbox(outbox);
+    this.#empty.hidden = entries.length + outbox.length > 0 || !state.historyLoaded;
+    if (added.length && (nearEnd || added.some((entry) => entry.role === 'user'))) this.#scrollToEnd();
 
-  /** Fetches the outbox; its `outbox` events keep it current from then on. */
-  async #loadOutbox(): Promise<void> {
-    const tw = this.#tw;
-    if (!tw || !this.#conversationId) return;
-    const generation = this.#generation;
-    try {
-      const messages = await tw.listOutbox();
-      if (generation === this.#generation) this.#showOutbox(messages);
-    } catch {
-      // Best effort: the next `outbox` event brings it.
-    }
-  }
-
-  /** Shows the outbox's messages of this conversation after the stored entries. */
-  #showOutbox(messages: readonly OutboxMessage[]): void {
-    const stored = new Set(this.#entries.all().map((entry) => entry.clientMessageId));
-    this.#outbox = messages.filter(
-      (message) => message.conversationId === this.#conversationId && !stored.has(message.clientMessageId),
+    setText(this.#status, state.status);
+    setText(this.#error, state.error);
+    if (state.sending) this.#send.setAttribute('aria-disabled', 'true');
+    else this.#send.removeAttribute('aria-disabled');
+    const seconds = state.graceSecondsLeft;
+    this.#graceBanner.hidden = seconds === undefined;
+    setText(
+      this.#graceBanner,
+      seconds === undefined
+        ? ''
+        : seconds > 0
+          ? `Your sign-in has expired. Waiting for a new sign-in to continue: ${seconds} s left.`
+          : 'Your sign-in has expired and no new one arrived in time. The conversation is closing.',
     );
+    this.#offlineBanner.hidden = !state.offline;
+  }
+
+  /** Shows the outbox's messages after the stored entries. */
+  #renderOutbox(messages: readonly OutboxMessage[]): void {
     // Keyed by id and state, and only what changed is touched: a keyboard user's focus on a
     // Retry button survives another message being delivered or discarded.
     const keyOf = (message: OutboxMessage) =>
@@ -496,16 +300,16 @@ export class TabwardenChatPanel extends ElementBase {
     for (const item of this.#log.querySelectorAll<HTMLElement>(':scope > [data-key]')) {
       shown.set(item.dataset.key!, item);
     }
-    const wanted = new Set(this.#outbox.map(keyOf));
+    const wanted = new Set(messages.map(keyOf));
     for (const [key, item] of shown) if (!wanted.has(key)) item.remove();
     let previous: Element | undefined;
-    for (const message of this.#outbox) {
+    for (const message of messages) {
       const key = keyOf(message);
       let item = shown.get(key);
       if (!item) {
         item = renderOutboxMessage(message, {
-          retry: (id) => void this.#act((tw) => tw.retryMessage(id)),
-          discard: (id) => void this.#act((tw) => tw.discardMessage(id)),
+          retry: (id) => void this.#conversation?.retry(id).then(() => this.#refocus()),
+          discard: (id) => void this.#conversation?.discard(id).then(() => this.#refocus()),
         });
         item.dataset.key = key;
         const firstQueued = this.#log.querySelector(':scope > [data-key]');
@@ -515,33 +319,15 @@ export class TabwardenChatPanel extends ElementBase {
       }
       previous = item;
     }
-    this.#updateEmpty();
   }
 
-  /** A retry or discard; the outcome arrives as `outbox` / `message-delivered` events. */
-  async #act(action: (tw: TabwardenLike) => Promise<void>): Promise<void> {
-    const tw = this.#tw;
-    if (!tw) return;
-    const generation = this.#generation;
-    this.#error.textContent = '';
-    try {
-      await action(tw);
-    } catch (error) {
-      if (generation === this.#generation && !SIGNED_OUT.has(errorCode(error) ?? '')) {
-        this.#error.textContent = describeError(error, 'send');
-      }
-    }
-    await this.#loadOutbox();
-    // The button pressed went with its message: focus goes to the message box, not the page.
+  /** The button pressed went with its message: focus goes to the message box, not the page. */
+  #refocus(): void {
     if (this.open && !this.shadowRoot?.activeElement) this.#input.focus();
   }
 
   #scrollToEnd(): void {
     this.#log.scrollTop = this.#log.scrollHeight;
-  }
-
-  #updateEmpty(): void {
-    this.#empty.hidden = this.#entries.size + this.#outbox.length > 0 || !this.#historyLoaded;
   }
 
   /** Adds a line to the polite live region; a new node is announced even if the text repeats. */
@@ -550,89 +336,16 @@ export class TabwardenChatPanel extends ElementBase {
     while (this.#announcer.childElementCount > 3) this.#announcer.firstElementChild?.remove();
   }
 
-  #startGrace(deadline: number): void {
-    if (!this.#tw?.state.verified) return;
-    const isNew = this.#graceDeadline !== deadline;
-    this.#graceDeadline = deadline;
-    this.#graceBanner.hidden = false;
-    this.#renderGrace();
-    if (isNew && this.open)
-      this.#announce('Your sign-in has expired. Waiting for a new sign-in to continue.');
-    this.#stopGraceTimer();
-    this.#graceTimer = setInterval(() => this.#renderGrace(), 1000);
-  }
-
-  #renderGrace(): void {
-    if (this.#graceDeadline === undefined) return;
-    const seconds = Math.max(0, Math.ceil((this.#graceDeadline - Date.now()) / 1000));
-    this.#graceBanner.textContent =
-      seconds > 0
-        ? `Your sign-in has expired. Waiting for a new sign-in to continue: ${seconds} s left.`
-        : 'Your sign-in has expired and no new one arrived in time. The conversation is closing.';
-    if (seconds === 0) this.#stopGraceTimer();
-  }
-
-  #endGrace(renewed: boolean): void {
-    if (this.#graceDeadline === undefined) return;
-    this.#graceDeadline = undefined;
-    this.#stopGraceTimer();
-    this.#graceBanner.hidden = true;
-    this.#graceBanner.textContent = '';
-    if (renewed && this.open) {
-      this.#announce('Signed in again. Continuing.');
-      void this.#refresh();
-    }
-  }
-
-  #stopGraceTimer(): void {
-    clearInterval(this.#graceTimer);
-    this.#graceTimer = undefined;
-  }
-
-  #onNetworkChange(): void {
-    // The browser's word, or the worker's: its requests failing is proof enough (R12).
-    const offline = !navigator.onLine || this.#tw?.online === false;
-    const changed = this.#offlineBanner.hidden === offline;
-    this.#offlineBanner.hidden = !offline;
-    if (!offline && changed && this.open) void this.#refresh();
-  }
-
-  #startWatching(): void {
-    this.#stopWatching();
-    // Agent replies and other tabs' messages arrive from the worker's one live stream (R12).
-    this.#endWatch = this.#tw?.watchEntries(this.#entries.lastSeq);
-  }
-
-  #stopWatching(): void {
-    this.#endWatch?.();
-    this.#endWatch = undefined;
-  }
-
-  /** The session is gone (R7, R8): nothing of it may stay on screen, the draft included. */
-  #clear(): void {
-    this.hide();
-    this.#reset();
-  }
-
-  #reset(): void {
-    this.#generation += 1;
-    this.#conversationId = undefined;
-    this.#starting = undefined;
-    this.#refreshing = undefined;
-    this.#refreshAgain = false;
-    this.#sending = false;
-    this.#historyLoaded = false;
-    this.#entries.clear();
-    this.#outbox = [];
-    this.#log.replaceChildren();
-    this.#announcer.replaceChildren();
+  /** Forgets what belongs to the element, not the conversation: the draft and the announcements. */
+  #forget(): void {
     this.#input.value = '';
-    this.#error.textContent = '';
-    this.#setStatus('');
-    this.#send.removeAttribute('aria-disabled');
-    this.#endGrace(false);
-    this.#updateEmpty();
+    this.#announcer.replaceChildren();
   }
+}
+
+/** Live regions may read a text again when it is set again: only a change is written. */
+function setText(element: HTMLElement, text: string): void {
+  if (element.textContent !== text) element.textContent = text;
 }
 
 declare global {

@@ -1,12 +1,6 @@
 import type { ConversationEntry } from '../../core/protocol.ts';
 import { h } from './create-element.ts';
-
-/** Who said it, as a screen reader announces it before the text. */
-export const SPEAKER: Record<ConversationEntry['role'], string> = {
-  user: 'You',
-  agent: 'Agent',
-  system: 'Notice',
-};
+import { SPEAKER } from './speaker.ts';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 

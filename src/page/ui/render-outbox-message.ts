@@ -1,7 +1,7 @@
 import type { OutboxMessage } from '../../core/protocol.ts';
 import { h } from './create-element.ts';
 import { describeError } from './describe-error.ts';
-import { SPEAKER } from './render-entry.ts';
+import { SPEAKER } from './speaker.ts';
 
 /** What the user can do with a refused message. */
 export interface OutboxActions {
