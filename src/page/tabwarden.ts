@@ -1,5 +1,5 @@
-import { systemClock, withTimeout } from '../core/clock.ts';
-import { deserializeError, serializeError, TabwardenError } from '../core/errors.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
+import { deserializeError, serializeError } from '../core/errors.ts';
 import type {
   ClearReason,
   ConversationEntry,
@@ -13,6 +13,7 @@ import type {
   TabState,
   WorkerEvent,
 } from '../core/protocol.ts';
+import { CallPolicy, unwrap } from './call-policy.ts';
 import {
   TabChannel,
   type ChannelTransport,
@@ -43,13 +44,8 @@ export interface TabwardenClientOptions {
 const REFRESH_AHEAD_MS = 30_000;
 // Never ask the provider more often than this, whatever the token's lifetime (no refresh loops).
 const MIN_REFRESH_DELAY_MS = 5_000;
-// A call's own limit: what the worker does for a tab (verify, exchange, send) takes a few
-// seconds at worst. A dead worker is noticed and the call re-sent long before (TabChannel).
-const CALL_TIMEOUT_MS = 10_000;
 // Held by the tab asking its identityTokenProvider (one at a time, per origin).
 const PROVIDER_LOCK = 'tabwarden:identity-token-provider';
-// Calls that may wait for a grace window to end (R6): they get the grace on top.
-const MAY_WAIT = new Set<TabMethod>(['startConversation', 'sendMessage', 'listEntries']);
 
 /**
  * One tab's handle on the shared verified session. Created by `createTabwarden`; a typed
@@ -67,6 +63,7 @@ const MAY_WAIT = new Set<TabMethod>(['startConversation', 'sendMessage', 'listEn
 export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
   readonly #channel: TabChannel;
   readonly #options: TabwardenClientOptions;
+  readonly #policy: CallPolicy;
   /** The identity token, in this tab's memory only (R3). */
   #identityToken: string | undefined;
   #state: TabState = { sessionVersion: 0, verified: false };
@@ -86,9 +83,15 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
   #keepAliveTimer: ReturnType<typeof setInterval> | undefined;
 
   /** @internal Use `createTabwarden`. */
-  constructor(transport: ChannelTransport, tabId: string, options: TabwardenClientOptions) {
+  constructor(
+    transport: ChannelTransport,
+    tabId: string,
+    options: TabwardenClientOptions,
+    clock: Clock = systemClock,
+  ) {
     super();
     this.#options = options;
+    this.#policy = new CallPolicy(options, clock);
     this.#channel = new TabChannel(transport, tabId, {
       credential: () => this.#credential(),
       welcomed: (welcome) => this.#rejoin(welcome),
@@ -156,7 +159,7 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
 
   /** Starts the session or resumes it (R4): one exchange however many tabs ask. */
   async startConversation(): Promise<ConversationInfo> {
-    const info = this.#value(await this.#call('startConversation'));
+    const info = unwrap(await this.#call('startConversation'));
     // A resumed session announces nothing: learn it from the answer.
     if (this.#state.verified && info.sessionVersion >= this.#state.sessionVersion) {
       this.#state = {
@@ -181,12 +184,12 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
    * ```
    */
   async sendMessage(text: string): Promise<SentMessage> {
-    return this.#value(await this.#call('sendMessage', text, crypto.randomUUID()));
+    return unwrap(await this.#call('sendMessage', text, crypto.randomUUID()));
   }
 
   /** The outbox: messages pending or refused (`status: 'failed'`, with the server's `error`), in delivery order (R12). */
   async listOutbox(): Promise<OutboxMessage[]> {
-    return this.#value(await this.#call('listOutbox'));
+    return unwrap(await this.#call('listOutbox'));
   }
 
   /**
@@ -200,17 +203,17 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
    * ```
    */
   async retryMessage(clientMessageId: string): Promise<void> {
-    this.#value(await this.#call('retryMessage', clientMessageId));
+    unwrap(await this.#call('retryMessage', clientMessageId));
   }
 
   /** Drops a message from the outbox: it is never sent (R12). */
   async discardMessage(clientMessageId: string): Promise<void> {
-    this.#value(await this.#call('discardMessage', clientMessageId));
+    unwrap(await this.#call('discardMessage', clientMessageId));
   }
 
   /** Conversation entries after `afterSeq`; offline, the cached ones (R12). */
   async listEntries(afterSeq = 0): Promise<ConversationEntry[]> {
-    return this.#value(await this.#call('listEntries', afterSeq));
+    return unwrap(await this.#call('listEntries', afterSeq));
   }
 
   /**
@@ -291,7 +294,7 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
    * confirmed. `shouldEndSession` also ends the conversation on the server.
    */
   async clearSession(shouldEndSession = false): Promise<void> {
-    const { sessionVersion } = this.#value(await this.#call('clearSession', shouldEndSession));
+    const { sessionVersion } = unwrap(await this.#call('clearSession', shouldEndSession));
     this.#clearLocally(sessionVersion, 'logout');
   }
 
@@ -353,20 +356,9 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
    * (R6). A worker that dies meanwhile costs a re-send, not the limit (TabChannel).
    */
   #call<M extends TabMethod>(method: M, ...args: Parameters<TabApi[M]>) {
-    if (!this.#ready && method !== 'hello') {
-      return Promise.reject(new TabwardenError('ERR_NOT_READY', 'Wait for the ready event'));
-    }
-    const timeoutMs = this.#options.callTimeoutMs ?? CALL_TIMEOUT_MS;
-    return this.#channel.call(
-      method,
-      args,
-      MAY_WAIT.has(method) ? timeoutMs + this.#options.graceMs : timeoutMs,
-    );
-  }
-
-  #value<T>(result: RpcResult<T>): T {
-    if (result.ok) return result.value;
-    throw deserializeError(result.error);
+    const refused = this.#policy.refusal(method, this.#ready);
+    if (refused) return Promise.reject(refused);
+    return this.#channel.call(method, args, this.#policy.limitOf(method));
   }
 
   /** What a (re)connect re-presents to a host that may have restarted: in memory only (R10). */
@@ -455,14 +447,7 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
       if (this.#holdsFreshToken()) return;
       try {
         // Bounded: a provider that never answers must not hold the other tabs' turn for ever.
-        const timeoutMs = this.#options.callTimeoutMs ?? CALL_TIMEOUT_MS;
-        const token = await withTimeout(
-          provider(),
-          timeoutMs,
-          systemClock,
-          () =>
-            new TabwardenError('ERR_TIMEOUT', `identityTokenProvider did not answer within ${timeoutMs} ms`),
-        );
+        const token = await this.#policy.bound(provider(), 'identityTokenProvider');
         await this.setIdentityToken(token);
       } catch {
         // Rejections are announced by setIdentityToken; a failing provider leaves R6 to decide.
