@@ -14,6 +14,7 @@ import type {
   WorkerEvent,
 } from '../core/protocol.ts';
 import { CallPolicy, unwrap } from './call-policy.ts';
+import { RefreshScheduler } from './refresh-scheduler.ts';
 import {
   TabChannel,
   type ChannelTransport,
@@ -41,12 +42,6 @@ export interface TabwardenClientOptions {
   graceMs: number;
 }
 
-const REFRESH_AHEAD_MS = 30_000;
-// Never ask the provider more often than this, whatever the token's lifetime (no refresh loops).
-const MIN_REFRESH_DELAY_MS = 5_000;
-// Held by the tab asking its identityTokenProvider (one at a time, per origin).
-const PROVIDER_LOCK = 'tabwarden:identity-token-provider';
-
 /**
  * One tab's handle on the shared verified session. Created by `createTabwarden`; a typed
  * event target.
@@ -62,14 +57,12 @@ const PROVIDER_LOCK = 'tabwarden:identity-token-provider';
  */
 export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
   readonly #channel: TabChannel;
-  readonly #options: TabwardenClientOptions;
   readonly #policy: CallPolicy;
+  /** Present when the app gave an identityTokenProvider (R3). */
+  readonly #refresh: RefreshScheduler | undefined;
   /** The identity token, in this tab's memory only (R3). */
   #identityToken: string | undefined;
   #state: TabState = { sessionVersion: 0, verified: false };
-  #refreshTimer: ReturnType<typeof setTimeout> | undefined;
-  /** The `exp` the refresh timer is set for. */
-  #refreshFor = 0;
   #ready = false;
   #online = true;
   /** How many {@link watchEntries} calls are running: the tab follows entries while any does. */
@@ -90,8 +83,20 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
     clock: Clock = systemClock,
   ) {
     super();
-    this.#options = options;
     this.#policy = new CallPolicy(options, clock);
+    const provider = options.identityTokenProvider;
+    if (provider) {
+      this.#refresh = new RefreshScheduler(
+        {
+          // Bounded: a provider that never answers must not hold the other tabs' turn for ever.
+          provider: () => this.#policy.bound(provider(), 'identityTokenProvider'),
+          present: (identityToken) => this.setIdentityToken(identityToken),
+          verified: () => this.#state.verified,
+          refreshAheadMs: options.refreshAheadMs,
+        },
+        clock,
+      );
+    }
     this.#channel = new TabChannel(transport, tabId, {
       credential: () => this.#credential(),
       welcomed: (welcome) => this.#rejoin(welcome),
@@ -300,7 +305,7 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
 
   /** Disconnects this tab (as on `pagehide`). */
   close(): void {
-    clearTimeout(this.#refreshTimer);
+    this.#refresh?.cancel();
     clearInterval(this.#keepAliveTimer);
     void this.#call('disconnect').catch(() => undefined);
     this.#channel.close();
@@ -319,12 +324,12 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
         if (!this.#state.verified) return;
         this.#state = { ...this.#state, graceDeadline: event.deadline };
         this.#dispatch('identity-token-expired', { deadline: event.deadline });
-        void this.#askProvider();
+        void this.#refresh?.ask();
         break;
       case 'identity-token-refreshed':
         if (!this.#state.verified) return;
         this.#identityToken = event.identityToken;
-        this.#scheduleRefresh(event.claims.exp);
+        this.#refresh?.schedule(event.claims.exp);
         this.#dispatch('identity-token-refreshed', { exp: event.claims.exp });
         break;
       case 'session-started':
@@ -405,15 +410,14 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
     this.#identityToken = identityToken;
     const { graceDeadline: _ended, ...rest } = this.#state;
     this.#state = { ...rest, verified: true, subject: { iss: claims.iss, sub: claims.sub } };
-    this.#scheduleRefresh(claims.exp);
+    this.#refresh?.schedule(claims.exp);
     this.#dispatch('verified', claims);
   }
 
   #clearLocally(sessionVersion: number, reason: ClearReason): void {
     if (sessionVersion < this.#state.sessionVersion) return;
     const wasCleared = sessionVersion === this.#state.sessionVersion && !this.#state.verified;
-    clearTimeout(this.#refreshTimer);
-    this.#refreshFor = 0;
+    this.#refresh?.reset();
     this.#identityToken = undefined;
     this.#state = { sessionVersion, verified: false };
     if (wasCleared && reason === 'logout') return;
@@ -423,44 +427,7 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
 
   #announceReady(): void {
     this.#dispatch('ready', {});
-    if (!this.#state.verified) void this.#askProvider();
-  }
-
-  /** Asks the provider shortly before `exp`; only a later `exp` moves the appointment. */
-  #scheduleRefresh(exp: number): void {
-    if (!this.#options.identityTokenProvider || exp <= this.#refreshFor) return;
-    this.#refreshFor = exp;
-    clearTimeout(this.#refreshTimer);
-    const delay = exp * 1000 - Date.now() - (this.#options.refreshAheadMs ?? REFRESH_AHEAD_MS);
-    this.#refreshTimer = setTimeout(() => void this.#askProvider(), Math.max(MIN_REFRESH_DELAY_MS, delay));
-  }
-
-  /**
-   * Asks the provider for a token, one tab at a time: a token another tab fetched meanwhile
-   * reaches this one as identity-token-refreshed (R9), and then this tab need not ask. Ten tabs
-   * waking after a sleep past the token's expiry make one provider call, not ten.
-   */
-  async #askProvider(): Promise<void> {
-    const provider = this.#options.identityTokenProvider;
-    if (!provider) return;
-    const ask = async () => {
-      if (this.#holdsFreshToken()) return;
-      try {
-        // Bounded: a provider that never answers must not hold the other tabs' turn for ever.
-        const token = await this.#policy.bound(provider(), 'identityTokenProvider');
-        await this.setIdentityToken(token);
-      } catch {
-        // Rejections are announced by setIdentityToken; a failing provider leaves R6 to decide.
-      }
-    };
-    if (navigator.locks) await navigator.locks.request(PROVIDER_LOCK, ask);
-    else await ask();
-  }
-
-  /** Whether this tab holds a token that is not yet due for a refresh. */
-  #holdsFreshToken(): boolean {
-    const aheadMs = this.#options.refreshAheadMs ?? REFRESH_AHEAD_MS;
-    return this.#state.verified && this.#refreshFor * 1000 - Date.now() > aheadMs;
+    if (!this.#state.verified) void this.#refresh?.ask();
   }
 
   #dispatch<K extends keyof TabwardenEventMap>(type: K, detail: TabwardenEventMap[K]): void {
