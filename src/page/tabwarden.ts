@@ -42,6 +42,9 @@ export interface TabwardenClientOptions {
   graceMs: number;
 }
 
+// The handshake, reached only through openTabwarden: no public method of the class (issue 14).
+let connect: (tabwarden: Tabwarden) => Promise<void>;
+
 /**
  * One tab's handle on the shared verified session. Created by `createTabwarden`; a typed
  * event target.
@@ -74,6 +77,10 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
   /** Live entries that arrive while a follow call is in flight wait here behind its answer. */
   #heldEntries: ConversationEntry[][] | undefined;
   #keepAliveTimer: ReturnType<typeof setInterval> | undefined;
+
+  static {
+    connect = (tabwarden) => tabwarden.#connect();
+  }
 
   /** @internal Use `createTabwarden`. */
   constructor(
@@ -124,8 +131,8 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
     return this.#online;
   }
 
-  /** @internal Completes the handshake, then announces ready on the next task. */
-  async connect(): Promise<void> {
+  /** Completes the handshake, then announces ready on the next task. */
+  async #connect(): Promise<void> {
     const { state } = await this.#call('hello');
     this.#state = state;
     this.#ready = true;
@@ -433,4 +440,19 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
   #dispatch<K extends keyof TabwardenEventMap>(type: K, detail: TabwardenEventMap[K]): void {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
+}
+
+/**
+ * @internal Builds the page client on `transport` and completes its handshake: what
+ * `createTabwarden` and the test kit do once they chose a transport. Not exported by the package.
+ */
+export async function openTabwarden(
+  transport: ChannelTransport,
+  tabId: string,
+  options: TabwardenClientOptions,
+  clock: Clock = systemClock,
+): Promise<Tabwarden> {
+  const tabwarden = new Tabwarden(transport, tabId, options, clock);
+  await connect(tabwarden);
+  return tabwarden;
 }
