@@ -104,11 +104,16 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
         clock,
       );
     }
-    this.#channel = new TabChannel(transport, tabId, {
-      credential: () => this.#credential(),
-      welcomed: (welcome) => this.#rejoin(welcome),
-      handleEvent: (event) => this.#handleEvent(event),
-    });
+    this.#channel = new TabChannel(
+      transport,
+      tabId,
+      {
+        credential: () => this.#credential(),
+        welcomed: (welcome) => this.#rejoin(welcome),
+        handleEvent: (event) => this.#handleEvent(event),
+      },
+      clock,
+    );
   }
 
   /** Which transport carries this tab's calls (R11). */
