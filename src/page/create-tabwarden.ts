@@ -5,7 +5,7 @@ import { encodeWorkerConfig, type WorkerConfig } from '../core/worker-config.ts'
 import { scriptUrl } from './script-url.ts';
 import { ServiceWorkerTransport } from './service-worker-transport.ts';
 import type { ChannelTransport, TransportKind } from './tab-channel.ts';
-import { Tabwarden, type TabwardenClientOptions } from './tabwarden.ts';
+import { openTabwarden, type Tabwarden, type TabwardenClientOptions } from './tabwarden.ts';
 import { workerUnavailable } from './worker-unavailable.ts';
 
 /** Options of {@link createTabwarden}. */
@@ -43,11 +43,10 @@ export interface TabwardenOptions extends Omit<TabwardenClientOptions, 'graceMs'
  * ```
  */
 export async function createTabwarden(options: TabwardenOptions): Promise<Tabwarden> {
-  const tabwarden = new Tabwarden(await chooseTransport(options), crypto.randomUUID(), {
+  const tabwarden = await openTabwarden(await chooseTransport(options), crypto.randomUUID(), {
     ...options,
     graceMs: options.worker.graceMs ?? DEFAULT_GRACE_MS,
   });
-  await tabwarden.connect();
   addEventListener('pagehide', (event) => {
     if (!event.persisted) tabwarden.close();
   });

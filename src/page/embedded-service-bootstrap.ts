@@ -1,7 +1,8 @@
 import { TabwardenError } from '../core/errors.ts';
 import { precheckIdentityToken, type IdentityTokenAlgorithm } from '../core/inspect-identity-token.ts';
 import { createTabwarden, type TabwardenOptions } from './create-tabwarden.ts';
-import type { Tabwarden, TabwardenEventMap } from './tabwarden.ts';
+import type { Tabwarden } from './tabwarden.ts';
+import type { TabwardenEventMap } from './tabwarden-events.ts';
 
 /** The seed's global, `window.embeddedservice_bootstrap`, as tabwarden provides it. */
 export interface EmbeddedServiceBootstrap {

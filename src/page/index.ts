@@ -4,7 +4,8 @@ export { createEmbeddedServiceBootstrap } from './embedded-service-bootstrap.ts'
 export type { EmbeddedServiceBootstrap } from './embedded-service-bootstrap.ts';
 export type { TabwardenOptions } from './create-tabwarden.ts';
 export { Tabwarden } from './tabwarden.ts';
-export type { TabwardenClientOptions, TabwardenEventMap } from './tabwarden.ts';
+export type { TabwardenClientOptions } from './tabwarden.ts';
+export type { TabwardenEventMap } from './tabwarden-events.ts';
 export type { TransportKind } from './tab-channel.ts';
 export { TabwardenError, isTabwardenError } from '../core/errors.ts';
 export type { ErrorCode } from '../core/errors.ts';

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../core/clock.ts';
 import { TabwardenError } from '../core/errors.ts';
 import { instanceLockName } from '../core/host-instance-lock.ts';
 import {
@@ -80,6 +81,8 @@ export class TabChannel {
   readonly #transport: ChannelTransport;
   readonly #tabId: string;
   readonly #client: ChannelClient;
+  /** Whose time the calls' deadlines run on. */
+  readonly #clock: Clock;
   readonly #pending = new Map<string, PendingCall>();
   /** Host instances whose end this tab waits for (their Web Locks). */
   readonly #watched = new Set<string>();
@@ -90,10 +93,11 @@ export class TabChannel {
   #connecting = false;
   #failed: TabwardenError | undefined;
 
-  constructor(transport: ChannelTransport, tabId: string, client: ChannelClient) {
+  constructor(transport: ChannelTransport, tabId: string, client: ChannelClient, clock: Clock = systemClock) {
     this.#transport = transport;
     this.#tabId = tabId;
     this.#client = client;
+    this.#clock = clock;
     transport.open(
       (data) => this.#receive(data),
       (error) => {
@@ -131,10 +135,10 @@ export class TabChannel {
       method,
       args: args as unknown[],
     };
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let cancelTimer: (() => void) | undefined;
     const answer = new Promise<Awaited<ReturnType<TabApi[M]>>>((resolve, reject) => {
       this.#pending.set(id, { message, resolve: resolve as (result: unknown) => void });
-      timer = setTimeout(() => {
+      cancelTimer = this.#clock.setTimer(() => {
         // A connect that was never welcomed (its host died first) is tried again by the next call;
         // without Web Locks the host may have died unnoticed, so the next call re-connects.
         this.#connecting = false;
@@ -147,7 +151,7 @@ export class TabChannel {
       else this.#transport.post(message);
     });
     return answer.finally(() => {
-      clearTimeout(timer);
+      cancelTimer?.();
       this.#pending.delete(id);
     });
   }

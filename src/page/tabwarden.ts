@@ -1,5 +1,5 @@
-import { systemClock, withTimeout } from '../core/clock.ts';
-import { deserializeError, serializeError, TabwardenError } from '../core/errors.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
+import { deserializeError, serializeError } from '../core/errors.ts';
 import type {
   ClearReason,
   ConversationEntry,
@@ -9,11 +9,12 @@ import type {
   RestoreCredential,
   RpcResult,
   SentMessage,
-  Subject,
   TabApi,
   TabState,
   WorkerEvent,
 } from '../core/protocol.ts';
+import { CallPolicy, unwrap } from './call-policy.ts';
+import { RefreshScheduler } from './refresh-scheduler.ts';
 import {
   TabChannel,
   type ChannelTransport,
@@ -21,36 +22,10 @@ import {
   type TransportKind,
   type Welcome,
 } from './tab-channel.ts';
+import type { TabwardenEventMap } from './tabwarden-events.ts';
 import { TypedEventTarget } from './typed-event-target.ts';
 
-/** The events a {@link Tabwarden} dispatches, with their `detail`. */
-export interface TabwardenEventMap {
-  /** The link to the worker is up and the API takes requests; again after every clear (R1, R7). */
-  ready: Record<string, never>;
-  /** This tab presented a valid identity token (R3). */
-  verified: IdentityClaims;
-  /** The worker refused a token; nothing changed (R2). */
-  'identity-token-rejected': { code: string; message: string };
-  /** Both tokens expired while a request waits: give a new token before `deadline` (R6). */
-  'identity-token-expired': { deadline: number };
-  /** Another tab presented a newer token for the same subject; this tab now holds it (R9). */
-  'identity-token-refreshed': { exp: number };
-  'session-started': { conversationId: string; subject: Subject };
-  /** Everything was wiped in every tab (R7, R8, R6 timeout). */
-  'session-cleared': { reason: ClearReason };
-  /** New conversation entries the worker's live stream read, while {@link Tabwarden.watchEntries} runs. */
-  entries: { entries: ConversationEntry[] };
-  /** The outbox changed: every message still pending or refused, in delivery order (R12). */
-  outbox: { messages: OutboxMessage[] };
-  /** A message that waited in the outbox reached the server: `entry` replaces the pending one (R12). */
-  'message-delivered': { entry: ConversationEntry };
-  /**
-   * Whether the server can be reached, judged by the worker's requests (R12). The browser's own
-   * `offline` event counts as offline at once; its `online` event is no proof, so it only makes
-   * the worker try again, and this event follows that try's outcome.
-   */
-  connectivity: { online: boolean };
-}
+export type { TabwardenEventMap } from './tabwarden-events.ts';
 
 /** Options of the page client. */
 export interface TabwardenClientOptions {
@@ -67,16 +42,8 @@ export interface TabwardenClientOptions {
   graceMs: number;
 }
 
-const REFRESH_AHEAD_MS = 30_000;
-// Never ask the provider more often than this, whatever the token's lifetime (no refresh loops).
-const MIN_REFRESH_DELAY_MS = 5_000;
-// A call's own limit: what the worker does for a tab (verify, exchange, send) takes a few
-// seconds at worst. A dead worker is noticed and the call re-sent long before (TabChannel).
-const CALL_TIMEOUT_MS = 10_000;
-// Held by the tab asking its identityTokenProvider (one at a time, per origin).
-const PROVIDER_LOCK = 'tabwarden:identity-token-provider';
-// Calls that may wait for a grace window to end (R6): they get the grace on top.
-const MAY_WAIT = new Set<TabMethod>(['startConversation', 'sendMessage', 'listEntries']);
+// The handshake, reached only through openTabwarden: no public method of the class (issue 14).
+let connect: (tabwarden: Tabwarden) => Promise<void>;
 
 /**
  * One tab's handle on the shared verified session. Created by `createTabwarden`; a typed
@@ -93,13 +60,12 @@ const MAY_WAIT = new Set<TabMethod>(['startConversation', 'sendMessage', 'listEn
  */
 export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
   readonly #channel: TabChannel;
-  readonly #options: TabwardenClientOptions;
+  readonly #policy: CallPolicy;
+  /** Present when the app gave an identityTokenProvider (R3). */
+  readonly #refresh: RefreshScheduler | undefined;
   /** The identity token, in this tab's memory only (R3). */
   #identityToken: string | undefined;
   #state: TabState = { sessionVersion: 0, verified: false };
-  #refreshTimer: ReturnType<typeof setTimeout> | undefined;
-  /** The `exp` the refresh timer is set for. */
-  #refreshFor = 0;
   #ready = false;
   #online = true;
   /** How many {@link watchEntries} calls are running: the tab follows entries while any does. */
@@ -112,15 +78,42 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
   #heldEntries: ConversationEntry[][] | undefined;
   #keepAliveTimer: ReturnType<typeof setInterval> | undefined;
 
+  static {
+    connect = (tabwarden) => tabwarden.#connect();
+  }
+
   /** @internal Use `createTabwarden`. */
-  constructor(transport: ChannelTransport, tabId: string, options: TabwardenClientOptions) {
+  constructor(
+    transport: ChannelTransport,
+    tabId: string,
+    options: TabwardenClientOptions,
+    clock: Clock = systemClock,
+  ) {
     super();
-    this.#options = options;
-    this.#channel = new TabChannel(transport, tabId, {
-      credential: () => this.#credential(),
-      welcomed: (welcome) => this.#rejoin(welcome),
-      handleEvent: (event) => this.#handleEvent(event),
-    });
+    this.#policy = new CallPolicy(options, clock);
+    const provider = options.identityTokenProvider;
+    if (provider) {
+      this.#refresh = new RefreshScheduler(
+        {
+          // Bounded: a provider that never answers must not hold the other tabs' turn for ever.
+          provider: () => this.#policy.bound(provider(), 'identityTokenProvider'),
+          present: (identityToken) => this.setIdentityToken(identityToken),
+          verified: () => this.#state.verified,
+          refreshAheadMs: options.refreshAheadMs,
+        },
+        clock,
+      );
+    }
+    this.#channel = new TabChannel(
+      transport,
+      tabId,
+      {
+        credential: () => this.#credential(),
+        welcomed: (welcome) => this.#rejoin(welcome),
+        handleEvent: (event) => this.#handleEvent(event),
+      },
+      clock,
+    );
   }
 
   /** Which transport carries this tab's calls (R11). */
@@ -143,8 +136,8 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
     return this.#online;
   }
 
-  /** @internal Completes the handshake, then announces ready on the next task. */
-  async connect(): Promise<void> {
+  /** Completes the handshake, then announces ready on the next task. */
+  async #connect(): Promise<void> {
     const { state } = await this.#call('hello');
     this.#state = state;
     this.#ready = true;
@@ -183,7 +176,7 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
 
   /** Starts the session or resumes it (R4): one exchange however many tabs ask. */
   async startConversation(): Promise<ConversationInfo> {
-    const info = this.#value(await this.#call('startConversation'));
+    const info = unwrap(await this.#call('startConversation'));
     // A resumed session announces nothing: learn it from the answer.
     if (this.#state.verified && info.sessionVersion >= this.#state.sessionVersion) {
       this.#state = {
@@ -208,12 +201,12 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
    * ```
    */
   async sendMessage(text: string): Promise<SentMessage> {
-    return this.#value(await this.#call('sendMessage', text, crypto.randomUUID()));
+    return unwrap(await this.#call('sendMessage', text, crypto.randomUUID()));
   }
 
   /** The outbox: messages pending or refused (`status: 'failed'`, with the server's `error`), in delivery order (R12). */
   async listOutbox(): Promise<OutboxMessage[]> {
-    return this.#value(await this.#call('listOutbox'));
+    return unwrap(await this.#call('listOutbox'));
   }
 
   /**
@@ -227,17 +220,17 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
    * ```
    */
   async retryMessage(clientMessageId: string): Promise<void> {
-    this.#value(await this.#call('retryMessage', clientMessageId));
+    unwrap(await this.#call('retryMessage', clientMessageId));
   }
 
   /** Drops a message from the outbox: it is never sent (R12). */
   async discardMessage(clientMessageId: string): Promise<void> {
-    this.#value(await this.#call('discardMessage', clientMessageId));
+    unwrap(await this.#call('discardMessage', clientMessageId));
   }
 
   /** Conversation entries after `afterSeq`; offline, the cached ones (R12). */
   async listEntries(afterSeq = 0): Promise<ConversationEntry[]> {
-    return this.#value(await this.#call('listEntries', afterSeq));
+    return unwrap(await this.#call('listEntries', afterSeq));
   }
 
   /**
@@ -318,13 +311,13 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
    * confirmed. `shouldEndSession` also ends the conversation on the server.
    */
   async clearSession(shouldEndSession = false): Promise<void> {
-    const { sessionVersion } = this.#value(await this.#call('clearSession', shouldEndSession));
+    const { sessionVersion } = unwrap(await this.#call('clearSession', shouldEndSession));
     this.#clearLocally(sessionVersion, 'logout');
   }
 
   /** Disconnects this tab (as on `pagehide`). */
   close(): void {
-    clearTimeout(this.#refreshTimer);
+    this.#refresh?.cancel();
     clearInterval(this.#keepAliveTimer);
     void this.#call('disconnect').catch(() => undefined);
     this.#channel.close();
@@ -343,12 +336,12 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
         if (!this.#state.verified) return;
         this.#state = { ...this.#state, graceDeadline: event.deadline };
         this.#dispatch('identity-token-expired', { deadline: event.deadline });
-        void this.#askProvider();
+        void this.#refresh?.ask();
         break;
       case 'identity-token-refreshed':
         if (!this.#state.verified) return;
         this.#identityToken = event.identityToken;
-        this.#scheduleRefresh(event.claims.exp);
+        this.#refresh?.schedule(event.claims.exp);
         this.#dispatch('identity-token-refreshed', { exp: event.claims.exp });
         break;
       case 'session-started':
@@ -380,20 +373,9 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
    * (R6). A worker that dies meanwhile costs a re-send, not the limit (TabChannel).
    */
   #call<M extends TabMethod>(method: M, ...args: Parameters<TabApi[M]>) {
-    if (!this.#ready && method !== 'hello') {
-      return Promise.reject(new TabwardenError('ERR_NOT_READY', 'Wait for the ready event'));
-    }
-    const timeoutMs = this.#options.callTimeoutMs ?? CALL_TIMEOUT_MS;
-    return this.#channel.call(
-      method,
-      args,
-      MAY_WAIT.has(method) ? timeoutMs + this.#options.graceMs : timeoutMs,
-    );
-  }
-
-  #value<T>(result: RpcResult<T>): T {
-    if (result.ok) return result.value;
-    throw deserializeError(result.error);
+    const refused = this.#policy.refusal(method, this.#ready);
+    if (refused) return Promise.reject(refused);
+    return this.#channel.call(method, args, this.#policy.limitOf(method));
   }
 
   /** What a (re)connect re-presents to a host that may have restarted: in memory only (R10). */
@@ -440,15 +422,14 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
     this.#identityToken = identityToken;
     const { graceDeadline: _ended, ...rest } = this.#state;
     this.#state = { ...rest, verified: true, subject: { iss: claims.iss, sub: claims.sub } };
-    this.#scheduleRefresh(claims.exp);
+    this.#refresh?.schedule(claims.exp);
     this.#dispatch('verified', claims);
   }
 
   #clearLocally(sessionVersion: number, reason: ClearReason): void {
     if (sessionVersion < this.#state.sessionVersion) return;
     const wasCleared = sessionVersion === this.#state.sessionVersion && !this.#state.verified;
-    clearTimeout(this.#refreshTimer);
-    this.#refreshFor = 0;
+    this.#refresh?.reset();
     this.#identityToken = undefined;
     this.#state = { sessionVersion, verified: false };
     if (wasCleared && reason === 'logout') return;
@@ -458,54 +439,25 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
 
   #announceReady(): void {
     this.#dispatch('ready', {});
-    if (!this.#state.verified) void this.#askProvider();
-  }
-
-  /** Asks the provider shortly before `exp`; only a later `exp` moves the appointment. */
-  #scheduleRefresh(exp: number): void {
-    if (!this.#options.identityTokenProvider || exp <= this.#refreshFor) return;
-    this.#refreshFor = exp;
-    clearTimeout(this.#refreshTimer);
-    const delay = exp * 1000 - Date.now() - (this.#options.refreshAheadMs ?? REFRESH_AHEAD_MS);
-    this.#refreshTimer = setTimeout(() => void this.#askProvider(), Math.max(MIN_REFRESH_DELAY_MS, delay));
-  }
-
-  /**
-   * Asks the provider for a token, one tab at a time: a token another tab fetched meanwhile
-   * reaches this one as identity-token-refreshed (R9), and then this tab need not ask. Ten tabs
-   * waking after a sleep past the token's expiry make one provider call, not ten.
-   */
-  async #askProvider(): Promise<void> {
-    const provider = this.#options.identityTokenProvider;
-    if (!provider) return;
-    const ask = async () => {
-      if (this.#holdsFreshToken()) return;
-      try {
-        // Bounded: a provider that never answers must not hold the other tabs' turn for ever.
-        const timeoutMs = this.#options.callTimeoutMs ?? CALL_TIMEOUT_MS;
-        const token = await withTimeout(
-          provider(),
-          timeoutMs,
-          systemClock,
-          () =>
-            new TabwardenError('ERR_TIMEOUT', `identityTokenProvider did not answer within ${timeoutMs} ms`),
-        );
-        await this.setIdentityToken(token);
-      } catch {
-        // Rejections are announced by setIdentityToken; a failing provider leaves R6 to decide.
-      }
-    };
-    if (navigator.locks) await navigator.locks.request(PROVIDER_LOCK, ask);
-    else await ask();
-  }
-
-  /** Whether this tab holds a token that is not yet due for a refresh. */
-  #holdsFreshToken(): boolean {
-    const aheadMs = this.#options.refreshAheadMs ?? REFRESH_AHEAD_MS;
-    return this.#state.verified && this.#refreshFor * 1000 - Date.now() > aheadMs;
+    if (!this.#state.verified) void this.#refresh?.ask();
   }
 
   #dispatch<K extends keyof TabwardenEventMap>(type: K, detail: TabwardenEventMap[K]): void {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
+}
+
+/**
+ * @internal Builds the page client on `transport` and completes its handshake: what
+ * `createTabwarden` and the test kit do once they chose a transport. Not exported by the package.
+ */
+export async function openTabwarden(
+  transport: ChannelTransport,
+  tabId: string,
+  options: TabwardenClientOptions,
+  clock: Clock = systemClock,
+): Promise<Tabwarden> {
+  const tabwarden = new Tabwarden(transport, tabId, options, clock);
+  await connect(tabwarden);
+  return tabwarden;
 }

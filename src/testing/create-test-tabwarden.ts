@@ -7,7 +7,7 @@ import { openSessionStore } from '../core/store.ts';
 import { TabChannelHost } from '../core/tab-channel-host.ts';
 import { parseTabMessage } from '../core/validate-message.ts';
 import { createIdentityTokenVerifier } from '../core/verify-identity-token.ts';
-import { Tabwarden, type TabwardenClientOptions } from '../page/tabwarden.ts';
+import { openTabwarden, type Tabwarden, type TabwardenClientOptions } from '../page/tabwarden.ts';
 import type { ChannelTransport } from '../page/tab-channel.ts';
 import {
   startTestServer,
@@ -154,11 +154,10 @@ export async function createTestTabwarden(options: TestTabwardenOptions = {}): P
   const host = new TabChannelHost(() => Promise.resolve(engine), crypto.randomUUID());
   const tabs: Tabwarden[] = [];
   const openTab = async () => {
-    const tab = new Tabwarden(new InProcessTransport(host), crypto.randomUUID(), {
+    const tab = await openTabwarden(new InProcessTransport(host), crypto.randomUUID(), {
       ...options.client,
       graceMs: options.graceMs ?? DEFAULT_GRACE_MS,
     });
-    await tab.connect();
     tabs.push(tab);
     return tab;
   };

@@ -11,6 +11,7 @@ import {
   type ChannelTransport,
   type Welcome,
 } from '../../src/page/tab-channel.ts';
+import { ManualClock } from '../../src/testing/manual-clock.ts';
 
 const TAB = 'tab-1';
 const state = { sessionVersion: 3, verified: true };
@@ -99,21 +100,31 @@ describe('TabChannel', () => {
     await expect(answer).resolves.toEqual(state);
   });
 
-  it('a call unanswered past its deadline rejects ERR_TIMEOUT, and a late reply changes nothing', async () => {
+  it('R10: a call unanswered past its deadline rejects ERR_TIMEOUT, not before, and a late reply changes nothing', async () => {
     const { transport, host } = fakeTransport();
-    const channel = new TabChannel(transport, TAB, fakeClient().client);
-    const answer = channel.call('getState', [], 30);
+    const clock = new ManualClock(0);
+    const channel = new TabChannel(transport, TAB, fakeClient().client, clock);
+    const answer = channel.call('getState', [], 30).then(
+      () => 'answered',
+      (error: unknown) => error,
+    );
     await host.welcome('w-1');
-    await expect(answer).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
+    await clock.advance(29);
+    expect(await Promise.race([answer, Promise.resolve('pending')])).toBe('pending');
+    await clock.advance(1);
+    expect(await answer).toMatchObject({ code: 'ERR_TIMEOUT' });
+    expect(clock.pendingTimers).toBe(0);
     await host.reply((host.calls()[0] as { id: string }).id, state);
   });
 
   it('R10: without Web Locks, a call that ran out its deadline makes the next call re-connect', async () => {
     vi.stubGlobal('navigator', {});
     const { transport, host } = fakeTransport(false);
-    const channel = new TabChannel(transport, TAB, fakeClient().client);
+    const clock = new ManualClock(0);
+    const channel = new TabChannel(transport, TAB, fakeClient().client, clock);
     const lost = channel.call('getState', [], 30);
     await host.welcome('w-1');
+    await clock.advance(30);
     await expect(lost).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
     void channel.call('getState', [], 1_000).catch(() => undefined);
     expect(host.connects()).toHaveLength(2);

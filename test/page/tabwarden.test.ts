@@ -9,7 +9,7 @@ import {
   type WorkerEvent,
 } from '../../src/core/protocol.ts';
 import type { ChannelTransport } from '../../src/page/tab-channel.ts';
-import { Tabwarden } from '../../src/page/tabwarden.ts';
+import { openTabwarden } from '../../src/page/tabwarden.ts';
 
 const claims = { iss: 'https://idp.test', sub: 'alice', exp: 2_000_000_000 };
 
@@ -73,10 +73,9 @@ describe('Tabwarden', () => {
       hello: { protocol: PROTOCOL_VERSION, state: unverified },
       setIdentityToken: { ok: true, value: claims },
     });
-    const tabwarden = new Tabwarden(host.transport, 'tab-1', {
+    const tabwarden = await openTabwarden(host.transport, 'tab-1', {
       graceMs: 30_000,
     });
-    await tabwarden.connect();
     await tabwarden.setIdentityToken('token-of-alice');
     const cleared: unknown[] = [];
     tabwarden.addEventListener('session-cleared', (event) => cleared.push(event.detail));
@@ -100,15 +99,29 @@ describe('Tabwarden', () => {
     });
   });
 
+  it('R1: openTabwarden completes the handshake; connect and handleEvent are no part of the public class', async () => {
+    const host = scriptedHost({
+      hello: { protocol: PROTOCOL_VERSION, state: { sessionVersion: 1, verified: false } },
+    });
+    const tabwarden = await openTabwarden(host.transport, 'tab-1', { graceMs: 30_000 });
+    expect(tabwarden.ready).toBe(true);
+    expect(host.argsOf('hello')).toHaveLength(1);
+    expect('connect' in tabwarden).toBe(false);
+    expect('handleEvent' in tabwarden).toBe(false);
+    // @ts-expect-error not in the typed surface either
+    void tabwarden.connect;
+    // @ts-expect-error not in the typed surface either
+    void tabwarden.handleEvent;
+  });
+
   it('R10: a restarted host that took the token back keeps the tab verified, with nothing dispatched', async () => {
     const host = scriptedHost({
       hello: { protocol: PROTOCOL_VERSION, state: { sessionVersion: 1, verified: false } },
       setIdentityToken: { ok: true, value: claims },
     });
-    const tabwarden = new Tabwarden(host.transport, 'tab-1', {
+    const tabwarden = await openTabwarden(host.transport, 'tab-1', {
       graceMs: 30_000,
     });
-    await tabwarden.connect();
     await tabwarden.setIdentityToken('token-of-alice');
     // The first ready, a task after connect.
     await settle();
@@ -142,8 +155,7 @@ describe('Tabwarden', () => {
       entries: seqs.map(entry),
     });
     const verifiedTab = async (host: ReturnType<typeof scriptedHost>) => {
-      const tabwarden = new Tabwarden(host.transport, 'tab-1', { graceMs: 30_000 });
-      await tabwarden.connect();
+      const tabwarden = await openTabwarden(host.transport, 'tab-1', { graceMs: 30_000 });
       await tabwarden.setIdentityToken('token-of-alice');
       const heard: number[][] = [];
       tabwarden.addEventListener('entries', (event) => heard.push(event.detail.entries.map((e) => e.seq)));

@@ -11,6 +11,8 @@ function typedListeners(tw: Tabwarden, ui: TabwardenLike): void {
   tw.addEventListener('session-cleared', (e) => expectTypeOf(e.detail.reason).toEqualTypeOf<ClearReason>());
   tw.addEventListener('identity-token-expired', (e) => expectTypeOf(e.detail.deadline).toBeNumber());
   ui.addEventListener('entries', (e) => expectTypeOf(e.detail.entries).toBeArray());
+  // The UI reads the same map: its `reason` is a ClearReason too, not any string.
+  ui.addEventListener('session-cleared', (e) => expectTypeOf(e.detail.reason).toEqualTypeOf<ClearReason>());
   // @ts-expect-error session-cleared's detail has no deadline
   tw.addEventListener('session-cleared', (e) => e.detail.deadline);
   // Other event names still take a plain listener.

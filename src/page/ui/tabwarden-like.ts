@@ -1,5 +1,5 @@
 import type { ConversationEntry, OutboxMessage, SentMessage } from '../../core/protocol.ts';
-import type { TabwardenEventMap } from '../tabwarden.ts';
+import type { TabwardenEventMap } from '../tabwarden-events.ts';
 import type { TypedEventTarget } from '../typed-event-target.ts';
 
 /**
