@@ -25,47 +25,42 @@ const MAY_WAIT = new Set<TabMethod>(['startConversation', 'sendMessage', 'listEn
  * @example
  * ```ts
  * const policy = new CallPolicy({ graceMs: 30_000 });
- * policy.refusal('sendMessage', ready); // ERR_NOT_READY before ready, else undefined
- * await channel.call('sendMessage', args, policy.limitOf('sendMessage')); // 40 s
+ * await channel.call('sendMessage', args, policy.admit('sendMessage', ready)); // 40 s
  * ```
  */
 export class CallPolicy {
-  readonly #options: CallPolicyOptions;
+  readonly #timeoutMs: number;
+  readonly #graceMs: number;
   readonly #clock: Clock;
 
   constructor(options: CallPolicyOptions, clock: Clock = systemClock) {
-    this.#options = options;
+    this.#timeoutMs = options.callTimeoutMs ?? CALL_TIMEOUT_MS;
+    this.#graceMs = options.graceMs;
     this.#clock = clock;
   }
 
-  /** Why a call may not go out: before the link is up, only the handshake may (R1). */
-  refusal(method: TabMethod, ready: boolean): TabwardenError | undefined {
-    return ready || method === 'hello'
-      ? undefined
-      : new TabwardenError('ERR_NOT_READY', 'Wait for the ready event');
-  }
-
-  /** The time limit of one call to the worker: longer for calls that may wait out a grace window (R6). */
-  limitOf(method: TabMethod): number {
-    return MAY_WAIT.has(method) ? this.#timeoutMs + this.#options.graceMs : this.#timeoutMs;
+  /**
+   * Admits a call and gives its time limit: longer for calls that may wait out a grace window
+   * (R6). Before the link is up only the handshake may go out; any other call throws
+   * `ERR_NOT_READY` (R1).
+   */
+  admit(method: TabMethod, ready: boolean): number {
+    if (!ready && method !== 'hello') throw new TabwardenError('ERR_NOT_READY', 'Wait for the ready event');
+    return MAY_WAIT.has(method) ? this.#timeoutMs + this.#graceMs : this.#timeoutMs;
   }
 
   /**
-   * `promise`, or `ERR_TIMEOUT` once a call's limit passed on the clock: for what the client
-   * awaits outside the worker (the app's `identityTokenProvider`), so no turn is held for ever.
+   * The app's `identityTokenProvider` asked, or `ERR_TIMEOUT` once a call's limit passed on the
+   * clock: the client awaits it outside the worker, and no turn may be held for ever.
    */
-  bound<T>(promise: Promise<T>, what: string): Promise<T> {
+  askProvider(provider: () => Promise<string>): Promise<string> {
     const timeoutMs = this.#timeoutMs;
     return withTimeout(
-      promise,
+      provider(),
       timeoutMs,
       this.#clock,
-      () => new TabwardenError('ERR_TIMEOUT', `${what} did not answer within ${timeoutMs} ms`),
+      () => new TabwardenError('ERR_TIMEOUT', `identityTokenProvider did not answer within ${timeoutMs} ms`),
     );
-  }
-
-  get #timeoutMs(): number {
-    return this.#options.callTimeoutMs ?? CALL_TIMEOUT_MS;
   }
 }
 

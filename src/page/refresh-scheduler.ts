@@ -2,7 +2,7 @@ import { systemClock, type Clock } from '../core/clock.ts';
 
 /** What the scheduler needs from the page client. */
 export interface RefreshSchedulerOptions {
-  /** The app's identity-token provider, already bounded in time (see `CallPolicy.bound`). */
+  /** The app's identity-token provider, already bounded in time (see `CallPolicy.askProvider`). */
   provider: () => Promise<string>;
   /** Presents a token the provider gave; rejections are the client's to announce. */
   present: (identityToken: string) => Promise<unknown>;
@@ -32,6 +32,7 @@ const PROVIDER_LOCK = 'tabwarden:identity-token-provider';
  */
 export class RefreshScheduler {
   readonly #options: RefreshSchedulerOptions;
+  readonly #aheadMs: number;
   readonly #clock: Clock;
   #cancelTimer: (() => void) | undefined;
   /** The `exp` the timer is set for. */
@@ -39,6 +40,7 @@ export class RefreshScheduler {
 
   constructor(options: RefreshSchedulerOptions, clock: Clock = systemClock) {
     this.#options = options;
+    this.#aheadMs = options.refreshAheadMs ?? REFRESH_AHEAD_MS;
     this.#clock = clock;
   }
 
@@ -79,10 +81,6 @@ export class RefreshScheduler {
   reset(): void {
     this.cancel();
     this.#refreshFor = 0;
-  }
-
-  get #aheadMs(): number {
-    return this.#options.refreshAheadMs ?? REFRESH_AHEAD_MS;
   }
 
   /** Whether this tab holds a token that is not yet due for a refresh. */

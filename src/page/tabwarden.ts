@@ -96,7 +96,7 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
       this.#refresh = new RefreshScheduler(
         {
           // Bounded: a provider that never answers must not hold the other tabs' turn for ever.
-          provider: () => this.#policy.bound(provider(), 'identityTokenProvider'),
+          provider: () => this.#policy.askProvider(provider),
           present: (identityToken) => this.setIdentityToken(identityToken),
           verified: () => this.#state.verified,
           refreshAheadMs: options.refreshAheadMs,
@@ -372,10 +372,8 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
    * Calls the worker, within its time limit: longer for calls that may wait out a grace window
    * (R6). A worker that dies meanwhile costs a re-send, not the limit (TabChannel).
    */
-  #call<M extends TabMethod>(method: M, ...args: Parameters<TabApi[M]>) {
-    const refused = this.#policy.refusal(method, this.#ready);
-    if (refused) return Promise.reject(refused);
-    return this.#channel.call(method, args, this.#policy.limitOf(method));
+  async #call<M extends TabMethod>(method: M, ...args: Parameters<TabApi[M]>) {
+    return this.#channel.call(method, args, this.#policy.admit(method, this.#ready));
   }
 
   /** What a (re)connect re-presents to a host that may have restarted: in memory only (R10). */

@@ -10,17 +10,17 @@ const never = () => new Promise<string>(() => undefined);
 describe('CallPolicy', () => {
   it('R1: before ready only the handshake may go out; other calls are refused ERR_NOT_READY', () => {
     const policy = new CallPolicy({ graceMs: 30_000 });
-    expect(policy.refusal('hello', false)).toBeUndefined();
+    expect(policy.admit('hello', false)).toBe(10_000);
     for (const method of ['setIdentityToken', 'clearSession', 'sendMessage'] as const) {
-      expect(policy.refusal(method, false)).toMatchObject({ code: 'ERR_NOT_READY' });
-      expect(policy.refusal(method, true)).toBeUndefined();
+      expect(() => policy.admit(method, false)).toThrow(expect.objectContaining({ code: 'ERR_NOT_READY' }));
+      expect(policy.admit(method, true)).toBeGreaterThan(0);
     }
   });
 
   it('R6: calls that may wait out a grace window get the grace on top of their limit; the others do not', () => {
     const policy = new CallPolicy({ graceMs: 30_000 });
     for (const method of ['startConversation', 'sendMessage', 'listEntries'] as const) {
-      expect(policy.limitOf(method)).toBe(40_000);
+      expect(policy.admit(method, true)).toBe(40_000);
     }
     for (const method of [
       'hello',
@@ -29,20 +29,20 @@ describe('CallPolicy', () => {
       'followEntries',
       'listOutbox',
     ] as const) {
-      expect(policy.limitOf(method)).toBe(10_000);
+      expect(policy.admit(method, true)).toBe(10_000);
     }
   });
 
   it('R10: callTimeoutMs sets every limit, the grace still on top where a call may wait', () => {
     const policy = new CallPolicy({ callTimeoutMs: 2_000, graceMs: 5_000 });
-    expect(policy.limitOf('clearSession')).toBe(2_000);
-    expect(policy.limitOf('sendMessage')).toBe(7_000);
+    expect(policy.admit('clearSession', true)).toBe(2_000);
+    expect(policy.admit('sendMessage', true)).toBe(7_000);
   });
 
   it('R10: a provider that never answers rejects ERR_TIMEOUT when the limit passes on the clock, not before', async () => {
     const clock = new ManualClock(0);
     const policy = new CallPolicy({ callTimeoutMs: 2_000, graceMs: 30_000 }, clock);
-    const outcome = policy.bound(never(), 'identityTokenProvider').then(
+    const outcome = policy.askProvider(never).then(
       () => 'resolved',
       (error: unknown) => error,
     );
@@ -57,7 +57,7 @@ describe('CallPolicy', () => {
   it('R10: an answer within the limit wins and leaves no timer behind', async () => {
     const clock = new ManualClock(0);
     const policy = new CallPolicy({ graceMs: 30_000 }, clock);
-    await expect(policy.bound(Promise.resolve('token'), 'identityTokenProvider')).resolves.toBe('token');
+    await expect(policy.askProvider(() => Promise.resolve('token'))).resolves.toBe('token');
     expect(clock.pendingTimers).toBe(0);
   });
 });
