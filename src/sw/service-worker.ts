@@ -1,6 +1,6 @@
 // The service worker entry (R11's first choice): one engine for every tab of the origin.
 // Registered by the page stub with workbox-window as `tabwarden-sw.js?config=...`.
-import type { HostMessage } from '../core/protocol.ts';
+import { CLAIM_REQUEST, type HostMessage } from '../core/protocol.ts';
 import { parseTabMessage } from '../core/validate-message.ts';
 import { decodeWorkerConfig } from '../core/worker-config.ts';
 import { startHost } from './create-engine.ts';
@@ -50,6 +50,12 @@ sw.addEventListener('activate', (event) =>
 sw.addEventListener('message', (event) => {
   const source = event.source;
   if (!(source instanceof WindowClient) || event.origin !== sw.location.origin) return;
+  if (event.data === CLAIM_REQUEST) {
+    // A tab whose page was still loading when this version activated and claimed the tabs open
+    // then: the browser left it uncontrolled (tabs opened at once, R1). Ask again, it is claimed.
+    event.waitUntil(sw.clients.claim().catch(() => undefined));
+    return;
+  }
   const message = parseTabMessage(event.data);
   if (!message) return;
   const port = event.ports[0];
