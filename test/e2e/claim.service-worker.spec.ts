@@ -49,7 +49,7 @@ test('R11: a page loaded by Shift+Reload is claimed by the active worker, not le
   const devtools = await page.context().newCDPSession(page);
   // Shift+Reload: past the cache and the service worker.
   await devtools.send('Page.reload', { ignoreCache: true });
-  await page.waitForFunction(() => 'controlledAtLoad' in window && window.app?.created);
+  await page.waitForFunction(() => 'controlledAtLoad' in window && window.app?.created !== undefined);
   expect(
     await page.evaluate(() => (window as unknown as { controlledAtLoad: boolean }).controlledAtLoad),
   ).toBe(false);
