@@ -41,7 +41,7 @@ export async function startBrowserEnv(): Promise<BrowserEnv> {
     async openTabwardenTabs(context, count, options = {}) {
       const query: Record<string, string> = { issuer: server.issuer, ...(options.ui ? { ui: '1' } : {}) };
       // The first tab registers the service worker; the others load once it controls pages
-      // (a tab still loading while the worker claims clients stays uncontrolled: R11 fallback).
+      // (a tab still loading while the worker claims clients asks it to claim that tab later).
       const [first] = await openTabs(context, 1, url('tabwarden.html', query));
       await waitForBench(first!);
       const rest = count > 1 ? await openTabs(context, count - 1, url('tabwarden.html', query)) : [];

@@ -117,7 +117,8 @@ export class Outbox {
 
   /**
    * Writes `item` at the end of the outbox and resolves once its first attempt decided: delivered,
-   * pending (the attempt at it or at a message before it failed for the network), or refused.
+   * pending (an attempt made after it was written, at it or at a message before it, failed for
+   * the network or the server), or refused.
    */
   async add(item: OutboxItem): Promise<SendOutcome> {
     const generation = this.#generation;
@@ -245,6 +246,8 @@ export class Outbox {
     // have added one meanwhile): a read per message (an IndexedDB getAll of the whole outbox)
     // cost about 2 ms each, a sixth of a delivery, measured with 100 queued.
     let unsent: OutboxItem[] = [];
+    // The messages this pass found: each of its attempts began after they were written.
+    const found = new Set<string>();
     for (;;) {
       if (generation !== this.#generation) return 'waiting';
       const read = unsent.length === 0;
@@ -255,6 +258,7 @@ export class Outbox {
           await store.removeFromOutbox(stale.clientMessageId);
         }
         unsent = items.filter((item) => item.status === 'pending');
+        for (const item of unsent) found.add(item.clientMessageId);
       }
       let head: OutboxItem | undefined;
       while (!head && unsent.length > 0) {
@@ -278,7 +282,9 @@ export class Outbox {
         if (isTransient(error)) {
           // A 429 or a 5xx came from the server: it is reachable, just not storing yet.
           this.#setOnline(!isUnreachable(error));
-          await this.#holdAll();
+          // A send written while this request was on the wire is not answered by its failure:
+          // the server may be back by now. Its `add` asked for another pass, its own attempt.
+          await this.#holdAll(found);
           this.#scheduleRetry(error);
           return 'offline';
         }
@@ -311,11 +317,15 @@ export class Outbox {
     }
   }
 
-  /** Every waiting send answers pending; tabs are shown the outbox; the browser may deliver later. */
-  async #holdAll(): Promise<void> {
+  /**
+   * Every waiting send (of those `tried`, if given) answers pending; tabs are shown the outbox;
+   * the browser may deliver later.
+   */
+  async #holdAll(tried?: ReadonlySet<string>): Promise<void> {
     const messages = await this.#announce();
     for (const message of messages) {
-      if (message.status === 'pending') this.#settle(message.clientMessageId, { kind: 'pending', message });
+      if (message.status !== 'pending' || (tried && !tried.has(message.clientMessageId))) continue;
+      this.#settle(message.clientMessageId, { kind: 'pending', message });
     }
     this.#options.requestBackgroundDelivery?.();
   }

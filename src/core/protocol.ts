@@ -193,6 +193,12 @@ export type TabMessage =
   | { type: 'tabwarden:call'; protocol: number; tabId: string; id: string; method: string; args: unknown[] }
   | { type: 'tabwarden:ack'; protocol: number; tabId: string; id: string };
 
+/**
+ * What a tab posts to its active service worker when that worker does not control it: the worker
+ * claims it. Not a tab-channel message: the tab has no channel until a worker controls it (R11).
+ */
+export const CLAIM_REQUEST = 'tabwarden:claim';
+
 /** What the host of the engine tells a tab over the tab channel ({@link TabMessage}). */
 export type HostMessage =
   /**

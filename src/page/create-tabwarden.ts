@@ -1,6 +1,7 @@
 import type * as WorkboxWindow from 'workbox-window';
 import { TabwardenError } from '../core/errors.ts';
 import { DEFAULT_GRACE_MS } from '../core/grace-window.ts';
+import { CLAIM_REQUEST } from '../core/protocol.ts';
 import { encodeWorkerConfig, type WorkerConfig } from '../core/worker-config.ts';
 import { scriptUrl } from './script-url.ts';
 import { ServiceWorkerTransport } from './service-worker-transport.ts';
@@ -87,17 +88,16 @@ async function chooseTransport(options: TabwardenOptions): Promise<ChannelTransp
 }
 
 /**
- * Registers the service worker and waits until it controls this page. False when it does not
- * within `timeoutMs` (a Shift+Reload leaves the page uncontrolled until the next load) or the
- * browser refuses service workers; `ERR_WORKER_UNAVAILABLE` when the script is missing or broken.
+ * Registers the service worker and waits until it controls this page. A page loaded past the
+ * worker (still loading when it activated, or a Shift+Reload) asks it to claim the page. False
+ * when it does not control it within `timeoutMs` or the browser refuses service workers;
+ * `ERR_WORKER_UNAVAILABLE` when the script is missing or broken.
  */
 async function becomeControlled(url: string, scope: string, timeoutMs: number): Promise<boolean> {
   const container = navigator.serviceWorker;
+  const href = new URL(url, location.href).href;
   const controlled = new Promise<boolean>((resolve) => {
-    if (
-      container.controller &&
-      new URL(container.controller.scriptURL).href === new URL(url, location.href).href
-    ) {
+    if (container.controller && new URL(container.controller.scriptURL).href === href) {
       resolve(true);
       return;
     }
@@ -107,7 +107,16 @@ async function becomeControlled(url: string, scope: string, timeoutMs: number): 
   try {
     const { Workbox } = await loadWorkbox();
     // A classic script (see vite.config.ts): it restarts faster than a module worker.
-    await new Workbox(url, { scope }).register();
+    const registration = await new Workbox(url, { scope }).register();
+    // A worker claims the tabs open when it activates; a tab whose page was still loading then
+    // is not one of them, and nothing later would make it controlled: tabs opened at once race
+    // the first registration so (R1); a Shift+Reload loads past the worker too. Such a page asks
+    // the worker, active already, to claim it. (One not active yet claims this page, whose
+    // script runs, when it activates.)
+    const active = registration?.active;
+    if (active && active !== container.controller && new URL(active.scriptURL).href === href) {
+      active.postMessage(CLAIM_REQUEST);
+    }
   } catch (error) {
     // A missing or broken script is the app's to fix: say so now, rather than fall back to a
     // SharedWorker that is most likely missing too and time out. Otherwise the browser refused

@@ -1,6 +1,6 @@
 // The service worker entry (R11's first choice): one engine for every tab of the origin.
 // Registered by the page stub with workbox-window as `tabwarden-sw.js?config=...`.
-import type { HostMessage } from '../core/protocol.ts';
+import { CLAIM_REQUEST, type HostMessage } from '../core/protocol.ts';
 import { parseTabMessage } from '../core/validate-message.ts';
 import { decodeWorkerConfig } from '../core/worker-config.ts';
 import { startHost } from './create-engine.ts';
@@ -30,9 +30,16 @@ const activated = active
       sw.addEventListener('activate', () => resolve());
       thisVersion?.addEventListener('statechange', () => isActive() && resolve());
     });
+// How many `sync` events are being handled now. A sync event that fails is what has the browser
+// fire it again later, on its own backoff; registering the tag while one runs would have it fire
+// again the moment it ends — at once while the browser is online, as when the server answers
+// 500: the outbox posted in a loop, dozens of times a second, past its own backoff (R12).
+let syncing = 0;
 const host = activated.then(() =>
   startHost(config, sw.location.href, {
-    requestBackgroundDelivery: () => void syncManager?.register(OUTBOX_SYNC_TAG).catch(() => undefined),
+    requestBackgroundDelivery: () => {
+      if (syncing === 0) void syncManager?.register(OUTBOX_SYNC_TAG).catch(() => undefined);
+    },
   }),
 );
 // Each tab's route back, by client id: the port its latest connect brought, for as long as this
@@ -50,6 +57,12 @@ sw.addEventListener('activate', (event) =>
 sw.addEventListener('message', (event) => {
   const source = event.source;
   if (!(source instanceof WindowClient) || event.origin !== sw.location.origin) return;
+  if (event.data === CLAIM_REQUEST) {
+    // A tab whose page was still loading when this version activated and claimed the tabs open
+    // then: the browser left it uncontrolled (tabs opened at once, R1). Ask again, it is claimed.
+    event.waitUntil(sw.clients.claim().catch(() => undefined));
+    return;
+  }
   const message = parseTabMessage(event.data);
   if (!message) return;
   const port = event.ports[0];
@@ -87,13 +100,13 @@ sw.addEventListener('message', (event) => {
 sw.addEventListener('sync', (event) => {
   const sync = event as ExtendableEvent & { tag: string };
   if (sync.tag !== OUTBOX_SYNC_TAG) return;
-  sync.waitUntil(
-    host.then(async (ready) => {
-      const delivered = await ready.deliverOutbox();
-      await ready.whenIdle();
-      if (!delivered) throw new Error('The outbox waits for the network');
-    }),
-  );
+  syncing += 1;
+  const delivery = host.then(async (ready) => {
+    const delivered = await ready.deliverOutbox();
+    await ready.whenIdle();
+    if (!delivered) throw new Error('The outbox waits for the network');
+  });
+  sync.waitUntil(delivery.finally(() => (syncing -= 1)));
 });
 
 // R10: a (re)started worker knows no tab yet: it tells every window it controls, so that each

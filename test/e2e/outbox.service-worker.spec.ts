@@ -1,7 +1,8 @@
 // R12's Background Sync path, the service worker's alone: a message that could not go out waits
 // in the outbox; with every tab of the app closed and the worker stopped, the browser's `sync`
 // event (fired through the DevTools protocol, as Chromium fires it when the network returns)
-// starts the worker, which delivers it, once.
+// starts the worker, which delivers it, once. And while the server fails, that path does not
+// retry in a loop.
 import type { Page } from '@playwright/test';
 import { fireBackgroundSync } from '../../src/testing/index.ts';
 import { expect, test } from './kit-app.ts';
@@ -42,4 +43,22 @@ test('R12: with no tab open and the worker stopped, Background Sync delivers the
     'queued 2',
   ]);
   expect(await tabs.call(back, 'listOutbox')).toEqual([]);
+});
+
+test('R12: while the server answers 500, a pending message is retried on the backoff, not in a loop of sync events', async ({
+  tabs,
+  server,
+}) => {
+  const [tab] = (await tabs.open(1, { as: 'alice' })) as [Page];
+  await tabs.call(tab, 'startConversation');
+  server.fail(MESSAGES, 500);
+  expect(await tabs.call(tab, 'sendMessage', 'while failing')).toMatchObject({ status: 'pending' });
+  const answered = server.count(MESSAGES);
+  // A rate, so counted over a while: in 2 s the outbox retries once (after 1 s) and Background
+  // Sync, which the browser fires at once while it is online, once. A sync event registered
+  // again while it ran fired again as it ended: dozens of posts a second.
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  expect(server.count(MESSAGES) - answered).toBeLessThanOrEqual(3);
+  server.heal();
+  await expect.poll(async () => (await tabs.call(tab, 'listOutbox')).length).toBe(0);
 });
