@@ -7,7 +7,6 @@ import { scriptUrl } from './script-url.ts';
 import { ServiceWorkerTransport } from './service-worker-transport.ts';
 import type { ChannelTransport, TransportKind } from './tab-channel.ts';
 import { openTabwarden, type Tabwarden, type TabwardenClientOptions } from './tabwarden.ts';
-import { workerUnavailable } from './worker-unavailable.ts';
 
 /** Options of {@link createTabwarden}. */
 export interface TabwardenOptions extends Omit<TabwardenClientOptions, 'graceMs'> {
@@ -112,16 +111,14 @@ async function becomeControlled(url: string, scope: string, timeoutMs: number): 
     // is not one of them, and nothing later would make it controlled: tabs opened at once race
     // the first registration so (R1); a Shift+Reload loads past the worker too. Such a page asks
     // the worker, active already, to claim it. (One not active yet claims this page, whose
-    // script runs, when it activates.)
+    // script runs, when it activates.) Any other worker ignores the request.
     const active = registration?.active;
-    if (active && active !== container.controller && new URL(active.scriptURL).href === href) {
-      active.postMessage(CLAIM_REQUEST);
-    }
+    if (active !== container.controller) active?.postMessage(CLAIM_REQUEST);
   } catch (error) {
     // A missing or broken script is the app's to fix: say so now, rather than fall back to a
     // SharedWorker that is most likely missing too and time out. Otherwise the browser refused
     // service workers (a private window, a policy): fall back.
-    const unavailable = await workerUnavailable('service worker', url, error, scope);
+    const unavailable = await diagnose(url, error, scope);
     if (unavailable) throw unavailable;
     if (error instanceof TypeError) {
       throw new TabwardenError(
@@ -145,4 +142,22 @@ async function becomeControlled(url: string, scope: string, timeoutMs: number): 
  */
 function loadWorkbox(): Promise<typeof WorkboxWindow> {
   return import('workbox-window/build/workbox-window.prod.mjs');
+}
+
+/**
+ * Why the service worker's script did not register (see worker-unavailable.ts): a chunk of its
+ * own, loaded only when a registration failed. If even that chunk cannot load, the network is
+ * what failed.
+ */
+async function diagnose(url: string, cause: unknown, scope: string): Promise<TabwardenError | undefined> {
+  try {
+    const { workerUnavailable } = await import('./worker-unavailable.ts');
+    return await workerUnavailable('service worker', url, cause, scope);
+  } catch {
+    return new TabwardenError(
+      'ERR_WORKER_UNAVAILABLE',
+      `The service worker script ${url} could not be checked (network error)`,
+      { cause },
+    );
+  }
 }
