@@ -198,7 +198,7 @@ export async function measureBundleSize(): Promise<MetricResult> {
       samples: 'deterministic',
     },
     {
-      metric: `page stub with its ${fallbacks.length} fallback chunks (SharedWorker, in-page), min+gzip`,
+      metric: `page stub with its ${fallbacks.length} other lazy chunks (SharedWorker, in-page, failure diagnosis), min+gzip`,
       tabwarden: exact(stub.total.gzip),
       baseline,
       ratio: formatRatio(stub.total.gzip / smallest.initial.gzip),
