@@ -111,9 +111,12 @@ async function becomeControlled(url: string, scope: string, timeoutMs: number): 
     // is not one of them, and nothing later would make it controlled: tabs opened at once race
     // the first registration so (R1); a Shift+Reload loads past the worker too. Such a page asks
     // the worker, active already, to claim it. (One not active yet claims this page, whose
-    // script runs, when it activates.) Any other worker ignores the request.
+    // script runs, when it activates.) Only a worker of this very script and configuration is
+    // asked: an older configuration's must not take the page.
     const active = registration?.active;
-    if (active !== container.controller) active?.postMessage(CLAIM_REQUEST);
+    if (active && active !== container.controller && new URL(active.scriptURL).href === href) {
+      active.postMessage(CLAIM_REQUEST);
+    }
   } catch (error) {
     // A missing or broken script is the app's to fix: say so now, rather than fall back to a
     // SharedWorker that is most likely missing too and time out. Otherwise the browser refused

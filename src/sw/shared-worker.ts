@@ -1,5 +1,7 @@
-// The SharedWorker entry (R11's second choice, where no service worker controls the page:
-// insecure context, service workers disabled, Shift+Reload). It lives while any tab is connected.
+// The SharedWorker entry (R11's second choice, where no service worker can control the page:
+// insecure context, service workers disabled). A Shift+Reload page is no such case: the page stub
+// asks the active service worker to claim it, so that a profile never runs two engines side by
+// side. It lives while any tab is connected.
 import { parseTabMessage } from '../core/validate-message.ts';
 import { decodeWorkerConfig } from '../core/worker-config.ts';
 import { startHost } from './create-engine.ts';

@@ -101,7 +101,8 @@ export async function stopServiceWorker(
 /**
  * Waits until a service worker controls the page (`navigator.serviceWorker.controller` is set).
  * A page that registers a worker for the first time is controlled only once the worker calls
- * `clients.claim()` (or after a reload); Shift+Reload loads a page no worker controls.
+ * `clients.claim()` (or after a reload). Shift+Reload loads a page no worker controls, until
+ * tabwarden's page stub asks the active worker to claim it.
  *
  * @example
  * ```ts
