@@ -32,10 +32,11 @@ function rulesOfTitle(prefix: string): string[] {
   });
 }
 
-/** Every rule some test in `file` is named after. */
+/** Every rule some test in `file` is named after: `it(` or `test(` titles only, not `describe(`. */
 function rulesTestedIn(file: string): Set<string> {
   const text = readFileSync(file, 'utf8');
-  const prefixes = [...text.matchAll(/['"`](R\d+(?:[-/]R\d+)*)[: ]/g)].map((match) => match[1]!);
+  const titles = /\b(?:it|test)(?:\.each\([^)]*\))?\(\s*['"`](R\d+(?:[-/]R\d+)*)[: ]/g;
+  const prefixes = [...text.matchAll(titles)].map((match) => match[1]!);
   return new Set(prefixes.flatMap(rulesOfTitle));
 }
 
