@@ -657,18 +657,24 @@ export class SessionEngine {
     const [state, effects] = step(this.#state, event);
     this.#state = state;
     const awaited: Promise<unknown>[] = [];
+    let refusal: Failure | undefined;
     for (const effect of effects) {
-      const done = this.#run(effect);
-      if (done) awaited.push(done);
+      if (effect.type === 'refuse') refusal = effect.failure;
+      else {
+        const done = this.#run(effect);
+        if (done) awaited.push(done);
+      }
     }
-    if (awaited.length === 0) return Promise.resolve();
     const all = Promise.all(awaited).then(() => undefined);
     // Handled here as well: a caller that does not wait (a timer, a restore) must not leave it unhandled.
     all.catch(() => undefined);
+    // The caller's answer, thrown in its own turn, and only once every other effect ran: none is
+    // skipped, so no waiter is left behind.
+    if (refusal) throw errorOf(refusal);
     return all;
   }
 
-  #run(effect: SessionEffect): Promise<unknown> | undefined {
+  #run(effect: Exclude<SessionEffect, { type: 'refuse' }>): Promise<unknown> | undefined {
     const { authorization, conversations, store } = this.#options;
     switch (effect.type) {
       case 'exchange': {
@@ -750,8 +756,6 @@ export class SessionEngine {
           else waiter?.reject(errorOf(effect.failure));
         }
         return undefined;
-      case 'refuse':
-        throw errorOf(effect.failure);
       case 'reset-outbox':
         this.#outbox.reset();
         return undefined;

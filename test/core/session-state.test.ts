@@ -285,6 +285,17 @@ describe('session-state reducer', () => {
       expect(types(wipe)).toContain('wipe');
     });
 
+    it('R7: a token verified while a wipe is under way is cleared by the next logout, not shared away', () => {
+      const [clearing] = run(started(), { type: 'clear-requested', reason: 'logout', endSession: false });
+      const [reverified] = run(clearing, token('t2', alice));
+      expect(reverified.tabs.t2?.verifiedAs).toEqual({ iss: 'idp', sub: 'alice' });
+      const [again, wipe] = run(reverified, { type: 'clear-requested', reason: 'logout', endSession: false });
+      expect(types(wipe)).toContain('wipe');
+      expect(again.sessionVersion).toBeGreaterThan(reverified.sessionVersion);
+      expect(again.identity).toBeUndefined();
+      expect(Object.values(again.tabs).some((tab) => tab.verifiedAs)).toBe(false);
+    });
+
     it('R7: a stale exchange answer is revoked, never adopted', () => {
       const [exchanging] = run(connected('t1'), token('t1', alice), access(1));
       const [cleared, rejected] = run(exchanging, {
