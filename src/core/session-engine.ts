@@ -2,6 +2,7 @@ import type { AuthorizationClient } from './authorization-client.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { ConversationClient } from './conversation-client.ts';
 import { TabwardenError } from './errors.ts';
+import { DEFAULT_GRACE_MS } from './grace-window.ts';
 import { followLiveEntries, type LiveEntryStream } from './live-entry-stream.ts';
 import {
   CLIENT_MESSAGE_ID_LIMIT,
@@ -35,9 +36,8 @@ import {
 } from './session-state.ts';
 import type { OutboxItem, SessionRecord, SessionStore } from './store.ts';
 import { sameSubject } from './subject.ts';
-import { TabBroadcaster, type Audience } from './tab-broadcaster.ts';
+import { TabBroadcaster, type BroadcastAudience } from './tab-broadcaster.ts';
 import type { IdentityTokenVerifier, VerifiedIdentity } from './verify-identity-token.ts';
-import { DEFAULT_GRACE_MS } from './grace-window.ts';
 
 /** What the engine is built from. Everything with a side effect is injected. */
 export interface SessionEngineOptions {
@@ -406,8 +406,6 @@ export class SessionEngine {
     const bySeq = new Map([...cached, ...uncached].map((entry) => [entry.seq, entry]));
     return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
   }
-
-  /** Starts the live stream when a verified tab follows and a session exists; stops it otherwise. */
 
   /** Starts the live stream when a verified tab follows and a session exists; stops it otherwise. */
   #updateLiveStream(): void {
@@ -780,7 +778,7 @@ export class SessionEngine {
   // ---- plumbing ----
 
   /** Sends `event` to the tabs `to` selects, and resolves once each confirmed or timed out. */
-  #broadcast(event: WorkerEvent, to: Audience): Promise<void> {
+  #broadcast(event: WorkerEvent, to: BroadcastAudience): Promise<void> {
     return this.#tabs.broadcast(event, this.#state.tabs, to);
   }
 

@@ -1,10 +1,10 @@
 import { within, type Clock } from './clock.ts';
 import type { Subject, TabListener, WorkerEvent } from './protocol.ts';
+import type { Audience, TabEntry } from './session-state.ts';
 import { sameSubject } from './subject.ts';
-import type { Audience as SessionAudience, TabEntry } from './session-state.ts';
 
 /** Which tabs hear an event: the reducer's audiences, or the verified tabs following entries (R12). */
-export type Audience = SessionAudience | { readonly kind: 'following'; readonly subject: Subject };
+export type BroadcastAudience = Audience | { readonly kind: 'following'; readonly subject: Subject };
 
 /**
  * The tabs' event listeners, and the broadcast to them with an acknowledgement timeout (R7): a
@@ -34,7 +34,11 @@ export class TabBroadcaster {
   }
 
   /** Sends `event` to the tabs of `tabs` that `to` selects; resolves once each confirmed or timed out. */
-  broadcast(event: WorkerEvent, tabs: Readonly<Record<string, TabEntry>>, to: Audience): Promise<void> {
+  broadcast(
+    event: WorkerEvent,
+    tabs: Readonly<Record<string, TabEntry>>,
+    to: BroadcastAudience,
+  ): Promise<void> {
     const deliveries = Object.entries(tabs)
       .filter(([tabId, tab]) => this.#listeners.has(tabId) && selects(to, tabId, tab))
       .map(([tabId]) =>
@@ -48,7 +52,7 @@ export class TabBroadcaster {
   }
 }
 
-function selects(to: Audience, tabId: string, tab: TabEntry): boolean {
+function selects(to: BroadcastAudience, tabId: string, tab: TabEntry): boolean {
   switch (to.kind) {
     case 'all':
       return true;
