@@ -122,10 +122,11 @@ describe('TabChannel', () => {
     const { transport, host } = fakeTransport(false);
     const clock = new ManualClock(0);
     const channel = new TabChannel(transport, TAB, fakeClient().client, clock);
-    const lost = channel.call('getState', [], 30);
+    // Its rejection is awaited from the start: the clock fires it inside advance().
+    const lost = expect(channel.call('getState', [], 30)).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
     await host.welcome('w-1');
     await clock.advance(30);
-    await expect(lost).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
+    await lost;
     void channel.call('getState', [], 1_000).catch(() => undefined);
     expect(host.connects()).toHaveLength(2);
   });
