@@ -270,14 +270,14 @@ export class TabwardenChatPanel extends ElementBase {
     for (const entry of inOrder ? added : entries) log.insertBefore(renderEntry(entry), firstQueued);
     this.#shown = entries;
     this.#renderOutbox(outbox);
-    this.#empty.hidden = entries.length + outbox.length > 0 || !state.historyLoaded;
+    this.#empty.hidden = entries.length + outbox.length > 0 || !state.loaded;
     if (added.length && (nearEnd || added.some((entry) => entry.role === 'user'))) this.#scrollToEnd();
 
     setText(this.#status, state.status);
     setText(this.#error, state.error);
     if (state.sending) this.#send.setAttribute('aria-disabled', 'true');
     else this.#send.removeAttribute('aria-disabled');
-    const seconds = state.graceSecondsLeft;
+    const seconds = state.graceLeft;
     this.#graceBanner.hidden = seconds === undefined;
     setText(
       this.#graceBanner,

@@ -17,7 +17,7 @@ export interface ConversationState {
   /** The outbox's messages of this conversation not stored yet, in delivery order (R12). */
   readonly outbox: readonly OutboxMessage[];
   /** The first load is done: an empty conversation may now say so. */
-  readonly historyLoaded: boolean;
+  readonly loaded: boolean;
   /** A send is in flight: another one waits. */
   readonly sending: boolean;
   /** The quiet status line ("Starting the conversation…", a failed background load). */
@@ -25,7 +25,7 @@ export interface ConversationState {
   /** Why the last start, send, retry or discard failed, with its code; empty if none. */
   readonly error: string;
   /** Whole seconds left of the grace window (R6), 0 once it ran out; undefined when none is open. */
-  readonly graceSecondsLeft: number | undefined;
+  readonly graceLeft: number | undefined;
   /** The browser or the worker says the network is gone (R12). */
   readonly offline: boolean;
 }
@@ -104,11 +104,11 @@ export class ConversationController {
     return {
       entries: this.#entries.all(),
       outbox: this.#outbox,
-      historyLoaded: this.#historyLoaded,
+      loaded: this.#historyLoaded,
       sending: this.#sending,
       status: this.#status,
       error: this.#error,
-      graceSecondsLeft: this.#graceSecondsLeft(),
+      graceLeft: this.#graceSecondsLeft(),
       offline: this.#offline,
     };
   }
