@@ -158,19 +158,16 @@ export class TabwardenChatPanel extends ElementBase {
     this.#tw = tw;
     this.#conversation =
       tw &&
-      new ConversationController(
-        tw,
-        {
-          render: (state) => this.#render(state),
-          announce: (text) => this.#announce(text),
-          // The session is gone (R7, R8): nothing of it may stay on screen, the draft included.
-          cleared: () => {
-            this.hide();
-            this.#forget();
-          },
+      new ConversationController(tw, {
+        render: (state) => this.#render(state),
+        announce: (text) => this.#announce(text),
+        // The session is gone (R7, R8): nothing of it may stay on screen, the draft included.
+        cleared: () => {
+          this.hide();
+          this.#forget();
         },
-        { browserOnline: () => navigator.onLine },
-      );
+        online: () => navigator.onLine,
+      });
     if (this.#conversation) this.#render(this.#conversation.state);
     if (this.isConnected) this.#bind();
   }

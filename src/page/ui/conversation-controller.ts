@@ -38,6 +38,8 @@ export interface ConversationView {
   announce(text: string): void;
   /** The session was cleared (R7, R8): close, and forget the draft. */
   cleared(): void;
+  /** The browser's own word on the network (`navigator.onLine`). */
+  online(): boolean;
 }
 
 /**
@@ -51,6 +53,7 @@ export interface ConversationView {
  *   render: (state) => show(state),
  *   announce: (text) => liveRegion.append(text),
  *   cleared: () => closePanel(),
+ *   online: () => navigator.onLine,
  * });
  * conversation.connect();
  * await conversation.open(); // started or resumed; a failure is in `state.error`
@@ -61,7 +64,6 @@ export class ConversationController {
   readonly #tw: TabwardenLike;
   readonly #view: ConversationView;
   readonly #clock: Clock;
-  readonly #browserOnline: () => boolean;
   #listeners: AbortController | undefined;
   readonly #entries = new EntryStore();
   #outbox: OutboxMessage[] = [];
@@ -85,18 +87,10 @@ export class ConversationController {
   /** Ends following the server's entry stream; set while the panel is open. */
   #endWatch: (() => void) | undefined;
 
-  constructor(
-    tw: TabwardenLike,
-    view: ConversationView,
-    {
-      clock = systemClock,
-      browserOnline = () => true,
-    }: { clock?: Clock; browserOnline?: () => boolean } = {},
-  ) {
+  constructor(tw: TabwardenLike, view: ConversationView, clock: Clock = systemClock) {
     this.#tw = tw;
     this.#view = view;
     this.#clock = clock;
-    this.#browserOnline = browserOnline;
   }
 
   /** The state as it is now. */
@@ -269,7 +263,7 @@ export class ConversationController {
   /** The browser's or the worker's view of the network may have changed. */
   networkChanged(): void {
     // The browser's word, or the worker's: its requests failing is proof enough (R12).
-    const offline = !this.#browserOnline() || this.#tw.online === false;
+    const offline = !this.#view.online() || this.#tw.online === false;
     if (offline === this.#offline) return;
     this.#offline = offline;
     this.#render();

@@ -83,8 +83,9 @@ function setUp(options: { browserOnline?: () => boolean } = {}) {
       },
       announce: (text) => view.announced.push(text),
       cleared: () => (view.cleared += 1),
+      online: options.browserOnline ?? (() => true),
     },
-    { clock, ...options },
+    clock,
   );
   controller.connect();
   /** What the view shows now: the last state it was given. */
