@@ -168,7 +168,6 @@ export class TabwardenChatPanel extends ElementBase {
         },
         online: () => navigator.onLine,
       });
-    if (this.#conversation) this.#render(this.#conversation.state);
     if (this.isConnected) this.#bind();
   }
 

@@ -32,7 +32,7 @@ export interface ConversationState {
 
 /** How a {@link ConversationController} talks to its view. */
 export interface ConversationView {
-  /** The state changed: show it. */
+  /** The state changed (and once when the controller is made): show it. */
   render(state: ConversationState): void;
   /** A line for the polite live region. */
   announce(text: string): void;
@@ -91,20 +91,7 @@ export class ConversationController {
     this.#tw = tw;
     this.#view = view;
     this.#clock = clock;
-  }
-
-  /** The state as it is now. */
-  get state(): ConversationState {
-    return {
-      entries: this.#entries.all(),
-      outbox: this.#outbox,
-      loaded: this.#historyLoaded,
-      sending: this.#sending,
-      status: this.#status,
-      error: this.#error,
-      graceLeft: this.#graceSecondsLeft(),
-      offline: this.#offline,
-    };
+    this.#render();
   }
 
   /** Listens to the client's events; the view calls it when it is connected. */
@@ -272,8 +259,18 @@ export class ConversationController {
 
   // ---- internals ----
 
+  /** Hands the view the state as it is now. */
   #render(): void {
-    this.#view.render(this.state);
+    this.#view.render({
+      entries: this.#entries.all(),
+      outbox: this.#outbox,
+      loaded: this.#historyLoaded,
+      sending: this.#sending,
+      status: this.#status,
+      error: this.#error,
+      graceLeft: this.#graceSecondsLeft(),
+      offline: this.#offline,
+    });
   }
 
   #setStatus(text: string, fromLoad = false): void {
