@@ -171,8 +171,7 @@ export class ConversationController {
     if (this.#sending) return false;
     // The shared rule counts code points; a textarea's maxlength would count UTF-16 units.
     if (!isMessageText(text)) {
-      this.#error = describeError({ code: 'ERR_INVALID_ARGUMENT' }, 'send');
-      this.#render();
+      this.#fail({ code: 'ERR_INVALID_ARGUMENT' }, 'send');
       return false;
     }
     const generation = this.#generation;
@@ -313,7 +312,7 @@ export class ConversationController {
       // Offline, the session the worker already holds still shows its cached history and its
       // outbox (R12).
       if (!this.#conversationId && tw.state.conversationId) this.#adopt(tw.state.conversationId);
-      if (this.#conversationId) void this.#loadOutbox();
+      void this.#loadOutbox();
       this.#fail(error, 'start');
       throw error;
     }
