@@ -453,8 +453,9 @@ export async function openTabwarden(
   transport: ChannelTransport,
   tabId: string,
   options: TabwardenClientOptions,
-  clock: Clock = systemClock,
+  clock?: Clock,
 ): Promise<Tabwarden> {
+  // No clock: the constructor's default, the system's.
   const tabwarden = new Tabwarden(transport, tabId, options, clock);
   await connect(tabwarden);
   return tabwarden;
