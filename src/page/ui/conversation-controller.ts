@@ -100,7 +100,16 @@ export class ConversationController {
     if (this.#listeners) return;
     this.#listeners = new AbortController();
     const { signal } = this.#listeners;
-    listen(tw, 'session-cleared', () => this.#clear(), signal);
+    // The session is gone (R7, R8): nothing of it may stay on screen.
+    listen(
+      tw,
+      'session-cleared',
+      () => {
+        this.#view.cleared();
+        this.#reset();
+      },
+      signal,
+    );
     listen(
       tw,
       'session-started',
@@ -405,12 +414,6 @@ export class ConversationController {
       this.#view.announce('Signed in again. Continuing.');
       void this.refresh();
     }
-  }
-
-  /** The session is gone (R7, R8): nothing of it may stay on screen. */
-  #clear(): void {
-    this.#view.cleared();
-    this.#reset();
   }
 
   #reset(): void {
