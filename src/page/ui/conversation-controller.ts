@@ -176,7 +176,6 @@ export class ConversationController {
    * false when it was not sent (the reason is the state's `error`) or the session was cleared.
    */
   async send(text: string): Promise<boolean> {
-    const tw = this.#tw;
     if (this.#sending) return false;
     // The shared rule counts code points; a textarea's maxlength would count UTF-16 units.
     if (!isMessageText(text)) {
@@ -189,7 +188,7 @@ export class ConversationController {
     this.#setStatus('Sending…');
     try {
       if (!this.#conversationId) await this.#start();
-      const sent = await tw.sendMessage(text);
+      const sent = await this.#tw.sendMessage(text);
       if (generation !== this.#generation) return false;
       this.#sending = false;
       this.#setStatus('');
@@ -223,7 +222,6 @@ export class ConversationController {
 
   /** Fetches entries after the last one held; overlapping calls fold into one more round. */
   refresh(): Promise<void> {
-    const tw = this.#tw;
     if (!this.#conversationId) return Promise.resolve();
     if (this.#refreshing) {
       this.#refreshAgain = true;
@@ -234,7 +232,7 @@ export class ConversationController {
       try {
         do {
           this.#refreshAgain = false;
-          const entries = await tw.listEntries(this.#entries.lastSeq);
+          const entries = await this.#tw.listEntries(this.#entries.lastSeq);
           if (generation !== this.#generation) return;
           const announce = this.#historyLoaded;
           this.#historyLoaded = true;
@@ -251,8 +249,7 @@ export class ConversationController {
         if (generation === this.#generation) this.#refreshing = undefined;
       }
     };
-    this.#refreshing = run();
-    return this.#refreshing;
+    return (this.#refreshing = run());
   }
 
   /** The browser's or the worker's view of the network may have changed. */
@@ -298,10 +295,9 @@ export class ConversationController {
   #start(): Promise<void> {
     const generation = this.#generation;
     // A clear forgets this run (#reset); when it ends later it must not forget a newer one.
-    this.#starting ??= this.#startOnce().finally(() => {
+    return (this.#starting ??= this.#startOnce().finally(() => {
       if (generation === this.#generation) this.#starting = undefined;
-    });
-    return this.#starting;
+    }));
   }
 
   async #startOnce(): Promise<void> {
