@@ -61,7 +61,8 @@ export class RefreshScheduler {
    */
   async ask(): Promise<void> {
     const ask = async () => {
-      if (this.#holdsFreshToken()) return;
+      // This tab holds a token that is not yet due for a refresh (one another tab fetched, R9).
+      if (this.#options.verified() && this.#refreshFor * 1000 - this.#clock.now() > this.#aheadMs) return;
       try {
         await this.#options.present(await this.#options.provider());
       } catch {
@@ -81,10 +82,5 @@ export class RefreshScheduler {
   reset(): void {
     this.cancel();
     this.#refreshFor = 0;
-  }
-
-  /** Whether this tab holds a token that is not yet due for a refresh. */
-  #holdsFreshToken(): boolean {
-    return this.#options.verified() && this.#refreshFor * 1000 - this.#clock.now() > this.#aheadMs;
   }
 }

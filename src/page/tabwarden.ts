@@ -95,11 +95,11 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
     if (provider) {
       this.#refresh = new RefreshScheduler(
         {
+          ...options, // refreshAheadMs
           // Bounded: a provider that never answers must not hold the other tabs' turn for ever.
           provider: () => this.#policy.askProvider(provider),
           present: (identityToken) => this.setIdentityToken(identityToken),
           verified: () => this.#state.verified,
-          refreshAheadMs: options.refreshAheadMs,
         },
         clock,
       );
@@ -453,8 +453,9 @@ export async function openTabwarden(
   transport: ChannelTransport,
   tabId: string,
   options: TabwardenClientOptions,
-  clock: Clock = systemClock,
+  clock?: Clock,
 ): Promise<Tabwarden> {
+  // No clock: the constructor's default, the system's.
   const tabwarden = new Tabwarden(transport, tabId, options, clock);
   await connect(tabwarden);
   return tabwarden;

@@ -158,20 +158,16 @@ export class TabwardenChatPanel extends ElementBase {
     this.#tw = tw;
     this.#conversation =
       tw &&
-      new ConversationController(
-        tw,
-        {
-          render: (state) => this.#render(state),
-          announce: (text) => this.#announce(text),
-          // The session is gone (R7, R8): nothing of it may stay on screen, the draft included.
-          cleared: () => {
-            this.hide();
-            this.#forget();
-          },
+      new ConversationController(tw, {
+        render: (state) => this.#render(state),
+        announce: (text) => this.#announce(text),
+        // The session is gone (R7, R8): nothing of it may stay on screen, the draft included.
+        cleared: () => {
+          this.hide();
+          this.#forget();
         },
-        { browserOnline: () => navigator.onLine },
-      );
-    if (this.#conversation) this.#render(this.#conversation.state);
+        online: () => navigator.onLine,
+      });
     if (this.isConnected) this.#bind();
   }
 
@@ -270,14 +266,14 @@ export class TabwardenChatPanel extends ElementBase {
     for (const entry of inOrder ? added : entries) log.insertBefore(renderEntry(entry), firstQueued);
     this.#shown = entries;
     this.#renderOutbox(outbox);
-    this.#empty.hidden = entries.length + outbox.length > 0 || !state.historyLoaded;
+    this.#empty.hidden = entries.length + outbox.length > 0 || !state.loaded;
     if (added.length && (nearEnd || added.some((entry) => entry.role === 'user'))) this.#scrollToEnd();
 
     setText(this.#status, state.status);
     setText(this.#error, state.error);
     if (state.sending) this.#send.setAttribute('aria-disabled', 'true');
     else this.#send.removeAttribute('aria-disabled');
-    const seconds = state.graceSecondsLeft;
+    const seconds = state.graceLeft;
     this.#graceBanner.hidden = seconds === undefined;
     setText(
       this.#graceBanner,

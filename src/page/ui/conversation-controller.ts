@@ -17,7 +17,7 @@ export interface ConversationState {
   /** The outbox's messages of this conversation not stored yet, in delivery order (R12). */
   readonly outbox: readonly OutboxMessage[];
   /** The first load is done: an empty conversation may now say so. */
-  readonly historyLoaded: boolean;
+  readonly loaded: boolean;
   /** A send is in flight: another one waits. */
   readonly sending: boolean;
   /** The quiet status line ("Starting the conversation…", a failed background load). */
@@ -25,19 +25,21 @@ export interface ConversationState {
   /** Why the last start, send, retry or discard failed, with its code; empty if none. */
   readonly error: string;
   /** Whole seconds left of the grace window (R6), 0 once it ran out; undefined when none is open. */
-  readonly graceSecondsLeft: number | undefined;
+  readonly graceLeft: number | undefined;
   /** The browser or the worker says the network is gone (R12). */
   readonly offline: boolean;
 }
 
 /** How a {@link ConversationController} talks to its view. */
 export interface ConversationView {
-  /** The state changed: show it. */
+  /** The state changed (and once when the controller is made): show it. */
   render(state: ConversationState): void;
   /** A line for the polite live region. */
   announce(text: string): void;
   /** The session was cleared (R7, R8): close, and forget the draft. */
   cleared(): void;
+  /** The browser's own word on the network (`navigator.onLine`). */
+  online(): boolean;
 }
 
 /**
@@ -51,6 +53,7 @@ export interface ConversationView {
  *   render: (state) => show(state),
  *   announce: (text) => liveRegion.append(text),
  *   cleared: () => closePanel(),
+ *   online: () => navigator.onLine,
  * });
  * conversation.connect();
  * await conversation.open(); // started or resumed; a failure is in `state.error`
@@ -61,7 +64,6 @@ export class ConversationController {
   readonly #tw: TabwardenLike;
   readonly #view: ConversationView;
   readonly #clock: Clock;
-  readonly #browserOnline: () => boolean;
   #listeners: AbortController | undefined;
   readonly #entries = new EntryStore();
   #outbox: OutboxMessage[] = [];
@@ -85,32 +87,11 @@ export class ConversationController {
   /** Ends following the server's entry stream; set while the panel is open. */
   #endWatch: (() => void) | undefined;
 
-  constructor(
-    tw: TabwardenLike,
-    view: ConversationView,
-    {
-      clock = systemClock,
-      browserOnline = () => true,
-    }: { clock?: Clock; browserOnline?: () => boolean } = {},
-  ) {
+  constructor(tw: TabwardenLike, view: ConversationView, clock: Clock = systemClock) {
     this.#tw = tw;
     this.#view = view;
     this.#clock = clock;
-    this.#browserOnline = browserOnline;
-  }
-
-  /** The state as it is now. */
-  get state(): ConversationState {
-    return {
-      entries: this.#entries.all(),
-      outbox: this.#outbox,
-      historyLoaded: this.#historyLoaded,
-      sending: this.#sending,
-      status: this.#status,
-      error: this.#error,
-      graceSecondsLeft: this.#graceSecondsLeft(),
-      offline: this.#offline,
-    };
+    this.#render();
   }
 
   /** Listens to the client's events; the view calls it when it is connected. */
@@ -119,7 +100,16 @@ export class ConversationController {
     if (this.#listeners) return;
     this.#listeners = new AbortController();
     const { signal } = this.#listeners;
-    listen(tw, 'session-cleared', () => this.#clear(), signal);
+    // The session is gone (R7, R8): nothing of it may stay on screen.
+    listen(
+      tw,
+      'session-cleared',
+      () => {
+        this.#view.cleared();
+        this.#reset();
+      },
+      signal,
+    );
     listen(
       tw,
       'session-started',
@@ -186,12 +176,10 @@ export class ConversationController {
    * false when it was not sent (the reason is the state's `error`) or the session was cleared.
    */
   async send(text: string): Promise<boolean> {
-    const tw = this.#tw;
     if (this.#sending) return false;
     // The shared rule counts code points; a textarea's maxlength would count UTF-16 units.
     if (!isMessageText(text)) {
-      this.#error = describeError({ code: 'ERR_INVALID_ARGUMENT' }, 'send');
-      this.#render();
+      this.#fail({ code: 'ERR_INVALID_ARGUMENT' }, 'send');
       return false;
     }
     const generation = this.#generation;
@@ -200,7 +188,7 @@ export class ConversationController {
     this.#setStatus('Sending…');
     try {
       if (!this.#conversationId) await this.#start();
-      const sent = await tw.sendMessage(text);
+      const sent = await this.#tw.sendMessage(text);
       if (generation !== this.#generation) return false;
       this.#sending = false;
       this.#setStatus('');
@@ -234,7 +222,6 @@ export class ConversationController {
 
   /** Fetches entries after the last one held; overlapping calls fold into one more round. */
   refresh(): Promise<void> {
-    const tw = this.#tw;
     if (!this.#conversationId) return Promise.resolve();
     if (this.#refreshing) {
       this.#refreshAgain = true;
@@ -245,7 +232,7 @@ export class ConversationController {
       try {
         do {
           this.#refreshAgain = false;
-          const entries = await tw.listEntries(this.#entries.lastSeq);
+          const entries = await this.#tw.listEntries(this.#entries.lastSeq);
           if (generation !== this.#generation) return;
           const announce = this.#historyLoaded;
           this.#historyLoaded = true;
@@ -262,14 +249,13 @@ export class ConversationController {
         if (generation === this.#generation) this.#refreshing = undefined;
       }
     };
-    this.#refreshing = run();
-    return this.#refreshing;
+    return (this.#refreshing = run());
   }
 
   /** The browser's or the worker's view of the network may have changed. */
   networkChanged(): void {
     // The browser's word, or the worker's: its requests failing is proof enough (R12).
-    const offline = !this.#browserOnline() || this.#tw.online === false;
+    const offline = !this.#view.online() || this.#tw.online === false;
     if (offline === this.#offline) return;
     this.#offline = offline;
     this.#render();
@@ -278,8 +264,18 @@ export class ConversationController {
 
   // ---- internals ----
 
+  /** Hands the view the state as it is now. */
   #render(): void {
-    this.#view.render(this.state);
+    this.#view.render({
+      entries: this.#entries.all(),
+      outbox: this.#outbox,
+      loaded: this.#historyLoaded,
+      sending: this.#sending,
+      status: this.#status,
+      error: this.#error,
+      graceLeft: this.#graceSecondsLeft(),
+      offline: this.#offline,
+    });
   }
 
   #setStatus(text: string, fromLoad = false): void {
@@ -299,10 +295,9 @@ export class ConversationController {
   #start(): Promise<void> {
     const generation = this.#generation;
     // A clear forgets this run (#reset); when it ends later it must not forget a newer one.
-    this.#starting ??= this.#startOnce().finally(() => {
+    return (this.#starting ??= this.#startOnce().finally(() => {
       if (generation === this.#generation) this.#starting = undefined;
-    });
-    return this.#starting;
+    }));
   }
 
   async #startOnce(): Promise<void> {
@@ -322,7 +317,7 @@ export class ConversationController {
       // Offline, the session the worker already holds still shows its cached history and its
       // outbox (R12).
       if (!this.#conversationId && tw.state.conversationId) this.#adopt(tw.state.conversationId);
-      if (this.#conversationId) void this.#loadOutbox();
+      void this.#loadOutbox();
       this.#fail(error, 'start');
       throw error;
     }
@@ -415,12 +410,6 @@ export class ConversationController {
       this.#view.announce('Signed in again. Continuing.');
       void this.refresh();
     }
-  }
-
-  /** The session is gone (R7, R8): nothing of it may stay on screen. */
-  #clear(): void {
-    this.#view.cleared();
-    this.#reset();
   }
 
   #reset(): void {

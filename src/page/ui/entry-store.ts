@@ -13,10 +13,6 @@ export class EntryStore {
     return this.#lastSeq;
   }
 
-  get size(): number {
-    return this.#bySeq.size;
-  }
-
   /** Every entry in `seq` order. */
   all(): ConversationEntry[] {
     return [...this.#bySeq.values()].sort((a, b) => a.seq - b.seq);

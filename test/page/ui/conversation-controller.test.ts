@@ -83,8 +83,9 @@ function setUp(options: { browserOnline?: () => boolean } = {}) {
       },
       announce: (text) => view.announced.push(text),
       cleared: () => (view.cleared += 1),
+      online: options.browserOnline ?? (() => true),
     },
-    { clock, ...options },
+    clock,
   );
   controller.connect();
   /** What the view shows now: the last state it was given. */
@@ -108,7 +109,7 @@ describe('ConversationController', () => {
       void controller.open();
       expect(client.startConversation).toHaveBeenCalledTimes(1);
       expect(shown().status).toBe('Starting the conversation…');
-      expect(shown().historyLoaded).toBe(false);
+      expect(shown().loaded).toBe(false);
 
       start.resolve({ conversationId: 'c-1' });
       await opened;
@@ -116,7 +117,7 @@ describe('ConversationController', () => {
       expect(client.listEntries).toHaveBeenCalledWith(0);
       expect(shown().entries.map((e) => e.seq)).toEqual([1, 2]);
       expect(shown().outbox.map((m) => m.clientMessageId)).toEqual(['q-1']);
-      expect(shown().historyLoaded).toBe(true);
+      expect(shown().loaded).toBe(true);
       expect(client.watchEntries).toHaveBeenCalledTimes(2);
     });
 
@@ -218,13 +219,13 @@ describe('ConversationController', () => {
       const { emit, clock, controller, view, shown } = setUp();
       await controller.open();
       emit('identity-token-expired', { deadline: NOW + 3_000 });
-      expect(shown().graceSecondsLeft).toBe(3);
+      expect(shown().graceLeft).toBe(3);
       expect(view.announced).toContain('Your sign-in has expired. Waiting for a new sign-in to continue.');
 
       await clock.advance(1_000);
-      expect(shown().graceSecondsLeft).toBe(2);
+      expect(shown().graceLeft).toBe(2);
       await clock.advance(2_000);
-      expect(shown().graceSecondsLeft).toBe(0);
+      expect(shown().graceLeft).toBe(0);
       // Run out: it stops counting.
       expect(clock.pendingTimers).toBe(0);
     });
@@ -233,7 +234,7 @@ describe('ConversationController', () => {
       const { client, controller, shown } = setUp();
       client.state.graceDeadline = NOW + 10_000;
       await controller.open();
-      expect(shown().graceSecondsLeft).toBe(10);
+      expect(shown().graceLeft).toBe(10);
     });
 
     it('R6/R9: a renewed token from any tab ends the wait and loads what was missed', async () => {
@@ -242,7 +243,7 @@ describe('ConversationController', () => {
       emit('identity-token-expired', { deadline: NOW + 30_000 });
       client.listEntries.mockClear();
       emit('identity-token-refreshed', {});
-      expect(shown().graceSecondsLeft).toBeUndefined();
+      expect(shown().graceLeft).toBeUndefined();
       expect(clock.pendingTimers).toBe(0);
       expect(view.announced.at(-1)).toBe('Signed in again. Continuing.');
       expect(client.listEntries).toHaveBeenCalledTimes(1);
@@ -265,11 +266,11 @@ describe('ConversationController', () => {
       expect(shown()).toEqual({
         entries: [],
         outbox: [],
-        historyLoaded: false,
+        loaded: false,
         sending: false,
         status: '',
         error: '',
-        graceSecondsLeft: undefined,
+        graceLeft: undefined,
         offline: false,
       });
       expect(clock.pendingTimers).toBe(0);
