@@ -98,13 +98,21 @@ sw.addEventListener('message', (event) => {
 // R12: the browser delivers the outbox when the network is back, even with no tab open. A
 // delivery that stops short fails the event, so that the browser tries again later.
 sw.addEventListener('sync', (event) => {
-  const sync = event as ExtendableEvent & { tag: string };
+  const sync = event as ExtendableEvent & { tag: string; lastChance?: boolean };
   if (sync.tag !== OUTBOX_SYNC_TAG) return;
   syncing += 1;
   const delivery = host.then(async (ready) => {
     const delivered = await ready.deliverOutbox();
     await ready.whenIdle();
-    if (!delivered) throw new Error('The outbox waits for the network');
+    if (delivered) return;
+    // Chromium tries a registration 3 times (at once, +5 min, +15 min), then drops it: a longer
+    // outage would leave the outbox to the next tab. So the last try registers the tag once more.
+    // Registered while its event runs, the browser keeps it and, once the event ended, fires it
+    // again (when online) with its attempts reset: one new round per ~20 min, not a loop.
+    // Chromium refuses it (NotAllowedError) while no window of the origin is open: then the
+    // outbox does wait for the next tab.
+    if (sync.lastChance) await syncManager?.register(OUTBOX_SYNC_TAG).catch(() => undefined);
+    throw new Error('The outbox waits for the network');
   });
   sync.waitUntil(delivery.finally(() => (syncing -= 1)));
 });

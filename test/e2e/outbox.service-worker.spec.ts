@@ -2,7 +2,7 @@
 // in the outbox; with every tab of the app closed and the worker stopped, the browser's `sync`
 // event (fired through the DevTools protocol, as Chromium fires it when the network returns)
 // starts the worker, which delivers it, once. And while the server fails, that path does not
-// retry in a loop.
+// retry in a loop, nor ends with the browser's last try.
 import type { Page } from '@playwright/test';
 import { fireBackgroundSync } from '../../src/testing/index.ts';
 import { expect, test } from './kit-app.ts';
@@ -61,4 +61,44 @@ test('R12: while the server answers 500, a pending message is retried on the bac
   expect(server.count(MESSAGES) - answered).toBeLessThanOrEqual(3);
   server.heal();
   await expect.poll(async () => (await tabs.call(tab, 'listOutbox')).length).toBe(0);
+});
+
+test("R12: a failed last-chance sync event registers the outbox's tag again, so the browser's tries go on", async ({
+  tabs,
+  server,
+  context,
+}) => {
+  const [tab] = (await tabs.open(1, { as: 'alice' })) as [Page];
+  await tabs.call(tab, 'startConversation');
+  // The message is written to the outbox and its post held on the wire: no pass failed, so no
+  // tag was registered. The tab closes and the worker stops with the post still held.
+  const onTheWire = server.hold(MESSAGES);
+  void tabs.call(tab, 'sendMessage', 'after the last try').catch(() => undefined);
+  await onTheWire.arrived();
+  const origin = new URL(tab.url()).origin;
+  // Chromium registers a sync only while a window of the origin is open: a page without the app.
+  const other = await context.newPage();
+  await other.goto(`${origin}/not-the-app`);
+  await tab.close();
+  const devtools = await context.newCDPSession(other);
+  await devtools.send('ServiceWorker.enable');
+  await devtools.send('ServiceWorker.stopAllWorkers');
+  const tags = () =>
+    other.evaluate(async () => {
+      const registration = (await navigator.serviceWorker.getRegistration()) as
+        (ServiceWorkerRegistration & { sync: { getTags(): Promise<string[]> } }) | undefined;
+      return registration ? registration.sync.getTags() : ['no registration'];
+    });
+  expect(await tags()).toEqual([]);
+
+  server.fail(MESSAGES, 500);
+  const posted = server.count(MESSAGES);
+  await fireBackgroundSync(other, origin, 'tabwarden-outbox', { lastChance: true });
+  // The event's run posts twice: the started worker's own delivery of what it found, then once
+  // more for the event, which joined it. Then the event fails. The outbox's retry (1 s after the
+  // first failure) is kept on the wire, as if the worker had stopped first: a failed pass would
+  // register the tag, so only the failed event itself can have registered it.
+  await expect.poll(() => server.count(MESSAGES), { intervals: [10] }).toBeGreaterThanOrEqual(posted + 2);
+  server.hold(MESSAGES);
+  await expect.poll(tags, { timeout: 5_000 }).toEqual(['tabwarden-outbox']);
 });
