@@ -35,7 +35,6 @@ import {
   type TabEntry,
 } from './session-state.ts';
 import type { OutboxItem, SessionRecord, SessionStore } from './store.ts';
-import { sameSubject } from './subject.ts';
 import { TabBroadcaster, type BroadcastAudience } from './tab-broadcaster.ts';
 import type { IdentityTokenVerifier, VerifiedIdentity } from './verify-identity-token.ts';
 
@@ -410,15 +409,9 @@ export class SessionEngine {
   /** Starts the live stream when a verified tab follows and a session exists; stops it otherwise. */
   #updateLiveStream(): void {
     const { session, tabs } = this.#state;
+    // Wanted while the stream's entries would reach a tab: the audience they are sent to.
     const wanted =
-      session !== undefined &&
-      Object.entries(tabs).some(
-        ([tabId, tab]) =>
-          tab.followsEntries &&
-          this.#tabs.listens(tabId) &&
-          tab.verifiedAs &&
-          sameSubject(tab.verifiedAs, session.subject),
-      );
+      session !== undefined && this.#tabs.reaches(tabs, { kind: 'following', subject: session.subject });
     if (!wanted) {
       this.#liveStream?.stop();
       this.#liveStream = undefined;

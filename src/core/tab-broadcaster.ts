@@ -29,8 +29,9 @@ export class TabBroadcaster {
     this.#listeners.delete(tabId);
   }
 
-  listens(tabId: string): boolean {
-    return this.#listeners.has(tabId);
+  /** True when some tab of `tabs` that `to` selects listens: a broadcast to `to` would reach it. */
+  reaches(tabs: Readonly<Record<string, TabEntry>>, to: BroadcastAudience): boolean {
+    return this.#audience(tabs, to).length > 0;
   }
 
   /** Sends `event` to the tabs of `tabs` that `to` selects; resolves once each confirmed or timed out. */
@@ -39,16 +40,21 @@ export class TabBroadcaster {
     tabs: Readonly<Record<string, TabEntry>>,
     to: BroadcastAudience,
   ): Promise<void> {
-    const deliveries = Object.entries(tabs)
-      .filter(([tabId, tab]) => this.#listeners.has(tabId) && selects(to, tabId, tab))
-      .map(([tabId]) =>
-        within(
-          Promise.resolve().then(() => this.#listeners.get(tabId)?.(event)),
-          this.#ackTimeoutMs,
-          this.#clock,
-        ),
-      );
+    const deliveries = this.#audience(tabs, to).map((tabId) =>
+      within(
+        Promise.resolve().then(() => this.#listeners.get(tabId)?.(event)),
+        this.#ackTimeoutMs,
+        this.#clock,
+      ),
+    );
     return Promise.all(deliveries).then(() => undefined);
+  }
+
+  /** The ids of the listening tabs `to` selects. */
+  #audience(tabs: Readonly<Record<string, TabEntry>>, to: BroadcastAudience): string[] {
+    return Object.entries(tabs)
+      .filter(([tabId, tab]) => this.#listeners.has(tabId) && selects(to, tabId, tab))
+      .map(([tabId]) => tabId);
   }
 }
 
