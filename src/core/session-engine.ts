@@ -277,8 +277,9 @@ export class SessionEngine {
    */
   async #postFromOutbox(item: OutboxItem): Promise<ConversationEntry> {
     const clearedBefore = this.#state.clearedVersion;
-    const anyTabVerified = Object.values(this.#state.tabs).some((tab) => tab.verifiedAs !== undefined);
-    if (!renewable(this.#state, this.#clock.now()) && (this.#outbox.online === false || !anyTabVerified)) {
+    const anyTabVerified = () => Object.values(this.#state.tabs).some((tab) => tab.verifiedAs !== undefined);
+    // Asked of the tabs only when the tokens cannot be renewed: each post passes here.
+    if (!renewable(this.#state, this.#clock.now()) && (this.#outbox.online === false || !anyTabVerified())) {
       throw new TabwardenError('ERR_TOKEN_EXPIRED', 'Both tokens expired: waiting for a new one');
     }
     const entry = await this.#withAccessToken((accessToken) => {
