@@ -3,7 +3,7 @@ import { systemClock, type Clock } from './clock.ts';
 import type { ConversationClient } from './conversation-client.ts';
 import { TabwardenError } from './errors.ts';
 import { DEFAULT_GRACE_MS } from './grace-window.ts';
-import { followLiveEntries, type LiveEntryStream } from './live-entry-stream.ts';
+import { LiveEntryRelay } from './live-entry-relay.ts';
 import {
   CLIENT_MESSAGE_ID_LIMIT,
   isClientMessageId,
@@ -104,9 +104,7 @@ export class SessionEngine {
   #cancelGraceTimer: (() => void) | undefined;
   readonly #outbox: Outbox;
   /** The one live stream of entries, while a verified tab follows them (R12). */
-  #liveStream: LiveEntryStream | undefined;
-  /** Live entries already sent to the tabs whose cache write is not done yet. */
-  #uncached: ConversationEntry[] = [];
+  readonly #liveEntries: LiveEntryRelay;
 
   private constructor(options: SessionEngineOptions) {
     this.#options = options;
@@ -133,6 +131,21 @@ export class SessionEngine {
         ? { requestBackgroundDelivery: options.requestBackgroundDelivery }
         : {}),
       ...(options.outboxRetryMs === undefined ? {} : { retryMs: options.outboxRetryMs }),
+    });
+    this.#liveEntries = new LiveEntryRelay({
+      clock: this.#clock,
+      conversations: options.conversations,
+      store: options.store,
+      state: () => this.#state,
+      reaches: (to) => this.#tabs.reaches(this.#state.tabs, to),
+      broadcast: (event, to) => this.#broadcast(event, to),
+      authorizedSession: () => this.#authorizedSession(false),
+      accessTokenRefused: () => void this.#dispatch({ type: 'access-token-refused' }),
+      advanced: (conversationId, seq) => this.#dispatch({ type: 'stream-advanced', conversationId, seq }),
+      cache: (entries, clearedBefore) => this.#cache(entries, clearedBefore),
+      inBackground: (work) => this.#inBackground(work),
+      serverReached: () => this.#outbox.serverReached(),
+      requestFailed: (error) => this.#outbox.requestFailed(error),
     });
   }
 
@@ -395,130 +408,8 @@ export class SessionEngine {
     this.#requireVerified(tabId);
     this.#dispatch({ type: 'tab-follows', tabId, follows: true });
     const session = this.#state.session;
-    if (!session) return [];
-    // Registered first: an entry sent after this reaches the tab live. One sent before but not
-    // cached yet is taken from memory, looked at before the cache is read: by the time its write
-    // is done (and it leaves #uncached) a read that starts later sees it.
-    const uncached = this.#uncached.filter(
-      (entry) => entry.conversationId === session.conversationId && entry.seq > afterSeq,
-    );
-    const cached = await this.#options.store.listEntries(session.conversationId, afterSeq);
-    const bySeq = new Map([...cached, ...uncached].map((entry) => [entry.seq, entry]));
-    return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
-  }
-
-  /** Starts the live stream when a verified tab follows and a session exists; stops it otherwise. */
-  #updateLiveStream(): void {
-    const { session, tabs } = this.#state;
-    // Wanted while the stream's entries would reach a tab: the audience they are sent to.
-    const wanted =
-      session !== undefined && this.#tabs.reaches(tabs, { kind: 'following', subject: session.subject });
-    if (!wanted) {
-      this.#liveStream?.stop();
-      this.#liveStream = undefined;
-      return;
-    }
-    if (this.#liveStream) return;
-    const { conversationId } = session;
-    const clearedBefore = this.#state.clearedVersion;
-    // The session record is replaced on every renewal; the conversation and the clear count stay.
-    const current = () => {
-      const now = this.#state.session;
-      if (!now || now.conversationId !== conversationId || this.#state.clearedVersion !== clearedBefore) {
-        throw new TabwardenError('ERR_SESSION_CLEARED', 'The session changed');
-      }
-      return now;
-    };
-    const stream = followLiveEntries({
-      afterSeq: session.streamSeq ?? 0,
-      clock: this.#clock,
-      open: (afterSeq, signal) => this.#openLiveStream(current, afterSeq, signal),
-      onUnauthorized: () => {
-        // The server ended the stream: its token expired or was revoked. The next open renews.
-        if (this.#state.session?.conversationId === conversationId) {
-          this.#dispatch({ type: 'access-token-refused' });
-        }
-      },
-      onEntries: (entries) => this.#deliverLiveEntries(current, entries, clearedBefore),
-      onStop: () => {
-        if (this.#liveStream === stream) this.#liveStream = undefined;
-      },
-    });
-    this.#liveStream = stream;
-  }
-
-  #stopLiveStream(): void {
-    this.#liveStream?.stop();
-    this.#liveStream = undefined;
-    this.#uncached = [];
-  }
-
-  /** Opens the server's stream with a valid authorization token, renewed once on a 401 (R5). */
-  async #openLiveStream(
-    current: () => SessionRecord,
-    afterSeq: number,
-    signal: AbortSignal,
-  ): Promise<ReadableStream<Uint8Array>> {
-    const { conversations } = this.#options;
-    const open = async () => {
-      this.#requireSession();
-      // Following is no interaction: with both tokens expired it fails with ERR_TOKEN_EXPIRED
-      // instead of opening a grace window (R6).
-      const { accessToken } = await this.#authorizedSession(false);
-      try {
-        const body = await conversations.openEvents(accessToken, current().conversationId, afterSeq, signal);
-        // A request that reached the server: the outbox may go out now (R12).
-        this.#outbox.serverReached();
-        return body;
-      } catch (error) {
-        if (!signal.aborted) this.#outbox.requestFailed(error);
-        throw error;
-      }
-    };
-    try {
-      return await open();
-    } catch (error) {
-      if (!(error instanceof TabwardenError) || error.code !== 'ERR_AUTHORIZATION_FAILED') throw error;
-      current();
-      this.#dispatch({ type: 'access-token-refused' });
-      return open();
-    }
-  }
-
-  /**
-   * Sends entries the stream read to every following verified tab, then caches them and records
-   * how far the stream got; the next entries wait for that. Sent first, so no tab waits on a
-   * write; a worker stopped in between reads them again and the tabs keep each once by `seq`.
-   * Nothing of a session cleared meanwhile is sent or written (R7).
-   */
-  async #deliverLiveEntries(
-    current: () => SessionRecord,
-    entries: ConversationEntry[],
-    clearedBefore: number,
-  ): Promise<void> {
-    const { subject, conversationId } = current();
-    const event: WorkerEvent = {
-      type: 'entries',
-      sessionVersion: this.#state.sessionVersion,
-      conversationId,
-      entries,
-    };
-    void this.#broadcast(event, { kind: 'following', subject });
-    this.#uncached.push(...entries);
-    const written = (async () => {
-      try {
-        await this.#cache(entries, clearedBefore);
-      } finally {
-        this.#uncached = this.#uncached.filter((entry) => !entries.includes(entry));
-      }
-      current();
-      const seq = Math.max(...entries.map((entry) => entry.seq));
-      // Checked just above, in the same task: a clear's wipe is queued after this write.
-      await this.#dispatch({ type: 'stream-advanced', conversationId, seq });
-    })();
-    // Background work too: a service worker stays up until the position is stored (whenIdle).
-    this.#inBackground(written);
-    await written;
+    // Registered first: an entry sent after this reaches the tab live, one sent before is in the answer.
+    return session ? this.#liveEntries.entriesAfter(session.conversationId, afterSeq) : [];
   }
 
   /** Runs `call` for a verified tab with a valid authorization token (R5). */
@@ -756,10 +647,10 @@ export class SessionEngine {
         else void this.#outbox.deliver();
         return undefined;
       case 'update-live-stream':
-        this.#updateLiveStream();
+        this.#liveEntries.update();
         return undefined;
       case 'stop-live-stream':
-        this.#stopLiveStream();
+        this.#liveEntries.stop();
         return undefined;
     }
   }

@@ -1,0 +1,189 @@
+import type { Clock } from './clock.ts';
+import type { ConversationClient } from './conversation-client.ts';
+import { TabwardenError } from './errors.ts';
+import { followLiveEntries, type LiveEntryStream } from './live-entry-stream.ts';
+import type { ConversationEntry, WorkerEvent } from './protocol.ts';
+import type { SessionState } from './session-state.ts';
+import type { SessionRecord, SessionStore } from './store.ts';
+import type { BroadcastAudience } from './tab-broadcaster.ts';
+
+/** What a {@link LiveEntryRelay} asks of the engine that owns it (session-engine.ts). */
+export interface LiveEntryRelayHost {
+  readonly clock: Clock;
+  readonly conversations: ConversationClient;
+  readonly store: SessionStore;
+  /** The session state as the reducer holds it now. */
+  state(): SessionState;
+  /** Whether a broadcast to `to` would reach a tab now. */
+  reaches(to: BroadcastAudience): boolean;
+  broadcast(event: WorkerEvent, to: BroadcastAudience): Promise<void>;
+  /** The session with a valid authorization token, renewed if needed but never after a grace wait (R6). */
+  authorizedSession(): Promise<SessionRecord>;
+  /** The server refused the authorization token: the next request renews it (R5). */
+  accessTokenRefused(): void;
+  /** Records how far the stream got, once its entries are cached: a restarted worker resumes there. */
+  advanced(conversationId: string, seq: number): Promise<void>;
+  /** Caches entries for offline reading, unless the session was cleared since `clearedBefore` (R7). */
+  cache(entries: ConversationEntry[], clearedBefore: number): Promise<void>;
+  /** Work a service worker must stay up for. */
+  inBackground(work: Promise<unknown>): void;
+  /** The server answered a request, or a request failed: the outbox's view of the network (R12). */
+  serverReached(): void;
+  requestFailed(error: unknown): void;
+}
+
+/**
+ * The worker's one live stream of conversation entries, however many tabs follow them (R12):
+ * open while a verified tab follows the session's conversation, closed otherwise. Each entry it
+ * reads is sent to every following tab of the session's subject, then cached, and the stream's
+ * position recorded.
+ *
+ * @example
+ * ```ts
+ * const relay = new LiveEntryRelay(host);
+ * relay.update(); // after any change of the session or of who follows
+ * const missed = await relay.entriesAfter(conversationId, afterSeq);
+ * ```
+ */
+export class LiveEntryRelay {
+  readonly #host: LiveEntryRelayHost;
+  #stream: LiveEntryStream | undefined;
+  /** Live entries already sent to the tabs whose cache write is not done yet. */
+  #uncached: ConversationEntry[] = [];
+
+  constructor(host: LiveEntryRelayHost) {
+    this.#host = host;
+  }
+
+  /** Starts the stream when a verified tab follows and a session exists; stops it otherwise. */
+  update(): void {
+    const { session, clearedVersion } = this.#host.state();
+    // Wanted while the stream's entries would reach a tab: the audience they are sent to.
+    if (!session || !this.#host.reaches({ kind: 'following', subject: session.subject })) {
+      this.#stream?.stop();
+      this.#stream = undefined;
+      return;
+    }
+    if (this.#stream) return;
+    const { conversationId } = session;
+    // The session record is replaced on every renewal; the conversation and the clear count stay.
+    const current = () => {
+      const now = this.#host.state();
+      if (now.session?.conversationId !== conversationId || now.clearedVersion !== clearedVersion) {
+        throw new TabwardenError('ERR_SESSION_CLEARED', 'The session changed');
+      }
+      return now.session;
+    };
+    const stream = followLiveEntries({
+      afterSeq: session.streamSeq ?? 0,
+      clock: this.#host.clock,
+      open: (afterSeq, signal) => this.#open(current, afterSeq, signal),
+      onUnauthorized: () => {
+        // The server ended the stream: its token expired or was revoked. The next open renews.
+        if (this.#host.state().session?.conversationId === conversationId) this.#host.accessTokenRefused();
+      },
+      onEntries: (entries) => this.#relay(current, entries, clearedVersion),
+      onStop: () => {
+        if (this.#stream === stream) this.#stream = undefined;
+      },
+    });
+    this.#stream = stream;
+  }
+
+  /** Stops the stream and forgets what it read (the session is gone). */
+  stop(): void {
+    this.#stream?.stop();
+    this.#stream = undefined;
+    this.#uncached = [];
+  }
+
+  /**
+   * The cached entries of `conversationId` after `afterSeq`, with the ones sent to the tabs whose
+   * write is not done yet. Called after the tab was registered as following: an entry sent after
+   * that reaches it live, one sent before it is in this answer. Each once, in `seq` order.
+   */
+  async entriesAfter(conversationId: string, afterSeq: number): Promise<ConversationEntry[]> {
+    // Looked at before the cache is read: by the time an entry's write is done (and it leaves
+    // #uncached) a read that starts later sees it.
+    const uncached = this.#uncached.filter(
+      (entry) => entry.conversationId === conversationId && entry.seq > afterSeq,
+    );
+    const cached = await this.#host.store.listEntries(conversationId, afterSeq);
+    const bySeq = new Map([...cached, ...uncached].map((entry) => [entry.seq, entry]));
+    return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Opens the server's stream with a valid authorization token, renewed once on a 401 (R5). */
+  async #open(
+    current: () => SessionRecord,
+    afterSeq: number,
+    signal: AbortSignal,
+  ): Promise<ReadableStream<Uint8Array>> {
+    const host = this.#host;
+    const open = async () => {
+      current();
+      // Following is no interaction: with both tokens expired it fails with ERR_TOKEN_EXPIRED
+      // instead of opening a grace window (R6).
+      const { accessToken } = await host.authorizedSession();
+      try {
+        const body = await host.conversations.openEvents(
+          accessToken,
+          current().conversationId,
+          afterSeq,
+          signal,
+        );
+        // A request that reached the server: the outbox may go out now (R12).
+        host.serverReached();
+        return body;
+      } catch (error) {
+        if (!signal.aborted) host.requestFailed(error);
+        throw error;
+      }
+    };
+    try {
+      return await open();
+    } catch (error) {
+      if (!(error instanceof TabwardenError) || error.code !== 'ERR_AUTHORIZATION_FAILED') throw error;
+      current();
+      host.accessTokenRefused();
+      return open();
+    }
+  }
+
+  /**
+   * Sends entries the stream read to every following verified tab, then caches them and records
+   * how far the stream got; the next entries wait for that. Sent first, so no tab waits on a
+   * write; a worker stopped in between reads them again and the tabs keep each once by `seq`.
+   * Nothing of a session cleared meanwhile is sent or written (R7).
+   */
+  async #relay(
+    current: () => SessionRecord,
+    entries: ConversationEntry[],
+    clearedBefore: number,
+  ): Promise<void> {
+    const host = this.#host;
+    const { subject, conversationId } = current();
+    const event: WorkerEvent = {
+      type: 'entries',
+      sessionVersion: host.state().sessionVersion,
+      conversationId,
+      entries,
+    };
+    void host.broadcast(event, { kind: 'following', subject });
+    this.#uncached.push(...entries);
+    const written = (async () => {
+      try {
+        await host.cache(entries, clearedBefore);
+      } finally {
+        this.#uncached = this.#uncached.filter((entry) => !entries.includes(entry));
+      }
+      current();
+      const seq = Math.max(...entries.map((entry) => entry.seq));
+      // Checked just above, in the same task: a clear's wipe is queued after this write.
+      await host.advanced(conversationId, seq);
+    })();
+    // Background work too: a service worker stays up until the position is stored (whenIdle).
+    host.inBackground(written);
+    await written;
+  }
+}
