@@ -1,6 +1,7 @@
 // The service worker entry (R11's first choice): one engine for every tab of the origin.
 // Registered by the page stub with workbox-window as `tabwarden-sw.js?config=...`.
-import { CLAIM_REQUEST, type HostMessage } from '../core/protocol.ts';
+import { CLAIM_REQUEST } from '../core/protocol.ts';
+import type { PostToTab } from '../core/tab-channel-host.ts';
 import { parseTabMessage } from '../core/validate-message.ts';
 import { decodeWorkerConfig } from '../core/worker-config.ts';
 import { startHost } from './create-engine.ts';
@@ -66,12 +67,31 @@ sw.addEventListener('message', (event) => {
   const message = parseTabMessage(event.data);
   if (!message) return;
   const port = event.ports[0];
+  // The client id, not a page-chosen id, is the tab's identity: no page can pose as another.
+  const post = postTo(source);
   if (message.type === 'tabwarden:connect') {
     if (!port) return;
     routes.set(source.id, port);
+    // The tab acknowledges events on this port (src/page/service-worker-transport.ts): only this
+    // tab and this instance hold it, and an ack matters only to the instance that sent the event.
+    port.onmessage = (portEvent: MessageEvent) => {
+      const ack = parseTabMessage(portEvent.data);
+      if (ack?.type === 'tabwarden:ack') void host.then((ready) => ready.receive(source.id, ack, post));
+    };
   }
-  // The client id, not a page-chosen id, is the tab's identity: no page can pose as another.
-  const post = (reply: HostMessage) => {
+  // postMessage wakes a stopped worker; waitUntil keeps it up until the message was handled (a
+  // call answered) and its background work (revocation, writes) is done.
+  event.waitUntil(
+    host.then(async (ready) => {
+      await ready.receive(source.id, message, post);
+      await ready.whenIdle();
+    }),
+  );
+});
+
+/** Posts to a tab on the route its latest connect opened, or to its window before one did. */
+function postTo(source: WindowClient): PostToTab {
+  return (reply) => {
     const route = routes.get(source.id);
     if (!route) {
       source.postMessage(reply);
@@ -85,15 +105,7 @@ sw.addEventListener('message', (event) => {
       return client !== undefined;
     });
   };
-  // postMessage wakes a stopped worker; waitUntil keeps it up until the message was handled (a
-  // call answered) and its background work (revocation, writes) is done.
-  event.waitUntil(
-    host.then(async (ready) => {
-      await ready.receive(source.id, message, post);
-      await ready.whenIdle();
-    }),
-  );
-});
+}
 
 // R12: the browser delivers the outbox when the network is back, even with no tab open. A
 // delivery that stops short fails the event, so that the browser tries again later.

@@ -47,6 +47,18 @@ export class TabwardenChatPanel extends ElementBase {
   /** The entries in the log, as last rendered: new ones are appended, not the whole log. */
   #shown: readonly ConversationEntry[] = [];
   #returnFocus: HTMLElement | undefined;
+  /**
+   * The reader is at the end of the log, so new entries keep it there. Kept by the log's scroll
+   * events rather than read at each render: a layout read after a change forces a layout, per
+   * entry and per tab, where the next frame lays out once.
+   */
+  #atEnd = true;
+  /**
+   * Where the panel last scrolled the log to its end: entries that arrive before that scroll's
+   * event make the end look farther, but the reader has not moved back from it.
+   */
+  #scrolledTo = Infinity;
+  #scrollScheduled = false;
 
   readonly #log: HTMLOListElement;
   readonly #empty: HTMLParagraphElement;
@@ -125,6 +137,16 @@ export class TabwardenChatPanel extends ElementBase {
       ),
     );
 
+    this.#log.addEventListener(
+      'scroll',
+      () => {
+        const log = this.#log;
+        this.#atEnd =
+          log.scrollHeight - log.scrollTop - log.clientHeight < 48 || log.scrollTop >= this.#scrolledTo;
+        if (!this.#atEnd) this.#scrolledTo = Infinity;
+      },
+      { passive: true },
+    );
     this.#form.addEventListener('submit', (event) => {
       event.preventDefault();
       void this.send();
@@ -256,7 +278,6 @@ export class TabwardenChatPanel extends ElementBase {
     const { entries, outbox } = state;
     const log = this.#log;
     const shown = this.#shown;
-    const nearEnd = log.scrollHeight - log.scrollTop - log.clientHeight < 48;
     // Entries only join (the store merges them); one that sorts before those shown redraws the log.
     const inOrder = entries.length >= shown.length && entries[shown.length - 1] === shown.at(-1);
     const added = inOrder ? entries.slice(shown.length) : entries.filter((entry) => !shown.includes(entry));
@@ -267,7 +288,8 @@ export class TabwardenChatPanel extends ElementBase {
     this.#shown = entries;
     this.#renderOutbox(outbox);
     this.#empty.hidden = entries.length + outbox.length > 0 || !state.loaded;
-    if (added.length && (nearEnd || added.some((entry) => entry.role === 'user'))) this.#scrollToEnd();
+    // The reader's own send scrolls to the end itself (send()); another tab's message does not.
+    if (added.length && this.#atEnd) this.#scrollToEndSoon();
 
     setText(this.#status, state.status);
     setText(this.#error, state.error);
@@ -323,7 +345,23 @@ export class TabwardenChatPanel extends ElementBase {
   }
 
   #scrollToEnd(): void {
-    this.#log.scrollTop = this.#log.scrollHeight;
+    const log = this.#log;
+    log.scrollTop = log.scrollHeight;
+    this.#scrolledTo = log.scrollTop;
+    this.#atEnd = true;
+  }
+
+  /**
+   * Scrolls to the end in the next frame, once however many entries arrive before it, unless the
+   * reader scrolled away meanwhile (a frame runs its scroll events before its animation frames).
+   */
+  #scrollToEndSoon(): void {
+    if (this.#scrollScheduled) return;
+    this.#scrollScheduled = true;
+    requestAnimationFrame(() => {
+      this.#scrollScheduled = false;
+      if (this.#atEnd) this.#scrollToEnd();
+    });
   }
 
   /** Adds a line to the polite live region; a new node is announced even if the text repeats. */
