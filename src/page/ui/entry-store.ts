@@ -7,6 +7,8 @@ import type { ConversationEntry } from '../../core/protocol.ts';
 export class EntryStore {
   readonly #bySeq = new Map<number, ConversationEntry>();
   #lastSeq = 0;
+  /** {@link all}'s answer until the entries change: it is read more than once per change. */
+  #sorted: readonly ConversationEntry[] | undefined;
 
   /** The highest `seq` held: the next `listEntries(afterSeq)` argument. */
   get lastSeq(): number {
@@ -14,8 +16,8 @@ export class EntryStore {
   }
 
   /** Every entry in `seq` order. */
-  all(): ConversationEntry[] {
-    return [...this.#bySeq.values()].sort((a, b) => a.seq - b.seq);
+  all(): readonly ConversationEntry[] {
+    return (this.#sorted ??= [...this.#bySeq.values()].sort((a, b) => a.seq - b.seq));
   }
 
   /** Adds entries; returns the ones that were new, in `seq` order. */
@@ -27,10 +29,12 @@ export class EntryStore {
       this.#lastSeq = Math.max(this.#lastSeq, entry.seq);
       added.push(entry);
     }
+    if (added.length > 0) this.#sorted = undefined;
     return added.sort((a, b) => a.seq - b.seq);
   }
 
   clear(): void {
+    this.#sorted = undefined;
     this.#bySeq.clear();
     this.#lastSeq = 0;
   }
