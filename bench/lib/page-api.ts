@@ -36,7 +36,7 @@ export interface TabwardenPageApi {
   clickAt(at: number): void;
   follow(): void;
   send(text: string): Promise<number>;
-  entryAt(seq: number): { at: number; createdAt: number } | null;
+  whenEntry(seq: number, timeoutMs: number): Promise<{ at: number; createdAt: number }>;
 }
 
 /** naive-page.js: each tab exchanges for itself. (`now` and `clickAt` are the tabwarden page's too.) */

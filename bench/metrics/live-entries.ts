@@ -9,7 +9,7 @@
 //   how the cost grows with tabs.
 import type { BrowserContext } from 'playwright-core';
 import { pause, tabwardenPage, type BrowserEnv } from '../lib/browser-env.ts';
-import { pollPage, type BenchTab } from '../lib/page-api.ts';
+import type { BenchTab } from '../lib/page-api.ts';
 import { formatRatio, ms, verdict, type MetricResult, type Row } from '../lib/row.ts';
 import { summarize, type Summary } from '../lib/stats.ts';
 import { relaySample } from './propagation.ts';
@@ -39,11 +39,13 @@ const streamRequests = (env: BrowserEnv) =>
  * ms from the server writing the agent's reply to the last of `tabs` having it (clocks: the
  * server's `Date.now()` and the tabs' `performance.timeOrigin + now()`, one machine, 1 ms steps).
  */
-async function replySample(tabs: BenchTab[], i: number, timeoutMs?: number): Promise<number> {
+async function replySample(tabs: BenchTab[], i: number, timeoutMs = 10_000): Promise<number> {
   const seq = await tabwardenPage(tabs[0]!)('send', `bench message ${i}`);
-  // Sent one at a time, each after the last reply: the agent's reply is the next entry.
+  // Sent one at a time, each after the last reply: the agent's reply is the next entry. Each tab
+  // answers when its `entries` event came: polling 10 tabs every 5 ms would load the very
+  // renderers being timed (the relay baseline polls only after its arrivals).
   const arrivals = await Promise.all(
-    tabs.map((tab) => pollPage<{ at: number; createdAt: number }>(tab, 'entryAt', [seq + 1], timeoutMs)),
+    tabs.map((tab) => tabwardenPage(tab)('whenEntry', seq + 1, timeoutMs)),
   );
   return Math.max(...arrivals.map((arrival) => arrival.at)) - arrivals[0]!.createdAt;
 }
