@@ -44,9 +44,7 @@ async function replySample(tabs: BenchTab[], i: number, timeoutMs = 10_000): Pro
   // Sent one at a time, each after the last reply: the agent's reply is the next entry. Each tab
   // answers when its `entries` event came: polling 10 tabs every 5 ms would load the very
   // renderers being timed (the relay baseline polls only after its arrivals).
-  const arrivals = await Promise.all(
-    tabs.map((tab) => tabwardenPage(tab)('whenEntry', seq + 1, timeoutMs)),
-  );
+  const arrivals = await Promise.all(tabs.map((tab) => tabwardenPage(tab)('whenEntry', seq + 1, timeoutMs)));
   return Math.max(...arrivals.map((arrival) => arrival.at)) - arrivals[0]!.createdAt;
 }
 
