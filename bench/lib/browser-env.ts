@@ -17,8 +17,8 @@ export interface BrowserEnv {
   url(path: string, query?: Record<string, string>): string;
   /** Opens `count` tabs of the tabwarden page in `context`, each linked to its worker. */
   openTabwardenTabs(context: BrowserContext, count: number, options?: { ui?: boolean }): Promise<Page[]>;
-  /** Opens `count` tabs of the raw service-worker page in `context`. */
-  openRawTabs(context: BrowserContext, count: number): Promise<Page[]>;
+  /** Opens `count` tabs of the raw service-worker page in `context` (`panel`: each shows the chat panel). */
+  openRawTabs(context: BrowserContext, count: number, options?: { panel?: boolean }): Promise<Page[]>;
   mint(expiresInSeconds?: number): Promise<string>;
   close(): Promise<void>;
 }
@@ -59,10 +59,11 @@ export async function startBrowserEnv(): Promise<BrowserEnv> {
       }
       return tabs;
     },
-    async openRawTabs(context, count) {
-      const [first] = await openTabs(context, 1, url('raw/echo.html'));
+    async openRawTabs(context, count, options = {}) {
+      const page = url('raw/echo.html', options.panel ? { panel: '1' } : {});
+      const [first] = await openTabs(context, 1, page);
       await waitForBench(first!);
-      const rest = count > 1 ? await openTabs(context, count - 1, url('raw/echo.html')) : [];
+      const rest = count > 1 ? await openTabs(context, count - 1, page) : [];
       await Promise.all(rest.map((tab) => waitForBench(tab)));
       return [first!, ...rest];
     },

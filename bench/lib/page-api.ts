@@ -53,11 +53,13 @@ export interface DirectPageApi {
   postMany(count: number, prefix: string): Promise<void>;
 }
 
-/** raw/echo-page.js: the raw service worker's page (answers, relays). */
+/** raw/echo-page.js: the raw service worker's page (answers, relays; with `?panel`, draws). */
 export interface EchoPageApi {
   roundTrip(): Promise<number>;
   relay(id: string): Promise<{ startedAt: number; resolvedAt: number }>;
   relayedAt(id: string): number | null;
+  whenRelayed(id: string, timeoutMs: number): Promise<number>;
+  turn(i: number): Promise<number>;
 }
 
 type Method<Api> = { [K in keyof Api]: Api[K] extends (...args: never[]) => unknown ? K : never }[keyof Api];

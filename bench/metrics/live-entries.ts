@@ -2,13 +2,15 @@
 //
 // - An agent reply rendered in all 10 tabs (chat panel open), from the moment the server wrote it
 //   (the entry's `createdAt`) until the last tab drew it, against the raw service-worker relay
-//   1→10 with acknowledgements in the same run: the least any worker hub costs.
+//   1→10 with acknowledgements in the same run: the least any worker hub costs. And against the
+//   same relay feeding each tab's chat panel the same conversation (a message, the reply 50 ms
+//   later): the least any hub costs whose tabs draw this panel.
 // - Streams the server sees with 1, 10 and 20 tabs following (target: 1 each; before, one per
 //   chat panel, and Chromium gives HTTP/1.1 six connections per host).
 // - Entry fan-out at 1, 10, 30 and 50 following tabs against the raw relay at the same count:
 //   how the cost grows with tabs.
 import type { BrowserContext } from 'playwright-core';
-import { pause, tabwardenPage, type BrowserEnv } from '../lib/browser-env.ts';
+import { echoPage, pause, tabwardenPage, type BrowserEnv } from '../lib/browser-env.ts';
 import type { BenchTab } from '../lib/page-api.ts';
 import { formatRatio, ms, verdict, type MetricResult, type Row } from '../lib/row.ts';
 import { summarize, type Summary } from '../lib/stats.ts';
@@ -48,6 +50,15 @@ async function replySample(tabs: BenchTab[], i: number, timeoutMs = 10_000): Pro
   return Math.max(...arrivals.map((arrival) => arrival.at)) - arrivals[0]!.createdAt;
 }
 
+/** ms from the raw page relaying a reply to every tab's chat panel until the last one has it. */
+async function drawnRelaySample(rawTabs: BenchTab[], i: number): Promise<number> {
+  const repliedAt = await echoPage(rawTabs[0]!)('turn', i);
+  const arrivals = await Promise.all(
+    rawTabs.map((tab) => echoPage(tab)('whenRelayed', `turn-${i}-reply`, 10_000)),
+  );
+  return Math.max(...arrivals) - repliedAt;
+}
+
 async function series(count: number, sample: (i: number) => Promise<number>): Promise<Summary> {
   const figures: number[] = [];
   for (let i = 0; i < WARM_UP + count; i++) {
@@ -71,21 +82,31 @@ export async function measureLiveEntries(env: BrowserEnv): Promise<MetricResult>
     }
   };
 
-  // Agent reply in 10 tabs with the chat panel open, sample for sample against the raw relay.
+  // Agent reply in 10 tabs with the chat panel open, sample for sample against the raw relay and
+  // the raw relay drawing the same panel, each in a profile of its own.
   const reply = await inContext((context) =>
-    inContext(async (rawContext) => {
-      const tabs = await followingTabs(env, context, REPLY_TABS, true);
-      const rawTabs = await env.openRawTabs(rawContext, REPLY_TABS);
-      const tw: number[] = [];
-      const relay: number[] = [];
-      for (let i = 0; i < WARM_UP + SAMPLES.reply; i++) {
-        const figures = [await replySample(tabs, i), await relaySample(rawTabs, `reply-${i}`)];
-        if (i < WARM_UP) continue;
-        tw.push(figures[0]!);
-        relay.push(figures[1]!);
-      }
-      return { tabwarden: summarize(tw), relay: summarize(relay) };
-    }),
+    inContext((rawContext) =>
+      inContext(async (drawnContext) => {
+        const tabs = await followingTabs(env, context, REPLY_TABS, true);
+        const rawTabs = await env.openRawTabs(rawContext, REPLY_TABS);
+        const drawnTabs = await env.openRawTabs(drawnContext, REPLY_TABS, { panel: true });
+        const tw: number[] = [];
+        const relay: number[] = [];
+        const drawn: number[] = [];
+        for (let i = 0; i < WARM_UP + SAMPLES.reply; i++) {
+          const figures = [
+            await replySample(tabs, i),
+            await relaySample(rawTabs, `reply-${i}`),
+            await drawnRelaySample(drawnTabs, i),
+          ];
+          if (i < WARM_UP) continue;
+          tw.push(figures[0]!);
+          relay.push(figures[1]!);
+          drawn.push(figures[2]!);
+        }
+        return { tabwarden: summarize(tw), relay: summarize(relay), drawnRelay: summarize(drawn) };
+      }),
+    ),
   );
   const replyRatio = reply.tabwarden.p95 / reply.relay.p95;
   rows.push({
@@ -95,6 +116,16 @@ export async function measureLiveEntries(env: BrowserEnv): Promise<MetricResult>
     ratio: formatRatio(replyRatio),
     target: 'p95 ≤ 1.5× relay p95',
     verdict: verdict(replyRatio <= 1.5),
+    samples: `${SAMPLES.reply} each, after ${WARM_UP} warm-up`,
+  });
+  const drawnRatio = reply.tabwarden.p95 / reply.drawnRelay.p95;
+  rows.push({
+    metric: 'agent reply rendered in all 10 tabs, against the same chat panel fed by the raw relay',
+    tabwarden: p50p95(reply.tabwarden),
+    baseline: `raw relay 1→10, each tab's panel drawing the same turn: ${p50p95(reply.drawnRelay)}`,
+    ratio: formatRatio(drawnRatio),
+    target: 'report (what the hub adds to drawing)',
+    verdict: 'report',
     samples: `${SAMPLES.reply} each, after ${WARM_UP} warm-up`,
   });
   data.replyMs = reply;
@@ -178,7 +209,7 @@ export async function measureLiveEntries(env: BrowserEnv): Promise<MetricResult>
     rows,
     data,
     notes: [
-      "Live entries (issue 10): the worker holds the browser's one event stream; an entry is timed from the server writing it (its createdAt, the server's Date.now()) until the last tab's `entries` event (after the chat panel, where open, put it in its log; the browser lays it out and draws it in the next frame, where the panel also scrolls to it), on the tabs' clock (performance.timeOrigin + now()); both clocks are the machine's, in 1 ms steps. The agent reply row interleaves each sample with a raw service-worker relay 1→10 with acks (bench/fixtures/pages/raw) in another profile. Fan-out: N tabs following without the panel, then N raw tabs, each profile alone; the verdict compares the ratio at 50 tabs with the one at 10 (at most 1.5× of it). Stream counts: each N in a fresh profile, tabs following without the panel, after one entry went through and 1 s more.",
+      "Live entries (issue 10): the worker holds the browser's one event stream; an entry is timed from the server writing it (its createdAt, the server's Date.now()) until the last tab's `entries` event (after the chat panel, where open, put it in its log; the browser lays it out and draws it in the next frame, where the panel also scrolls to it), on the tabs' clock (performance.timeOrigin + now()); both clocks are the machine's, in 1 ms steps. The agent reply rows interleave each sample with a raw service-worker relay 1→10 with acks (bench/fixtures/pages/raw) in another profile, and with the same relay in a third profile whose tabs each show the chat panel (the UI bundle on a stand-in client): it relays a user message, then 50 ms after it the reply, as the reference server's agent does, and is timed from the reply setting out to the last panel having it. Fan-out: N tabs following without the panel, then N raw tabs, each profile alone; the verdict compares the ratio at 50 tabs with the one at 10 (at most 1.5× of it). Stream counts: each N in a fresh profile, tabs following without the panel, after one entry went through and 1 s more.",
     ],
   };
 }
