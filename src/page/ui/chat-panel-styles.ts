@@ -1,14 +1,7 @@
 import { lazyStyleSheet } from './create-style-sheet.ts';
 import { THEME_CSS } from './theme-css.ts';
 
-/**
- * The chat panel's stylesheet. Parts are listed in README.md.
- *
- * Entries have `content-visibility: auto`: those scrolled out of view skip style, layout and
- * paint, so a new entry costs a frame of what is shown, not of the whole history (10 tabs
- * drawing each entry: issue 10's reply row went from p50 30–33 to 16–19 ms). An entry's size is
- * remembered once drawn; 3rem stands in until then.
- */
+/** The chat panel's stylesheet. Parts are listed in README.md. */
 export const chatPanelStyleSheet = lazyStyleSheet(`${THEME_CSS}
 :host {
   display: block;
@@ -120,8 +113,6 @@ textarea:focus-visible,
   border-radius: var(--_radius);
   background: var(--_agent-bubble);
   align-self: flex-start;
-  content-visibility: auto;
-  contain-intrinsic-size: auto 3rem;
 }
 .entry.user {
   align-self: flex-end;
