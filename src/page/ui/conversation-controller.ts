@@ -310,7 +310,8 @@ export class ConversationController {
       if (generation !== this.#generation) return;
       if (firstStart && this.#status === STARTING) this.#setStatus('');
       this.#adopt(conversationId);
-      await Promise.all([this.refresh(), this.#loadOutbox()]);
+      // A new conversation's adoption loaded it already: wait for that, rather than ask again.
+      await Promise.all([this.#refreshing ?? this.refresh(), this.#loadOutbox()]);
     } catch (error) {
       if (generation !== this.#generation) return;
       if (firstStart) this.#setStatus('');

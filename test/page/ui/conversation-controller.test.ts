@@ -98,7 +98,7 @@ function setUp(options: { browserOnline?: () => boolean } = {}) {
 
 describe('ConversationController', () => {
   describe('start (R4)', () => {
-    it('R4: opening starts the session once, says so meanwhile, then loads history and outbox', async () => {
+    it('R4: opening starts the session once, says so meanwhile, then loads history and outbox once each', async () => {
       const { client, controller, shown } = setUp();
       const start = deferred<{ conversationId: string }>();
       client.startConversation.mockReturnValueOnce(start.promise);
@@ -115,6 +115,8 @@ describe('ConversationController', () => {
       await opened;
       expect(shown().status).toBe('');
       expect(client.listEntries).toHaveBeenCalledWith(0);
+      expect(client.listEntries).toHaveBeenCalledTimes(1);
+      expect(client.listOutbox).toHaveBeenCalledTimes(1);
       expect(shown().entries.map((e) => e.seq)).toEqual([1, 2]);
       expect(shown().outbox.map((m) => m.clientMessageId)).toEqual(['q-1']);
       expect(shown().loaded).toBe(true);
