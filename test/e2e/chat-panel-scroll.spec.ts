@@ -55,7 +55,7 @@ test('R12: the chat panel keeps the newest entry in view, keeps a reader who scr
   await expect(log(reader!).locator('.entry.user').last()).toContainText('back to the end');
   await expect.poll(() => scrollState(reader!)).toMatchObject({ atEnd: true });
 
-  // A tab opened now shows the whole history at once when its panel opens: at its end.
+  // A tab opened later opens its panel at the end of the log, the whole history loaded.
   const [latecomer] = await tabs.open(1, { url: appUrl(tabs, { kind: 'app', query: { ui: 1 } }) });
   await tabs.signIn(latecomer!, token);
   await latecomer!.getByRole('button', { name: 'Chat with us' }).click();

@@ -129,7 +129,7 @@ export class ConversationController {
     // A valid token from any tab ends the wait and releases the waiting requests (R6, R9).
     listen(tw, 'identity-token-refreshed', () => this.#endGrace(true), signal);
     listen(tw, 'verified', () => this.#endGrace(true), signal);
-    if (tw.state.conversationId) this.#adopt(tw.state.conversationId);
+    if (tw.state.conversationId) void this.#adopt(tw.state.conversationId);
   }
 
   /** Stops listening, following the stream and counting down; the state stays. */
@@ -309,29 +309,30 @@ export class ConversationController {
       const { conversationId } = await tw.startConversation();
       if (generation !== this.#generation) return;
       if (firstStart && this.#status === STARTING) this.#setStatus('');
-      this.#adopt(conversationId);
-      // A new conversation's adoption loaded it already: wait for that, rather than ask again.
-      await Promise.all([this.#refreshing ?? this.refresh(), this.#loadOutbox()]);
+      // A new conversation's adoption loads it: that load is this start's, not one more.
+      const adopted = this.#adopt(conversationId);
+      await Promise.all([adopted ?? this.refresh(), this.#loadOutbox()]);
     } catch (error) {
       if (generation !== this.#generation) return;
       if (firstStart) this.#setStatus('');
       // Offline, the session the worker already holds still shows its cached history and its
       // outbox (R12).
-      if (!this.#conversationId && tw.state.conversationId) this.#adopt(tw.state.conversationId);
+      if (!this.#conversationId && tw.state.conversationId) void this.#adopt(tw.state.conversationId);
       void this.#loadOutbox();
       this.#fail(error, 'start');
       throw error;
     }
   }
 
-  #adopt(conversationId: string): void {
-    if (conversationId === this.#conversationId) return;
+  /** Shows `conversationId` from now on; if it is new and the panel open, loads it (resolved). */
+  #adopt(conversationId: string): Promise<void> | undefined {
+    if (conversationId === this.#conversationId) return undefined;
     this.#conversationId = conversationId;
     this.#entries.clear();
     this.#outbox = [];
     this.#historyLoaded = false;
     this.#render();
-    if (this.#open) void this.refresh();
+    return this.#open ? this.refresh() : undefined;
   }
 
   #addEntries(entries: readonly ConversationEntry[], announce: boolean): void {

@@ -214,6 +214,20 @@ describe('ConversationController', () => {
       await first;
       expect(client.listEntries.mock.calls).toEqual([[0], [1]]);
     });
+
+    it('a panel reopened while an older load is on its way loads once more after it', async () => {
+      const { client, controller } = setUp();
+      await controller.open();
+      client.listEntries.mockClear();
+      const older = deferred<ConversationEntry[]>();
+      client.listEntries.mockReturnValueOnce(older.promise).mockResolvedValueOnce([entry(2)]);
+      void controller.refresh(); // asked before the panel closed: its answer may predate what came since
+      controller.close();
+      const reopened = controller.open();
+      older.resolve([entry(1)]);
+      await reopened;
+      expect(client.listEntries.mock.calls).toEqual([[0], [1]]);
+    });
   });
 
   describe('grace window (R6)', () => {
