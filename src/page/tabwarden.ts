@@ -42,7 +42,13 @@ export interface TabwardenClientOptions {
   graceMs: number;
 }
 
-// The handshake, reached only through openTabwarden: no public method of the class (issue 14).
+// Construction and the handshake, reached only through openTabwarden: neither is public (issue 14).
+let construct: (
+  transport: ChannelTransport,
+  tabId: string,
+  options: TabwardenClientOptions,
+  clock?: Clock,
+) => Tabwarden;
 let connect: (tabwarden: Tabwarden) => Promise<void>;
 
 /**
@@ -79,11 +85,12 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
   #keepAliveTimer: ReturnType<typeof setInterval> | undefined;
 
   static {
+    construct = (transport, tabId, options, clock) => new Tabwarden(transport, tabId, options, clock);
     connect = (tabwarden) => tabwarden.#connect();
   }
 
-  /** @internal Use `createTabwarden`. */
-  constructor(
+  /** Use `createTabwarden`. */
+  private constructor(
     transport: ChannelTransport,
     tabId: string,
     options: TabwardenClientOptions,
@@ -456,7 +463,7 @@ export async function openTabwarden(
   clock?: Clock,
 ): Promise<Tabwarden> {
   // No clock: the constructor's default, the system's.
-  const tabwarden = new Tabwarden(transport, tabId, options, clock);
+  const tabwarden = construct(transport, tabId, options, clock);
   await connect(tabwarden);
   return tabwarden;
 }

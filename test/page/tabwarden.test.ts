@@ -9,7 +9,7 @@ import {
   type WorkerEvent,
 } from '../../src/core/protocol.ts';
 import type { ChannelTransport } from '../../src/page/tab-channel.ts';
-import { openTabwarden } from '../../src/page/tabwarden.ts';
+import { openTabwarden, Tabwarden } from '../../src/page/tabwarden.ts';
 
 const claims = { iss: 'https://idp.test', sub: 'alice', exp: 2_000_000_000 };
 
@@ -99,7 +99,7 @@ describe('Tabwarden', () => {
     });
   });
 
-  it('R1: openTabwarden completes the handshake; connect and handleEvent are no part of the public class', async () => {
+  it('R1: openTabwarden completes the handshake; the constructor, connect and handleEvent are no part of the public class', async () => {
     const host = scriptedHost({
       hello: { protocol: PROTOCOL_VERSION, state: { sessionVersion: 1, verified: false } },
     });
@@ -112,6 +112,8 @@ describe('Tabwarden', () => {
     void tabwarden.connect;
     // @ts-expect-error not in the typed surface either
     void tabwarden.handleEvent;
+    // @ts-expect-error the constructor is private: a client is made and connected in one step
+    void (() => new Tabwarden(host.transport, 'tab-2', { graceMs: 30_000 }));
   });
 
   it('R10: a restarted host that took the token back keeps the tab verified, with nothing dispatched', async () => {
