@@ -42,14 +42,14 @@ export interface TabwardenClientOptions {
   graceMs: number;
 }
 
-// Construction and the handshake, reached only through openTabwarden: neither is public (issue 14).
-let construct: (
+// Construction and the handshake, one step reached only through openTabwarden: neither is public
+// (issue 14).
+let openClient: (
   transport: ChannelTransport,
   tabId: string,
   options: TabwardenClientOptions,
   clock?: Clock,
-) => Tabwarden;
-let connect: (tabwarden: Tabwarden) => Promise<void>;
+) => Promise<Tabwarden>;
 
 /**
  * One tab's handle on the shared verified session. Created by `createTabwarden`; a typed
@@ -85,8 +85,11 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
   #keepAliveTimer: ReturnType<typeof setInterval> | undefined;
 
   static {
-    construct = (transport, tabId, options, clock) => new Tabwarden(transport, tabId, options, clock);
-    connect = (tabwarden) => tabwarden.#connect();
+    openClient = async (transport, tabId, options, clock) => {
+      const tabwarden = new Tabwarden(transport, tabId, options, clock);
+      await tabwarden.#connect();
+      return tabwarden;
+    };
   }
 
   /** Use `createTabwarden`. */
@@ -463,7 +466,5 @@ export async function openTabwarden(
   clock?: Clock,
 ): Promise<Tabwarden> {
   // No clock: the constructor's default, the system's.
-  const tabwarden = construct(transport, tabId, options, clock);
-  await connect(tabwarden);
-  return tabwarden;
+  return openClient(transport, tabId, options, clock);
 }
