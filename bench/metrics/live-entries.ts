@@ -63,13 +63,19 @@ async function drawnRelaySample(rawTabs: BenchTab[], i: number): Promise<number>
   return Math.max(...arrivals) - repliedAt;
 }
 
-async function series(count: number, sample: (i: number) => Promise<number>): Promise<Summary> {
-  const figures: number[] = [];
+/**
+ * `count` samples of each sampler after the warm-up, taken in turn sample for sample (so that all
+ * see the same machine load); one summary per sampler.
+ */
+async function series(count: number, ...samplers: Array<(i: number) => Promise<number>>): Promise<Summary[]> {
+  const figures = samplers.map((): number[] => []);
   for (let i = 0; i < WARM_UP + count; i++) {
-    const figure = await sample(i);
-    if (i >= WARM_UP) figures.push(figure);
+    for (const [k, sample] of samplers.entries()) {
+      const figure = await sample(i);
+      if (i >= WARM_UP) figures[k]!.push(figure);
+    }
   }
-  return summarize(figures);
+  return figures.map((taken) => summarize(taken));
 }
 
 const p50p95 = (s: Summary) => `p50 ${ms(s.p50)}, p95 ${ms(s.p95)}`;
@@ -77,41 +83,36 @@ const p50p95 = (s: Summary) => `p50 ${ms(s.p50)}, p95 ${ms(s.p95)}`;
 export async function measureLiveEntries(env: BrowserEnv): Promise<MetricResult> {
   const rows: Row[] = [];
   const data: Record<string, unknown> = {};
-  const inContext = async <T>(work: (context: BrowserContext) => Promise<T>): Promise<T> => {
-    const context = await env.browser.newContext();
+  /** Runs `work` in `count` new browser profiles, closed after it. */
+  const inContexts = async <T>(
+    count: number,
+    work: (contexts: BrowserContext[]) => Promise<T>,
+  ): Promise<T> => {
+    const contexts: BrowserContext[] = [];
     try {
-      return await work(context);
+      for (let i = 0; i < count; i++) contexts.push(await env.browser.newContext());
+      return await work(contexts);
     } finally {
-      await context.close();
+      await Promise.all(contexts.map((context) => context.close()));
     }
   };
+  const inContext = <T>(work: (context: BrowserContext) => Promise<T>) =>
+    inContexts(1, ([context]) => work(context!));
 
   // Agent reply in 10 tabs with the chat panel open, sample for sample against the raw relay and
   // the raw relay drawing the same panel, each in a profile of its own.
-  const reply = await inContext((context) =>
-    inContext((rawContext) =>
-      inContext(async (drawnContext) => {
-        const tabs = await followingTabs(env, context, REPLY_TABS, true);
-        const rawTabs = await env.openRawTabs(rawContext, REPLY_TABS);
-        const drawnTabs = await env.openRawTabs(drawnContext, REPLY_TABS, { panel: true });
-        const tw: number[] = [];
-        const relay: number[] = [];
-        const drawn: number[] = [];
-        for (let i = 0; i < WARM_UP + SAMPLES.reply; i++) {
-          const figures = [
-            await replySample(tabs, i),
-            await relaySample(rawTabs, `reply-${i}`),
-            await drawnRelaySample(drawnTabs, i),
-          ];
-          if (i < WARM_UP) continue;
-          tw.push(figures[0]!);
-          relay.push(figures[1]!);
-          drawn.push(figures[2]!);
-        }
-        return { tabwarden: summarize(tw), relay: summarize(relay), drawnRelay: summarize(drawn) };
-      }),
-    ),
-  );
+  const reply = await inContexts(3, async ([context, rawContext, drawnContext]) => {
+    const tabs = await followingTabs(env, context!, REPLY_TABS, true);
+    const rawTabs = await env.openRawTabs(rawContext!, REPLY_TABS);
+    const drawnTabs = await env.openRawTabs(drawnContext!, REPLY_TABS, { panel: true });
+    const [tabwarden, relay, drawnRelay] = await series(
+      SAMPLES.reply,
+      (i) => replySample(tabs, i),
+      (i) => relaySample(rawTabs, `reply-${i}`),
+      (i) => drawnRelaySample(drawnTabs, i),
+    );
+    return { tabwarden: tabwarden!, relay: relay!, drawnRelay: drawnRelay! };
+  });
   const replyRatio = reply.tabwarden.p95 / reply.relay.p95;
   rows.push({
     metric: 'agent reply rendered in all 10 tabs (chat panel open)',
@@ -175,11 +176,13 @@ export async function measureLiveEntries(env: BrowserEnv): Promise<MetricResult>
     try {
       const tabwarden = await inContext(async (context) => {
         const tabs = await followingTabs(env, context, count, false);
-        return series(SAMPLES.fanout, (i) => replySample(tabs, i));
+        const [taken] = await series(SAMPLES.fanout, (i) => replySample(tabs, i));
+        return taken!;
       });
       const relay = await inContext(async (context) => {
         const rawTabs = await env.openRawTabs(context, count);
-        return series(SAMPLES.fanout, (i) => relaySample(rawTabs, `fanout-${count}-${i}`));
+        const [taken] = await series(SAMPLES.fanout, (i) => relaySample(rawTabs, `fanout-${count}-${i}`));
+        return taken!;
       });
       fanout[count] = { tabwarden, relay };
       console.error(`  live-entries: fan-out ${count} ${JSON.stringify(fanout[count])}`);
