@@ -50,6 +50,8 @@ export class LiveEntryRelay {
   #stream: LiveEntryStream | undefined;
   /** Live entries already sent to the tabs whose cache write is not done yet. */
   #uncached: ConversationEntry[] = [];
+  /** The cache and position writes of the entries relayed so far, in the order read. */
+  #writes: Promise<void> = Promise.resolve();
 
   constructor(host: LiveEntryRelayHost) {
     this.#host = host;
@@ -82,7 +84,7 @@ export class LiveEntryRelay {
         // The server ended the stream: its token expired or was revoked. The next open renews.
         if (this.#host.state().session?.conversationId === conversationId) this.#host.accessTokenRefused();
       },
-      onEntries: (entries) => this.#relay(current, entries, clearedVersion),
+      onEntries: async (entries) => this.#relay(current, entries, clearedVersion),
       onStop: () => {
         if (this.#stream === stream) this.#stream = undefined;
       },
@@ -152,15 +154,13 @@ export class LiveEntryRelay {
 
   /**
    * Sends entries the stream read to every following verified tab, then caches them and records
-   * how far the stream got; the next entries wait for that. Sent first, so no tab waits on a
-   * write; a worker stopped in between reads them again and the tabs keep each once by `seq`.
-   * Nothing of a session cleared meanwhile is sent or written (R7).
+   * how far the stream got, behind the writes of the entries before them. The stream reads on
+   * meanwhile: an entry that arrives while the last one's writes wait for IndexedDB (busy with
+   * the outbox, or with ten tabs drawing) reaches the tabs at once. A worker stopped before the
+   * writes were done reads the entries again, and the tabs keep each once by `seq`. Nothing of a
+   * session cleared meanwhile is sent or written (R7).
    */
-  async #relay(
-    current: () => SessionRecord,
-    entries: ConversationEntry[],
-    clearedBefore: number,
-  ): Promise<void> {
+  #relay(current: () => SessionRecord, entries: ConversationEntry[], clearedBefore: number): void {
     const host = this.#host;
     const { subject, conversationId } = current();
     const event: WorkerEvent = {
@@ -171,7 +171,7 @@ export class LiveEntryRelay {
     };
     void host.broadcast(event, { kind: 'following', subject });
     this.#uncached.push(...entries);
-    const written = (async () => {
+    const written = this.#writes.then(async () => {
       try {
         await host.cache(entries, clearedBefore);
       } finally {
@@ -181,9 +181,10 @@ export class LiveEntryRelay {
       const seq = Math.max(...entries.map((entry) => entry.seq));
       // Checked just above, in the same task: a clear's wipe is queued after this write.
       await host.advanced(conversationId, seq);
-    })();
+    });
+    // In order: a position is recorded only once every entry before it is cached.
+    this.#writes = written.catch(() => undefined);
     // Background work too: a service worker stays up until the position is stored (whenIdle).
     host.inBackground(written);
-    await written;
   }
 }

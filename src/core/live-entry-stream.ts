@@ -10,8 +10,9 @@ export interface LiveEntryStreamOptions {
   /** Opens the server's event stream after `afterSeq`; rejects with a coded error. */
   open(afterSeq: number, signal: AbortSignal): Promise<ReadableStream<Uint8Array>>;
   /**
-   * New entries, in `seq` order, each once. The next ones wait until the returned promise
-   * settled (the worker caches them, then fans them out); a rejection stops the stream.
+   * New entries, in `seq` order, each once. The next ones are read once the returned promise
+   * settled (the worker's relay settles it at once and writes behind); a rejection is handled
+   * like a failed read: a final code stops the stream, any other reconnects after a pause.
    */
   onEntries(entries: ConversationEntry[]): Promise<void>;
   /** The server ended the stream because its authorization token expired or was revoked. */

@@ -81,6 +81,47 @@ describe('live entries (R12)', () => {
     expect(world.server.streamsOpened.map((open) => open.afterSeq)).toEqual([0, 1]);
   });
 
+  it('R12: an entry read while the last one is still being cached reaches the tabs at once; positions are stored in order', async () => {
+    let openCache = () => {};
+    const cacheOpen = new Promise<void>((resolve) => (openCache = resolve));
+    const positions: number[] = [];
+    const [a] = (
+      await setup({
+        tabs: 1,
+        wrapStore: (store) => ({
+          ...store,
+          // The first live entry's write waits, as IndexedDB does when the browser is busy.
+          putEntries: async (entries) => {
+            if (entries[0]?.seq === 1) await cacheOpen;
+            return store.putEntries(entries);
+          },
+          saveSession: (record) => {
+            if (record.streamSeq !== undefined) positions.push(record.streamSeq);
+            return store.saveSession(record);
+          },
+        }),
+      })
+    ).tabs as [Tab];
+    await verify([a]);
+    const { conversationId } = await unwrap(a.api.startConversation());
+    await unwrap(a.api.followEntries(0));
+    await expect.poll(() => world.server.openStreams, { timeout: 2_000, message: 'one stream open' }).toBe(1);
+    world.server.agentSays(conversationId, 'one');
+    await a.waitForEvents('entries', 1);
+    world.server.agentSays(conversationId, 'two');
+    await a.waitForEvents('entries', 2);
+    expect(texts(entriesSeen(a))).toEqual(['one', 'two']);
+    // Neither is cached yet: the second's write waits behind the first's, and so does its position.
+    expect(positions).toEqual([]);
+    // A tab that follows meanwhile still gets both, from memory.
+    expect(texts(await unwrap(a.api.followEntries(0)))).toEqual(['one', 'two']);
+
+    openCache();
+    await world.engine.whenIdle();
+    expect(texts(await world.store.listEntries(conversationId, 0))).toEqual(['one', 'two']);
+    expect(positions).toEqual([1, 2]);
+  });
+
   it('R10: a restarted worker resumes the stream after the last entry it delivered (Last-Event-ID)', async () => {
     const [a] = (await setup({ tabs: 1 })).tabs as [Tab];
     const token = await verify([a]);
