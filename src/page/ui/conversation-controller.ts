@@ -197,8 +197,8 @@ export class ConversationController {
         this.#showOutbox([...this.#outbox.filter((m) => m.clientMessageId !== sent.clientMessageId), sent]);
         this.#view.announce('Saved. It will be sent when the connection is back.');
       } else {
+        // Stored: the agent's reply comes on the live stream the panel follows (R12).
         this.#addEntries([sent], false);
-        void this.refresh();
       }
       return true;
     } catch (error) {

@@ -400,6 +400,17 @@ describe('ConversationController', () => {
       expect(shown()).toMatchObject({ sending: false, status: '' });
       expect(shown().entries.map((e) => e.seq)).toEqual([1]);
     });
+
+    it('R12: a stored message asks for nothing more: the reply comes on the live stream', async () => {
+      const { client, emit, controller, shown } = setUp();
+      await controller.open();
+      expect(client.listEntries).toHaveBeenCalledTimes(1);
+      expect(await controller.send('hello')).toBe(true);
+      emit('entries', { entries: [entry(2)] });
+      expect(shown().entries.map((e) => e.seq)).toEqual([1, 2]);
+      // Each send used to load the entries after it again: one more server request per message.
+      expect(client.listEntries).toHaveBeenCalledTimes(1);
+    });
   });
 
   describe('connectivity (R12)', () => {
