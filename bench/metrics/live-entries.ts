@@ -43,13 +43,35 @@ const streamRequests = (env: BrowserEnv) =>
  * ms from the server writing the agent's reply to the last of `tabs` having it (clocks: the
  * server's `Date.now()` and the tabs' `performance.timeOrigin + now()`, one machine, 1 ms steps).
  */
-async function replySample(tabs: BenchTab[], i: number, timeoutMs = ARRIVAL_TIMEOUT_MS): Promise<number> {
-  const seq = await tabwardenPage(tabs[0]!)('send', `bench message ${i}`);
-  // Sent one at a time, each after the last reply: the agent's reply is the next entry. Each tab
-  // answers when its `entries` event came: polling 10 tabs every 5 ms would load the very
-  // renderers being timed (the relay baseline polls only after its arrivals).
-  const arrivals = await Promise.all(tabs.map((tab) => tabwardenPage(tab)('whenEntry', seq + 1, timeoutMs)));
-  return Math.max(...arrivals.map((arrival) => arrival.at)) - arrivals[0]!.createdAt;
+function replySampler(tabs: BenchTab[], timeoutMs = ARRIVAL_TIMEOUT_MS): (i: number) => Promise<number> {
+  /** The reply the last sample timed: the next sample's is the first one after it. */
+  let lastReplySeq: number | undefined;
+  return async (i) => {
+    const send = () => tabwardenPage(tabs[0]!)('send', `bench message ${i}`);
+    let seq: number;
+    let arrivals: Array<{ at: number; createdAt: number }>;
+    if (lastReplySeq === undefined) {
+      // The first: the reply is the entry after the message (a new profile's stream may replay
+      // older replies before it).
+      seq = await send();
+      arrivals = await Promise.all(tabs.map((tab) => tabwardenPage(tab)('whenEntry', seq + 1, timeoutMs)));
+    } else {
+      // Each tab waits for the next reply from before the send, as the drawn relay's tabs wait
+      // from before the turn: the driver's calls must not land in the renderers being timed, nor
+      // poll them (a tab answers when its `entries` event came).
+      const after = lastReplySeq;
+      let replies: Array<{ at: number; createdAt: number; seq: number }>;
+      [replies, seq] = await Promise.all([
+        Promise.all(tabs.map((tab) => tabwardenPage(tab)('whenReplyAfter', after, timeoutMs))),
+        send(),
+      ]);
+      const other = replies.find((reply) => reply.seq !== seq + 1);
+      if (other) throw new Error(`message ${seq}: a tab's next reply was entry ${other.seq}`);
+      arrivals = replies;
+    }
+    lastReplySeq = seq + 1;
+    return Math.max(...arrivals.map((arrival) => arrival.at)) - arrivals[0]!.createdAt;
+  };
 }
 
 /** ms from the raw page relaying a reply to every tab's chat panel until the last one has it. */
@@ -107,7 +129,7 @@ export async function measureLiveEntries(env: BrowserEnv): Promise<MetricResult>
     const drawnTabs = await env.openRawTabs(drawnContext!, REPLY_TABS, { panel: true });
     const [tabwarden, relay, drawnRelay] = await series(
       SAMPLES.reply,
-      (i) => replySample(tabs, i),
+      replySampler(tabs),
       (i) => relaySample(rawTabs, `reply-${i}`),
       (i) => drawnRelaySample(drawnTabs, i),
     );
@@ -145,7 +167,7 @@ export async function measureLiveEntries(env: BrowserEnv): Promise<MetricResult>
       const tabs = await followingTabs(env, context, count, false);
       // One entry through the stream proves it is up (a new profile's first stream replays the
       // conversation so far: allow it time); then let any late opener show itself.
-      await replySample(tabs, 0, 60_000);
+      await replySampler(tabs, 60_000)(0);
       await pause(1_000);
       return {
         requested: streamRequests(env) - before.requested,
@@ -176,7 +198,7 @@ export async function measureLiveEntries(env: BrowserEnv): Promise<MetricResult>
     try {
       const tabwarden = await inContext(async (context) => {
         const tabs = await followingTabs(env, context, count, false);
-        const [taken] = await series(SAMPLES.fanout, (i) => replySample(tabs, i));
+        const [taken] = await series(SAMPLES.fanout, replySampler(tabs));
         return taken!;
       });
       const relay = await inContext(async (context) => {
