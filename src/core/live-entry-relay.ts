@@ -17,19 +17,20 @@ export interface LiveEntryRelayHost {
   /** Whether a broadcast to `to` would reach a tab now. */
   reaches(to: BroadcastAudience): boolean;
   broadcast(event: WorkerEvent, to: BroadcastAudience): Promise<void>;
-  /** The session with a valid authorization token, renewed if needed but never after a grace wait (R6). */
-  authorizedSession(): Promise<SessionRecord>;
-  /** The server refused the authorization token: the next request renews it (R5). */
-  accessTokenRefused(): void;
+  /**
+   * Runs `call` with a valid authorization token, renewed if needed but never after a grace wait
+   * (R6), and once more after a 401 (R5). Its outcome tells the outbox whether the server can be
+   * reached (R12), unless `signal` aborted it.
+   */
+  withAccessToken<T>(call: (accessToken: string) => Promise<T>, signal: AbortSignal): Promise<T>;
+  /** The server ended a stream opened with `accessToken`: the next request renews it (R5). */
+  accessTokenRefused(accessToken: string): void;
   /** Records how far the stream got, once its entries are cached: a restarted worker resumes there. */
   advanced(conversationId: string, seq: number): Promise<void>;
   /** Caches entries for offline reading, unless the session was cleared since `clearedBefore` (R7). */
   cache(entries: ConversationEntry[], clearedBefore: number): Promise<void>;
   /** Work a service worker must stay up for. */
   inBackground(work: Promise<unknown>): void;
-  /** The server answered a request, or a request failed: the outbox's view of the network (R12). */
-  serverReached(): void;
-  requestFailed(error: unknown): void;
 }
 
 /**
@@ -76,14 +77,22 @@ export class LiveEntryRelay {
       }
       return now.session;
     };
+    /** The authorization token the stream's connection was opened with. */
+    let openedWith = '';
     const stream = followLiveEntries({
       afterSeq: session.streamSeq ?? 0,
       clock: this.#host.clock,
-      open: (afterSeq, signal) => this.#open(current, afterSeq, signal),
-      onUnauthorized: () => {
-        // The server ended the stream: its token expired or was revoked. The next open renews.
-        if (this.#host.state().session?.conversationId === conversationId) this.#host.accessTokenRefused();
+      open: (afterSeq, signal) => {
+        current();
+        // Following is no interaction: with both tokens expired it fails with ERR_TOKEN_EXPIRED
+        // instead of opening a grace window (R6).
+        return this.#host.withAccessToken((accessToken) => {
+          openedWith = accessToken;
+          return this.#host.conversations.openEvents(accessToken, current().conversationId, afterSeq, signal);
+        }, signal);
       },
+      // The server ended the stream: its token expired or was revoked. The next open renews.
+      onUnauthorized: () => this.#host.accessTokenRefused(openedWith),
       onEntries: async (entries) => this.#relay(current, entries, clearedVersion),
       onStop: () => {
         if (this.#stream === stream) this.#stream = undefined;
@@ -113,43 +122,6 @@ export class LiveEntryRelay {
     const cached = await this.#host.store.listEntries(conversationId, afterSeq);
     const bySeq = new Map([...cached, ...uncached].map((entry) => [entry.seq, entry]));
     return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
-  }
-
-  /** Opens the server's stream with a valid authorization token, renewed once on a 401 (R5). */
-  async #open(
-    current: () => SessionRecord,
-    afterSeq: number,
-    signal: AbortSignal,
-  ): Promise<ReadableStream<Uint8Array>> {
-    const host = this.#host;
-    const open = async () => {
-      current();
-      // Following is no interaction: with both tokens expired it fails with ERR_TOKEN_EXPIRED
-      // instead of opening a grace window (R6).
-      const { accessToken } = await host.authorizedSession();
-      try {
-        const body = await host.conversations.openEvents(
-          accessToken,
-          current().conversationId,
-          afterSeq,
-          signal,
-        );
-        // A request that reached the server: the outbox may go out now (R12).
-        host.serverReached();
-        return body;
-      } catch (error) {
-        if (!signal.aborted) host.requestFailed(error);
-        throw error;
-      }
-    };
-    try {
-      return await open();
-    } catch (error) {
-      if (!(error instanceof TabwardenError) || error.code !== 'ERR_AUTHORIZATION_FAILED') throw error;
-      current();
-      host.accessTokenRefused();
-      return open();
-    }
   }
 
   /**

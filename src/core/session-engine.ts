@@ -139,13 +139,11 @@ export class SessionEngine {
       state: () => this.#state,
       reaches: (to) => this.#tabs.reaches(this.#state.tabs, to),
       broadcast: (event, to) => this.#broadcast(event, to),
-      authorizedSession: () => this.#authorizedSession(false),
-      accessTokenRefused: () => void this.#dispatch({ type: 'access-token-refused' }),
+      withAccessToken: (call, signal) => this.#withAccessToken(call, { interactive: false, signal }),
+      accessTokenRefused: (accessToken) => void this.#dispatch({ type: 'access-token-refused', accessToken }),
       advanced: (conversationId, seq) => this.#dispatch({ type: 'stream-advanced', conversationId, seq }),
       cache: (entries, clearedBefore) => this.#cache(entries, clearedBefore),
       inBackground: (work) => this.#inBackground(work),
-      serverReached: () => this.#outbox.serverReached(),
-      requestFailed: (error) => this.#outbox.requestFailed(error),
     });
   }
 
@@ -422,36 +420,43 @@ export class SessionEngine {
   }
 
   /**
-   * Runs `call` with a valid authorization token; on a 401, renews once and replays (R5). Its
-   * outcome tells the outbox whether the server can be reached (R12).
+   * Runs `call` with a valid authorization token; on a 401, expires that token (unless another
+   * request replaced it meanwhile), renews once and replays (R5). An `interactive` call may wait
+   * out a grace window (R6); the live stream's is refused instead. Its outcome tells the outbox
+   * whether the server can be reached (R12); one its `signal` aborted tells nothing.
    */
-  async #withAccessToken<T>(call: (accessToken: string, session: SessionRecord) => Promise<T>): Promise<T> {
+  async #withAccessToken<T>(
+    call: (accessToken: string, session: SessionRecord) => Promise<T>,
+    { interactive = true, signal }: { interactive?: boolean; signal?: AbortSignal } = {},
+  ): Promise<T> {
     try {
-      const result = await this.#replayingOnce(call);
+      const result = await this.#replayingOnce(call, interactive);
       this.#outbox.serverReached();
       return result;
     } catch (error) {
-      this.#outbox.requestFailed(error);
+      if (!signal?.aborted) this.#outbox.requestFailed(error);
       throw error;
     }
   }
 
-  async #replayingOnce<T>(call: (accessToken: string, session: SessionRecord) => Promise<T>): Promise<T> {
-    const accessToken = await this.#accessToken();
+  async #replayingOnce<T>(
+    call: (accessToken: string, session: SessionRecord) => Promise<T>,
+    interactive: boolean,
+  ): Promise<T> {
+    const accessToken = await this.#accessToken(interactive);
     try {
       return await call(accessToken, this.#requireSession());
     } catch (error) {
       if (!(error instanceof TabwardenError) || error.code !== 'ERR_AUTHORIZATION_FAILED') throw error;
-      // Expire the refused token, unless another request already replaced it.
       this.#dispatch({ type: 'access-token-refused', accessToken });
-      return call(await this.#accessToken(), this.#requireSession());
+      return call(await this.#accessToken(interactive), this.#requireSession());
     }
   }
 
   /** A valid authorization token: the current one, a silently renewed one (R5), or after the grace wait (R6). */
-  async #accessToken(): Promise<string> {
+  async #accessToken(interactive: boolean): Promise<string> {
     this.#requireSession();
-    return (await this.#authorizedSession(true)).accessToken;
+    return (await this.#authorizedSession(interactive)).accessToken;
   }
 
   /**

@@ -168,6 +168,20 @@ describe('live entries (R12)', () => {
     expect(world.server.streamsOpened[0]?.accessToken).toBe('access-2');
   });
 
+  it('R5: a stream refused with a 401 expires that token, renews once and opens with the new one', async () => {
+    const [a] = (await setup({ tabs: 1 })).tabs as [Tab];
+    await verify([a]);
+    await unwrap(a.api.startConversation());
+    // The server forgot the session's token (revoked elsewhere, a restart of its key store).
+    world.server.revoked.push('access-1');
+    await unwrap(a.api.followEntries(0));
+    await expect.poll(() => world.server.openStreams, { timeout: 2_000, message: 'one stream open' }).toBe(1);
+    expect(world.server.streamsOpened.map((open) => open.accessToken)).toEqual(['access-2']);
+    expect(world.server.exchanges).toBe(2);
+    // The refusal is no network failure: the outbox still counts the server as reachable.
+    expect(a.eventsOf('connectivity').map((event) => event.online)).not.toContain(false);
+  });
+
   it('R7: a clear closes the stream; nothing of the cleared session is cached or sent after it', async () => {
     const [a, b] = (await setup({ tabs: 2 })).tabs as [Tab, Tab];
     await verify([a, b]);
