@@ -11,10 +11,7 @@ export const chatPanelStyleSheet = lazyStyleSheet(`${THEME_CSS}
   display: none !important;
 }
 :host([floating]) {
-  position: fixed;
   inset-block-end: calc(var(--_offset) + 3.75rem);
-  inset-inline-end: var(--_offset);
-  z-index: var(--_z);
   inline-size: min(var(--tabwarden-panel-width, 24rem), calc(100vw - 2 * var(--_offset)));
 }
 .panel {
@@ -43,10 +40,6 @@ export const chatPanelStyleSheet = lazyStyleSheet(`${THEME_CSS}
   font-size: 1rem;
   font-weight: 600;
 }
-button {
-  font: inherit;
-  cursor: pointer;
-}
 button:focus-visible,
 textarea:focus-visible,
 .log:focus-visible {
@@ -66,11 +59,6 @@ textarea:focus-visible,
 }
 .close:hover {
   background: color-mix(in srgb, currentColor 10%, transparent);
-}
-.close svg {
-  inline-size: 1.25rem;
-  block-size: 1.25rem;
-  fill: currentColor;
 }
 .banner {
   margin: 0;

@@ -7,10 +7,7 @@ export const conversationButtonStyleSheet = lazyStyleSheet(`${THEME_CSS}
   display: inline-block;
 }
 :host([floating]) {
-  position: fixed;
   inset-block-end: var(--_offset);
-  inset-inline-end: var(--_offset);
-  z-index: var(--_z);
 }
 button {
   display: inline-flex;
@@ -22,10 +19,8 @@ button {
   border-radius: 999px;
   background: var(--_accent);
   color: var(--_on-accent);
-  font: inherit;
   font-weight: 600;
   line-height: 1.2;
-  cursor: pointer;
   box-shadow: var(--_shadow);
 }
 button:hover {
@@ -39,9 +34,6 @@ button[aria-expanded='true'] {
   filter: saturate(0.8);
 }
 svg {
-  inline-size: 1.25rem;
-  block-size: 1.25rem;
-  fill: currentColor;
   flex: none;
 }
 @media (forced-colors: active) {

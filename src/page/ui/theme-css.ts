@@ -5,7 +5,7 @@
 // and ships in the bundle. --_muted is over 5:1 on both bubbles in both schemes: times are
 // small text (test/e2e/portal.spec.ts).
 
-/** `:host` rules shared by every tabwarden element. */
+/** The rules every tabwarden element shares: its theme, `floating`, buttons, icons, `.sr-only`. */
 export const THEME_CSS = `
 :host {
   --_font: var(--tabwarden-font, inherit);
@@ -34,6 +34,20 @@ export const THEME_CSS = `
 :host([hidden]),
 [hidden] {
   display: none !important;
+}
+:host([floating]) {
+  position: fixed;
+  inset-inline-end: var(--_offset);
+  z-index: var(--_z);
+}
+button {
+  font: inherit;
+  cursor: pointer;
+}
+svg {
+  inline-size: 1.25rem;
+  block-size: 1.25rem;
+  fill: currentColor;
 }
 .sr-only {
   position: absolute;
