@@ -330,10 +330,9 @@ export class TabwardenChatPanel extends ElementBase {
           discard: (id) => void this.#conversation?.discard(id).then(() => this.#refocus()),
         });
         item.dataset.key = key;
-        const firstQueued = this.#log.querySelector(':scope > [data-key]');
+        // After the message before it; the first before those still shown (none: at the end).
         if (previous) previous.after(item);
-        else if (firstQueued) firstQueued.before(item);
-        else this.#log.append(item);
+        else this.#log.insertBefore(item, this.#log.querySelector(':scope > [data-key]'));
       }
       previous = item;
     }
