@@ -96,8 +96,9 @@ export class TabwardenError extends Error {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
-    if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
-    if (options?.status !== undefined) this.status = options.status;
+    // Declared fields are own properties already (undefined unless given): no check needed.
+    this.retryAfterMs = options?.retryAfterMs;
+    this.status = options?.status;
   }
 }
 
