@@ -176,7 +176,12 @@ export function parseTabMessage(data: unknown): TabMessage | undefined {
   }
 }
 
-/** The tab's state in a welcome, if `data` has its shape (the page keeps only what it reads). */
+/**
+ * The tab's state in a welcome, if `data` has its shape. The page keeps only what it reads there
+ * (Tabwarden's #rejoin): the version, `verified`, the conversation and the last clear's reason. A
+ * subject or grace deadline the host sends along is not read, so not kept; checked or not, it
+ * never decided whether a welcome is accepted.
+ */
 function parseTabState(data: unknown): TabState | undefined {
   if (!isRecord(data) || !isWholeNumber(data.sessionVersion) || typeof data.verified !== 'boolean') {
     return undefined;
@@ -186,11 +191,6 @@ function parseTabState(data: unknown): TabState | undefined {
   if (typeof data.lastClearReason === 'string' && CLEAR_REASONS.has(data.lastClearReason)) {
     state.lastClearReason = data.lastClearReason as ClearReason;
   }
-  const subject = data.subject;
-  if (isRecord(subject) && isText(subject.iss) && isText(subject.sub)) {
-    state.subject = { iss: subject.iss, sub: subject.sub };
-  }
-  if (Number.isFinite(data.graceDeadline)) state.graceDeadline = data.graceDeadline as number;
   return state;
 }
 

@@ -396,7 +396,8 @@ export class Tabwarden extends TypedEventTarget<TabwardenEventMap> {
    * A host welcomed this tab (the first time, after it restarted, or after the back/forward
    * cache): the one place the tab reconciles with the host's state. Refused the token because the
    * session was cleared since this tab's version, the tab clears itself with the host's reason —
-   * it missed the clear while the host was down or the tab frozen (R7, R10).
+   * it missed the clear while the host was down or the tab frozen (R7, R10). The welcome's state
+   * holds only the fields read here (parseTabState keeps no others).
    */
   #rejoin({ state, restored }: Welcome): void {
     // A restarted host knows no follower yet: follow again (a no-op unless this tab watches).
