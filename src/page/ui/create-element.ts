@@ -2,9 +2,9 @@
 // works under Trusted Types (`require-trusted-types-for 'script'`). Never sets `style`: a strict
 // CSP refuses style attributes; styling lives in adopted stylesheets.
 
-type AttributeValue = string | number | boolean | undefined;
+type AttributeValue = string | number | true;
 
-/** Creates an element with attributes (`true` = present, `false`/`undefined` = absent) and children. */
+/** Creates an element with attributes (`true`: present, with no value) and children. */
 export function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,
   attributes: Record<string, AttributeValue> = {},
@@ -12,7 +12,6 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 ): HTMLElementTagNameMap[K] {
   const element = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) {
-    if (value === undefined || value === false) continue;
     element.setAttribute(name, value === true ? '' : String(value));
   }
   element.append(...children);
