@@ -125,7 +125,7 @@ async function peerVersion(name: string): Promise<string> {
 }
 
 // The stub's dependencies, each with the specifiers the stub imports it by (workbox-window's
-// modern build by its file: see loadWorkbox in src/page/create-tabwarden.ts). comlink is no
+// modern build by its file: see becomeControlled in src/page/create-tabwarden.ts). comlink is no
 // longer one: the page talks to its host over the tab channel (src/page/tab-channel.ts).
 const STUB_DEPENDENCIES: Record<string, string[]> = {
   'workbox-window': ['workbox-window', 'workbox-window/build/workbox-window.prod.mjs'],

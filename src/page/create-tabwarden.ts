@@ -1,4 +1,3 @@
-import type * as WorkboxWindow from 'workbox-window';
 import { TabwardenError } from '../core/errors.ts';
 import { DEFAULT_GRACE_MS } from '../core/grace-window.ts';
 import { CLAIM_REQUEST } from '../core/protocol.ts';
@@ -104,7 +103,11 @@ async function becomeControlled(url: string, scope: string, timeoutMs: number): 
     setTimeout(() => resolve(Boolean(container.controller)), timeoutMs);
   });
   try {
-    const { Workbox } = await loadWorkbox();
+    // workbox-window loads only here, when the page registers its worker: its `main` is CommonJS,
+    // so a static import broke `import 'tabwarden/page'` under Node (server-side rendering, a Node
+    // test environment), and the stub need not carry it before registering. Its modern ES build:
+    // the same code as its `module` field's without the ES5 helpers.
+    const { Workbox } = await import('workbox-window/build/workbox-window.prod.mjs');
     // A classic script (see vite.config.ts): it restarts faster than a module worker.
     const registration = await new Workbox(url, { scope }).register();
     // A worker claims the tabs open when it activates; a tab whose page was still loading then
@@ -135,16 +138,6 @@ async function becomeControlled(url: string, scope: string, timeoutMs: number): 
     return false;
   }
   return controlled;
-}
-
-/**
- * workbox-window, loaded when the page registers its worker: its `main` is CommonJS, so a static
- * import broke `import 'tabwarden/page'` under Node (server-side rendering, a Node test
- * environment), and the stub need not carry it before registering. Its modern ES build: the same
- * code as its `module` field's without the ES5 helpers.
- */
-function loadWorkbox(): Promise<typeof WorkboxWindow> {
-  return import('workbox-window/build/workbox-window.prod.mjs');
 }
 
 /**
