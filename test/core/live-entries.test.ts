@@ -20,6 +20,15 @@ async function setup(options: Parameters<typeof createWorld>[0] = {}): Promise<W
 
 const verify = (tabs: Tab[], sub?: string, seconds?: number) => verifyTabs(world, tabs, sub, seconds);
 
+/** Verifies `tab`, starts the session and follows it; resolves the conversation once its one stream is open. */
+async function followAlone(tab: Tab): Promise<string> {
+  await verify([tab]);
+  const { conversationId } = await unwrap(tab.api.startConversation());
+  await unwrap(tab.api.followEntries(0));
+  await expect.poll(() => world.server.openStreams, { timeout: 2_000, message: 'one stream open' }).toBe(1);
+  return conversationId;
+}
+
 const texts = (entries: readonly ConversationEntry[]) => entries.map((entry) => entry.text);
 const entriesSeen = (tab: Tab) => tab.eventsOf('entries').flatMap((event) => event.entries);
 
@@ -63,10 +72,7 @@ describe('live entries (R12)', () => {
 
   it('R12: after a network cut the stream resumes after the last entry: nothing lost, nothing twice', async () => {
     const [a] = (await setup({ tabs: 1 })).tabs as [Tab];
-    await verify([a]);
-    const { conversationId } = await unwrap(a.api.startConversation());
-    await unwrap(a.api.followEntries(0));
-    await expect.poll(() => world.server.openStreams, { timeout: 2_000, message: 'one stream open' }).toBe(1);
+    const conversationId = await followAlone(a);
     world.server.agentSays(conversationId, 'one');
     await a.waitForEvents('entries', 1);
     world.server.cutStreams();
@@ -102,10 +108,7 @@ describe('live entries (R12)', () => {
         }),
       })
     ).tabs as [Tab];
-    await verify([a]);
-    const { conversationId } = await unwrap(a.api.startConversation());
-    await unwrap(a.api.followEntries(0));
-    await expect.poll(() => world.server.openStreams, { timeout: 2_000, message: 'one stream open' }).toBe(1);
+    const conversationId = await followAlone(a);
     world.server.agentSays(conversationId, 'one');
     await a.waitForEvents('entries', 1);
     world.server.agentSays(conversationId, 'two');
