@@ -24,7 +24,6 @@ import {
 } from './protocol.ts';
 import {
   initialState,
-  renewable,
   step,
   verifiedSubject,
   type Failure,
@@ -283,26 +282,31 @@ export class SessionEngine {
    * Posts one message of the outbox (R12). Logout wins: a post starts only while the message's
    * session exists, so nothing is sent once a clear began. One already on the wire is answered
    * truthfully: the server stored it, so it is delivered, though nothing of it is cached after the
-   * wipe (R7). Both tokens expired while the network is known down (or no tab could answer),
-   * it waits rather than open a grace window nobody can close (R6).
+   * wipe (R7). With both tokens expired while the network is known down (or no tab could answer)
+   * it is no interaction: it waits rather than open a grace window nobody can close (R6).
    */
   async #postFromOutbox(item: OutboxItem): Promise<ConversationEntry> {
     const clearedBefore = this.#state.clearedVersion;
-    const anyTabVerified = () => Object.values(this.#state.tabs).some((tab) => tab.verifiedAs !== undefined);
-    // Asked of the tabs only when the tokens cannot be renewed: each post passes here.
-    if (!renewable(this.#state, this.#clock.now()) && (this.#outbox.online === false || !anyTabVerified())) {
-      throw new TabwardenError('ERR_TOKEN_EXPIRED', 'Both tokens expired: waiting for a new one');
-    }
-    const entry = await this.#withAccessToken((accessToken) => {
-      if (this.#state.clearedVersion !== clearedBefore) {
-        throw new TabwardenError('ERR_SESSION_CLEARED', 'The session was cleared: the message was not sent');
-      }
-      const { clientMessageId, text } = item;
-      return this.#options.conversations.postMessage(accessToken, item.conversationId, {
-        clientMessageId,
-        text,
-      });
-    });
+    // Only a grace window someone can close: the network is not known down and a tab could
+    // present a new token. Otherwise, with both tokens expired, the reducer refuses at once.
+    const anyTabVerified = Object.values(this.#state.tabs).some((tab) => tab.verifiedAs !== undefined);
+    const interactive = this.#outbox.online !== false && anyTabVerified;
+    const entry = await this.#withAccessToken(
+      (accessToken) => {
+        if (this.#state.clearedVersion !== clearedBefore) {
+          throw new TabwardenError(
+            'ERR_SESSION_CLEARED',
+            'The session was cleared: the message was not sent',
+          );
+        }
+        const { clientMessageId, text } = item;
+        return this.#options.conversations.postMessage(accessToken, item.conversationId, {
+          clientMessageId,
+          text,
+        });
+      },
+      { interactive },
+    );
     // The server has it: whatever happens to the cache (a clear meanwhile, a full or deleted
     // store), the sender is told the truth, that it was delivered.
     await this.#cache([entry], clearedBefore).catch(() => undefined);

@@ -191,13 +191,6 @@ export function hasUsableIdentity(state: SessionState, now: number): boolean {
   return state.identity !== undefined && state.identity.claims.exp * 1000 > now;
 }
 
-/** True when a valid authorization token can be had without waiting for a tab (R5). */
-export function renewable(state: SessionState, now: number): boolean {
-  const { session } = state;
-  if (!session) return false;
-  return session.accessTokenExpiresAt > now || hasUsableIdentity(state, now) || state.exchange !== undefined;
-}
-
 const cleared = (message: string): Failure => ({ code: 'ERR_SESSION_CLEARED', message });
 
 /** The next state and the effects to run, for one event. Pure. */

@@ -247,6 +247,20 @@ describe('R12 outbox', () => {
     expect(world.server.posted).toEqual(['new-1']);
   });
 
+  it('R6/R12: with both tokens expired while offline, delivery waits: no grace window nobody could close', async () => {
+    const [a, b] = await started(30_000);
+    world.server.offline = true;
+    await unwrap(a.api.sendMessage('written offline', 'x-1'));
+    // Past both tokens' lifetimes, the outbox retrying meanwhile.
+    await world.clock.advance(2 * 3600_000);
+    expect(a.eventsOf('identity-token-expired')).toEqual([]);
+    expect((await b.api.getState()).graceDeadline).toBeUndefined();
+    world.server.offline = false;
+    await unwrap(b.api.setIdentityToken(await mintAlice()));
+    await untilPosted(1);
+    expect(a.eventsOf('session-cleared')).toEqual([]);
+  });
+
   it('R6/R12: an authorization that expired while offline waits for the network, then renews as usual (R5)', async () => {
     const [a] = await started(30_000);
     world.server.offline = true;
