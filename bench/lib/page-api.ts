@@ -37,10 +37,6 @@ export interface TabwardenPageApi {
   follow(): void;
   send(text: string): Promise<number>;
   whenEntry(seq: number, timeoutMs: number): Promise<{ at: number; createdAt: number }>;
-  whenReplyAfter(
-    afterSeq: number,
-    timeoutMs: number,
-  ): Promise<{ at: number; createdAt: number; seq: number }>;
 }
 
 /** naive-page.js: each tab exchanges for itself. (`now` and `clickAt` are the tabwarden page's too.) */

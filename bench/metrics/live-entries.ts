@@ -44,7 +44,9 @@ const streamRequests = (env: BrowserEnv) =>
  * server's `Date.now()` and the tabs' `performance.timeOrigin + now()`, one machine, 1 ms steps).
  */
 function replySampler(tabs: BenchTab[], timeoutMs = ARRIVAL_TIMEOUT_MS): (i: number) => Promise<number> {
-  /** The reply the last sample timed: the next sample's is the first one after it. */
+  const whenEveryTabHas = (seq: number) =>
+    Promise.all(tabs.map((tab) => tabwardenPage(tab)('whenEntry', seq, timeoutMs)));
+  /** The reply the last sample timed: sent one at a time, the next message and reply follow it. */
   let lastReplySeq: number | undefined;
   return async (i) => {
     const send = () => tabwardenPage(tabs[0]!)('send', `bench message ${i}`);
@@ -52,22 +54,16 @@ function replySampler(tabs: BenchTab[], timeoutMs = ARRIVAL_TIMEOUT_MS): (i: num
     let arrivals: Array<{ at: number; createdAt: number }>;
     if (lastReplySeq === undefined) {
       // The first: the reply is the entry after the message (a new profile's stream may replay
-      // older replies before it).
+      // older entries before it).
       seq = await send();
-      arrivals = await Promise.all(tabs.map((tab) => tabwardenPage(tab)('whenEntry', seq + 1, timeoutMs)));
+      arrivals = await whenEveryTabHas(seq + 1);
     } else {
-      // Each tab waits for the next reply from before the send, as the drawn relay's tabs wait
-      // from before the turn: the driver's calls must not land in the renderers being timed, nor
-      // poll them (a tab answers when its `entries` event came).
-      const after = lastReplySeq;
-      let replies: Array<{ at: number; createdAt: number; seq: number }>;
-      [replies, seq] = await Promise.all([
-        Promise.all(tabs.map((tab) => tabwardenPage(tab)('whenReplyAfter', after, timeoutMs))),
-        send(),
-      ]);
-      const other = replies.find((reply) => reply.seq !== seq + 1);
-      if (other) throw new Error(`message ${seq}: a tab's next reply was entry ${other.seq}`);
-      arrivals = replies;
+      // Each tab waits for the reply from before the send, as the drawn relay's tabs wait from
+      // before the turn: the driver's calls must not land in the renderers being timed, nor poll
+      // them (a tab answers when its `entries` event came).
+      [arrivals, seq] = await Promise.all([whenEveryTabHas(lastReplySeq + 2), send()]);
+      if (seq !== lastReplySeq + 1)
+        throw new Error(`message ${seq}: its reply was awaited as ${lastReplySeq + 2}`);
     }
     lastReplySeq = seq + 1;
     return Math.max(...arrivals.map((arrival) => arrival.at)) - arrivals[0]!.createdAt;
