@@ -93,7 +93,7 @@ export class LiveEntryRelay {
       },
       // The server ended the stream: its token expired or was revoked. The next open renews.
       onUnauthorized: () => this.#host.accessTokenRefused(openedWith),
-      onEntries: async (entries) => this.#relay(current, entries, clearedVersion),
+      onEntries: (entries) => this.#relay(current, entries, clearedVersion),
       onStop: () => {
         if (this.#stream === stream) this.#stream = undefined;
       },

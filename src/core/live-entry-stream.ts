@@ -10,11 +10,11 @@ export interface LiveEntryStreamOptions {
   /** Opens the server's event stream after `afterSeq`; rejects with a coded error. */
   open(afterSeq: number, signal: AbortSignal): Promise<ReadableStream<Uint8Array>>;
   /**
-   * New entries, in `seq` order, each once. The next ones are read once the returned promise
-   * settled (the worker's relay settles it at once and writes behind); a rejection is handled
-   * like a failed read: a final code stops the stream, any other reconnects after a pause.
+   * New entries, in `seq` order, each once, as they are read; the stream reads on at once (the
+   * worker's relay writes them behind). A throw is handled like a failed read: a final code
+   * stops the stream, any other reconnects after a pause.
    */
-  onEntries(entries: ConversationEntry[]): Promise<void>;
+  onEntries(entries: ConversationEntry[]): void;
   /** The server ended the stream because its authorization token expired or was revoked. */
   onUnauthorized(): void;
   /** The stream stopped by itself (see {@link FINAL_CODES}); not called after `stop()`. */
@@ -101,7 +101,7 @@ export function followLiveEntries(options: LiveEntryStreamOptions): LiveEntryStr
             next = 'end';
           }
         }
-        if (fresh.length > 0) await options.onEntries(fresh);
+        if (fresh.length > 0) options.onEntries(fresh);
         if (next === 'reconnect') {
           options.onUnauthorized();
           return true;
