@@ -209,17 +209,6 @@ textarea {
   opacity: 0.6;
   cursor: progress;
 }
-@media (prefers-reduced-motion: no-preference) {
-  .entry {
-    animation: tabwarden-appear 160ms ease-out;
-  }
-}
-@keyframes tabwarden-appear {
-  from {
-    opacity: 0;
-    translate: 0 0.25rem;
-  }
-}
 @media (forced-colors: active) {
   .entry,
   .send,
