@@ -20,7 +20,7 @@ const REPLY_TABS = 10;
 const STREAM_TABS = [1, 10, 20];
 const FANOUT_TABS = [1, 10, 30, 50];
 const WARM_UP = 3;
-const SAMPLES = { reply: 40, fanout: 20 };
+const SAMPLES = { reply: 100, fanout: 20 };
 /** How long a tab may take to get an entry before the sample fails. */
 const ARRIVAL_TIMEOUT_MS = 10_000;
 
