@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { defineConfig } from 'vite';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type AliasOptions } from 'vite';
 
 /**
  * The browser bundles, each self-contained (a service worker must not depend on shared chunks
@@ -37,6 +38,25 @@ export const bundleEntries = {
 
 export type BundleName = keyof typeof bundleEntries;
 
+/** How a bundle's imports resolve (the size bench builds each bundle with these too). */
+export function aliasesFor(bundle: (typeof bundleEntries)[BundleName]): AliasOptions {
+  return [
+    // workbox-window's own modern build (its `workbox.primaryBuild`) rather than the ES5 one its
+    // `module` field names: same code without the ES5 class and async helpers (in the page stub,
+    // 1.9 → 1.0 kB gzip).
+    { find: /^workbox-window$/, replacement: 'workbox-window/build/workbox-window.prod.mjs' },
+    // A page script in one file holds its optional parts from the start (optional-parts.ts).
+    ...(bundle.side === 'page' && bundle.format === 'iife'
+      ? [
+          {
+            find: /^\.\/optional-parts\.ts$/,
+            replacement: fileURLToPath(new URL('src/page/optional-parts.inline.ts', import.meta.url)),
+          },
+        ]
+      : []),
+  ];
+}
+
 export default defineConfig(() => {
   const name = (process.env.TABWARDEN_ENTRY ?? 'page') as BundleName;
   const bundle = bundleEntries[name];
@@ -47,12 +67,7 @@ export default defineConfig(() => {
     define: { __TABWARDEN_TEST_CLOCK__: JSON.stringify(testClock) },
     // public/ is the demo portal, served by the reference server; it is not part of a bundle.
     publicDir: false as const,
-    resolve: {
-      // workbox-window's own modern build (its `workbox.primaryBuild`) rather than the ES5 one its
-      // `module` field names: same code without the ES5 class and async helpers (in the page stub,
-      // 1.9 → 1.0 kB gzip).
-      alias: [{ find: /^workbox-window$/, replacement: 'workbox-window/build/workbox-window.prod.mjs' }],
-    },
+    resolve: { alias: aliasesFor(bundle) },
     build: {
       outDir: testClock ? 'dist/test-bundles' : 'dist/bundles',
       emptyOutDir: false,

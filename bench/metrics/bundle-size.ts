@@ -8,9 +8,9 @@
 // (the entry and any chunk it imports statically) and everything it can load (every chunk).
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { build, type ConfigEnv, type Rolldown, type UserConfig } from 'vite';
+import { build, type AliasOptions, type ConfigEnv, type Rolldown, type UserConfig } from 'vite';
 import { formatRatio, verdict, type MetricResult, type Row } from '../lib/row.ts';
-import viteConfig, { bundleEntries } from '../../vite.config.ts';
+import viteConfig, { aliasesFor, bundleEntries } from '../../vite.config.ts';
 
 const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 const TARGET_BYTES = 8 * 1024;
@@ -25,6 +25,7 @@ const OURS = [
   entry: bundle.entry,
   format: bundle.format,
   fileName: bundle.fileName as string,
+  alias: aliasesFor(bundle),
 }));
 const PEERS = [
   { name: 'oidc-client-ts', entry: 'bench/fixtures/size/oidc-client-ts.js', format: 'es' as const },
@@ -73,10 +74,11 @@ async function bundleSize(
   entry: string,
   format: 'es' | 'iife',
   fileName: string,
-  external: string[] = [],
+  { external = [], alias = shipped.resolve?.alias }: { external?: string[]; alias?: AliasOptions } = {},
 ): Promise<Size> {
   const output = await build({
     ...shipped,
+    resolve: { ...shipped.resolve, alias },
     configFile: false,
     logLevel: 'silent',
     build: {
@@ -136,8 +138,8 @@ const exact = (bytes: number) => `${kb(bytes)} (${bytes.toLocaleString('en')} B)
 
 export async function measureBundleSize(): Promise<MetricResult> {
   const ours: Size[] = [];
-  for (const { name, entry, format, fileName } of OURS)
-    ours.push(await bundleSize(name, entry, format, fileName));
+  for (const { name, entry, format, fileName, alias } of OURS)
+    ours.push(await bundleSize(name, entry, format, fileName, { alias }));
   const peers: Size[] = [];
   for (const { name, entry, format, fileName } of PEERS) {
     peers.push({ ...(await bundleSize(name, entry, format, fileName)), version: await peerVersion(name) });
@@ -151,8 +153,8 @@ export async function measureBundleSize(): Promise<MetricResult> {
   const share: Record<string, number> = {};
   const loads: Record<string, 'initial' | 'lazy'> = {};
   for (const [dependency, specifiers] of Object.entries(STUB_DEPENDENCIES)) {
-    const { name, entry, format, fileName } = stubEntry;
-    const without = await bundleSize(name, entry, format, fileName, specifiers);
+    const { name, entry, format, fileName, alias } = stubEntry;
+    const without = await bundleSize(name, entry, format, fileName, { external: specifiers, alias });
     if (without.externalImports.some((imported) => specifiers.includes(imported))) {
       loads[dependency] = 'initial';
       share[dependency] = stub.initial.gzip - without.initial.gzip;

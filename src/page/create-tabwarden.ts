@@ -2,6 +2,12 @@ import { TabwardenError } from '../core/errors.ts';
 import { DEFAULT_GRACE_MS } from '../core/grace-window.ts';
 import { CLAIM_REQUEST } from '../core/protocol.ts';
 import { encodeWorkerConfig, type WorkerConfig } from '../core/worker-config.ts';
+import {
+  loadInPageTransport,
+  loadSharedWorkerTransport,
+  loadWorkbox,
+  loadWorkerUnavailable,
+} from './optional-parts.ts';
 import { scriptUrl } from './script-url.ts';
 import { ServiceWorkerTransport } from './service-worker-transport.ts';
 import type { ChannelTransport, TransportKind } from './tab-channel.ts';
@@ -73,13 +79,13 @@ async function chooseTransport(options: TabwardenOptions): Promise<ChannelTransp
       `${options.sharedWorkerUrl ?? '/bundles/tabwarden-shared-worker.js'}?config=${config}`,
     );
     // The fallbacks load only where they are used: a page a service worker controls never does.
-    const { SharedWorkerTransport } = await import('./shared-worker-transport.ts');
+    const { SharedWorkerTransport } = await loadSharedWorkerTransport();
     return new SharedWorkerTransport(url);
   }
   if (transport === 'auto' || transport === 'in-page') {
     const hostUrl = new URL(options.inPageHostUrl ?? '/bundles/tabwarden-in-page-host.js', location.href)
       .href;
-    const { InPageTransport } = await import('./in-page-transport.ts');
+    const { InPageTransport } = await loadInPageTransport();
     return InPageTransport.create(hostUrl, options.worker);
   }
   throw new TabwardenError('ERR_NOT_READY', `The ${transport} transport is not available in this page`);
@@ -103,11 +109,8 @@ async function becomeControlled(url: string, scope: string, timeoutMs: number): 
     setTimeout(() => resolve(Boolean(container.controller)), timeoutMs);
   });
   try {
-    // workbox-window loads only here, when the page registers its worker: its `main` is CommonJS,
-    // so a static import broke `import 'tabwarden/page'` under Node (server-side rendering, a Node
-    // test environment), and the stub need not carry it before registering. Its modern ES build:
-    // the same code as its `module` field's without the ES5 helpers.
-    const { Workbox } = await import('workbox-window/build/workbox-window.prod.mjs');
+    // workbox-window loads only here, when the page registers its worker (optional-parts.ts).
+    const { Workbox } = await loadWorkbox();
     // A classic script (see vite.config.ts): it restarts faster than a module worker.
     const registration = await new Workbox(url, { scope }).register();
     // A worker claims the tabs open when it activates; a tab whose page was still loading then
@@ -141,13 +144,12 @@ async function becomeControlled(url: string, scope: string, timeoutMs: number): 
 }
 
 /**
- * Why the service worker's script did not register (see worker-unavailable.ts): a chunk of its
- * own, loaded only when a registration failed. If even that chunk cannot load, the network is
- * what failed.
+ * Why the service worker's script did not register (see worker-unavailable.ts): loaded only when
+ * a registration failed. If even that cannot load, the network is what failed.
  */
 async function diagnose(url: string, cause: unknown, scope: string): Promise<TabwardenError | undefined> {
   try {
-    const { workerUnavailable } = await import('./worker-unavailable.ts');
+    const { workerUnavailable } = await loadWorkerUnavailable();
     return await workerUnavailable('service worker', url, cause, scope);
   } catch {
     return new TabwardenError(
