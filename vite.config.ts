@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { defineConfig, type AliasOptions } from 'vite';
+import { transform as transformCss } from 'lightningcss';
+import { defineConfig, type AliasOptions, type Plugin } from 'vite';
 
 /**
  * The browser bundles, each self-contained (a service worker must not depend on shared chunks
@@ -57,6 +58,46 @@ export function aliasesFor(bundle: (typeof bundleEntries)[BundleName]): AliasOpt
   ];
 }
 
+/**
+ * The UI's stylesheets are CSS in template literals (constructable stylesheets need no CSS
+ * loader, and the published modules stay plain JavaScript). The bundles ship that CSS minified by
+ * lightningcss, Vite's own CSS minifier: each literal's text between its `${…}` insertions is a
+ * whole list of rules.
+ */
+function minifyStyleTemplates(): Plugin {
+  return {
+    name: 'tabwarden:minify-style-templates',
+    transform: {
+      filter: { id: /[\\/]src[\\/]page[\\/]ui[\\/](theme-css|[a-z-]+-styles)\.ts$/ },
+      handler(code, id) {
+        // The text parts of every template literal in the module, last first (offsets stay true).
+        const quasis: Array<{ start: number; end: number; value: { raw: string } }> = [];
+        const visit = (node: unknown): void => {
+          if (typeof node !== 'object' || node === null) return;
+          if ((node as { type?: string }).type === 'TemplateElement')
+            quasis.push(node as (typeof quasis)[number]);
+          for (const child of Object.values(node)) visit(child);
+        };
+        visit(this.parse(code));
+        let minified = code;
+        for (const { start, end, value } of quasis.sort((a, b) => b.start - a.start)) {
+          if (value.raw.trim() === '') continue;
+          // Minified as written: an escape would mean one thing to CSS and another to JavaScript.
+          if (value.raw.includes('\\')) throw new Error(`${id}: no backslashes in stylesheet literals`);
+          // lightningcss prints numbers to 6 significant digits (2147483000 became 2147480000).
+          const precise = value.raw
+            .match(/\d+(\.\d+)?/g)
+            ?.find((n) => n.replace(/\D|^0+|0+$/g, '').length > 6);
+          if (precise) throw new Error(`${id}: ${precise} has more than 6 significant digits`);
+          const css = transformCss({ filename: id, code: Buffer.from(value.raw), minify: true }).code;
+          minified = minified.slice(0, start) + css.toString() + minified.slice(end);
+        }
+        return { code: minified, map: null };
+      },
+    },
+  };
+}
+
 export default defineConfig(() => {
   const name = (process.env.TABWARDEN_ENTRY ?? 'page') as BundleName;
   const bundle = bundleEntries[name];
@@ -67,6 +108,7 @@ export default defineConfig(() => {
     define: { __TABWARDEN_TEST_CLOCK__: JSON.stringify(testClock) },
     // public/ is the demo portal, served by the reference server; it is not part of a bundle.
     publicDir: false as const,
+    plugins: [minifyStyleTemplates()],
     resolve: { alias: aliasesFor(bundle) },
     build: {
       outDir: testClock ? 'dist/test-bundles' : 'dist/bundles',

@@ -22,7 +22,7 @@ export const THEME_CSS = `
   --_focus: var(--tabwarden-focus, var(--_accent));
   --_radius: var(--tabwarden-radius, 0.75rem);
   --_offset: var(--tabwarden-offset, 1.25rem);
-  --_z: var(--tabwarden-z-index, 2147483000);
+  --_z: var(--tabwarden-z-index, 2147480000);
   --_shadow: var(--tabwarden-shadow, 0 0.25rem 1.5rem rgb(0 0 0 / 0.18));
   font-family: var(--_font);
 }
