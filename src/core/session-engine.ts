@@ -24,6 +24,7 @@ import {
 } from './protocol.ts';
 import {
   initialState,
+  someTabVerified,
   step,
   verifiedSubject,
   type Failure,
@@ -289,8 +290,7 @@ export class SessionEngine {
     const clearedBefore = this.#state.clearedVersion;
     // Only a grace window someone can close: the network is not known down and a tab could
     // present a new token. Otherwise, with both tokens expired, the reducer refuses at once.
-    const anyTabVerified = Object.values(this.#state.tabs).some((tab) => tab.verifiedAs !== undefined);
-    const interactive = this.#outbox.online !== false && anyTabVerified;
+    const interactive = this.#outbox.online !== false && someTabVerified(this.#state);
     const entry = await this.#withAccessToken(
       (accessToken) => {
         if (this.#state.clearedVersion !== clearedBefore) {

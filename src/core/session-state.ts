@@ -186,6 +186,11 @@ export function verifiedSubject(state: SessionState, tabId: string): Subject | u
   return verifiedAs;
 }
 
+/** True when some tab has proved who it is (R3): one that could present a new token. */
+export function someTabVerified(state: SessionState): boolean {
+  return Object.values(state.tabs).some((tab) => tab.verifiedAs !== undefined);
+}
+
 /** True when the held identity token has not expired. */
 export function hasUsableIdentity(state: SessionState, now: number): boolean {
   return state.identity !== undefined && state.identity.claims.exp * 1000 > now;
@@ -544,7 +549,7 @@ function isClean(state: SessionState): boolean {
     !state.exchange &&
     state.graceDeadline === undefined &&
     state.waiting.length === 0 &&
-    Object.values(state.tabs).every((tab) => tab.verifiedAs === undefined)
+    !someTabVerified(state)
   );
 }
 
